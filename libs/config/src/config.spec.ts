@@ -1,0 +1,47 @@
+import { ConfigError, envBool, envDurationMs, envInt, envUrl, formatDuration, loadInfraConfig, parseDuration } from './index';
+
+describe('parseDuration', () => {
+  it.each([
+    ['500ms', 500],
+    ['10s', 10_000],
+    ['2m', 120_000],
+    ['2m0s', 120_000],
+    ['1h30m', 5_400_000],
+    ['1.5s', 1500],
+  ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  it.each(['', '10', 'ten seconds', '5d', '-1s'])('rejects %p', (text) => expect(() => parseDuration(text)).toThrow(/not a duration/));
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [120_000, '2m0s'],
+    [500, '500ms'],
+    [90_000, '1m30s'],
+    [3_600_000, '1h0m0s'],
+    [1500, '1.5s'],
+  ])('%d ms is %s', (ms, text) => expect(formatDuration(ms)).toBe(text));
+});
+
+describe('env readers', () => {
+  it('names the variable in the error', () => {
+    expect(() => envInt({ LOGIN_RATE_LIMIT: 'lots' }, 'LOGIN_RATE_LIMIT', 5)).toThrow('config: LOGIN_RATE_LIMIT: "lots" is not an integer');
+    expect(() => envDurationMs({ LOGIN_WINDOW: '2 minutes' }, 'LOGIN_WINDOW', '2m')).toThrow(ConfigError);
+    expect(() => envBool({ ENABLE_RATE_LIMITER: 'maybe' }, 'ENABLE_RATE_LIMITER', true)).toThrow(/ENABLE_RATE_LIMITER/);
+    expect(() => envUrl({ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL', 'postgresql://x', ['postgresql:'])).toThrow(/DATABASE_URL: must start with postgresql:/);
+  });
+
+  it('applies defaults and ranges', () => {
+    expect(envInt({}, 'X', 7)).toBe(7);
+    expect(() => envInt({ X: '0' }, 'X', 7, { min: 1 })).toThrow(/below the minimum 1/);
+    expect(envDurationMs({}, 'W', '2m')).toBe(120_000);
+    expect(envBool({ B: 'off' }, 'B', true)).toBe(false);
+  });
+
+  it('loads infrastructure settings with contract defaults', () => {
+    const cfg = loadInfraConfig({ KAFKA_BROKERS: 'a:1, b:2' });
+    expect(cfg.kafkaBrokers).toEqual(['a:1', 'b:2']);
+    expect(cfg.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(() => loadInfraConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+});

@@ -1,0 +1,88 @@
+import { parseDuration } from './duration';
+
+/** Bad configuration must stop start-up with one line that names the variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super(`config: ${variable}: ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+export function envString(env: Env, name: string, fallback?: string): string {
+  const value = raw(env, name) ?? fallback;
+  if (value === undefined) throw new ConfigError(name, 'is required');
+  return value;
+}
+
+export function envInt(env: Env, name: string, fallback: number, range: { min?: number; max?: number } = {}): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!/^-?\d+$/.test(value)) throw new ConfigError(name, `"${value}" is not an integer`);
+  const n = Number(value);
+  if (range.min !== undefined && n < range.min) throw new ConfigError(name, `${n} is below the minimum ${range.min}`);
+  if (range.max !== undefined && n > range.max) throw new ConfigError(name, `${n} is above the maximum ${range.max}`);
+  return n;
+}
+
+export function envBool(env: Env, name: string, fallback: boolean): boolean {
+  const value = raw(env, name)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off'].includes(value)) return false;
+  throw new ConfigError(name, `"${value}" is not a boolean (use true or false)`);
+}
+
+export function envDurationMs(env: Env, name: string, fallback: string, range: { minMs?: number } = {}): number {
+  const value = raw(env, name) ?? fallback;
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch (err) {
+    throw new ConfigError(name, (err as Error).message);
+  }
+  if (range.minMs !== undefined && ms < range.minMs) throw new ConfigError(name, `${value} is shorter than ${range.minMs}ms`);
+  return ms;
+}
+
+export function envEnum<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = raw(env, name) ?? fallback;
+  if (!allowed.includes(value as T)) throw new ConfigError(name, `"${value}" is not one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+export function envUrl(env: Env, name: string, fallback: string, protocols: string[]): string {
+  const value = raw(env, name) ?? fallback;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  }
+  return value;
+}
+
+export function envList(env: Env, name: string, fallback: string): string[] {
+  const list = (raw(env, name) ?? fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (list.length === 0) throw new ConfigError(name, 'must list at least one entry');
+  return list;
+}
+
+export function envPort(env: Env, name: string, fallback: number): number {
+  return envInt(env, name, fallback, { min: 0, max: 65535 });
+}

@@ -1,0 +1,29 @@
+import { envEnum, envList, envString, envUrl } from './env';
+
+type Env = Record<string, string | undefined>;
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Connection settings every service shares (CONTRACT.md, "Infrastructure settings"). */
+export interface InfraConfig {
+  databaseUrl: string;
+  redisUrl: string;
+  kafkaBrokers: string[];
+  walDir: string;
+  logLevel: LogLevel;
+}
+
+export const DEFAULT_DATABASE_URL = 'postgresql://usersys:usersys@127.0.0.1:5432/usersys';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
+
+export function loadInfraConfig(env: Env = process.env): InfraConfig {
+  return {
+    databaseUrl: envUrl(env, 'DATABASE_URL', DEFAULT_DATABASE_URL, ['postgresql:', 'postgres:']),
+    redisUrl: envUrl(env, 'REDIS_URL', DEFAULT_REDIS_URL, ['redis:', 'rediss:']),
+    kafkaBrokers: envList(env, 'KAFKA_BROKERS', DEFAULT_KAFKA_BROKERS),
+    walDir: envString(env, 'WAL_DIR', '.data/wal'),
+    logLevel: envEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+  };
+}

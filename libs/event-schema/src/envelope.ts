@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+
+/** Current version of the envelope; consumers accept every version they know how to read. */
+export const SCHEMA_VERSION = 1;
+
+export const EVENT_TYPES = ['user.created', 'user.updated', 'user.deleted', 'user.force_deleted'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const USERNAME_PATTERN = /^[a-zA-Z0-9_.-]{3,32}$/;
+
+const traceContext = z
+  .object({
+    traceparent: z.string().regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/),
+    tracestate: z.string().optional(),
+  })
+  .strict();
+
+/** A bcrypt hash: the only form in which a password ever leaves user-command. */
+const passwordHash = z.string().regex(/^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/, 'must be a bcrypt hash');
+
+export const userCreatedPayload = z
+  .object({
+    email: z.string().min(3).max(254),
+    phone: z.string().min(4).max(20),
+    nickname: z.string().max(64).nullable().optional(),
+    passwordHash,
+    role: z.enum(['user', 'admin']).default('user'),
+  })
+  .strict();
+
+export const userUpdatedPayload = z
+  .object({
+    email: z.string().min(3).max(254).optional(),
+    phone: z.string().min(4).max(20).optional(),
+    nickname: z.string().max(64).nullable().optional(),
+    passwordHash: passwordHash.optional(),
+  })
+  .strict();
+
+export const userDeletedPayload = z.object({ requestedBy: z.string().optional() }).strict();
+
+const base = {
+  eventId: z.uuid(),
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  occurredAt: z.iso.datetime(),
+  username: z.string().regex(USERNAME_PATTERN),
+  trace: traceContext.partial().default({}),
+};
+
+export const eventEnvelope = z.discriminatedUnion('type', [
+  z.object({ ...base, type: z.literal('user.created'), payload: userCreatedPayload }).strict(),
+  z.object({ ...base, type: z.literal('user.updated'), payload: userUpdatedPayload }).strict(),
+  z.object({ ...base, type: z.literal('user.deleted'), payload: userDeletedPayload }).strict(),
+  z.object({ ...base, type: z.literal('user.force_deleted'), payload: userDeletedPayload }).strict(),
+]);
+
+export type EventEnvelope = z.infer<typeof eventEnvelope>;
+export type UserCreatedEvent = Extract<EventEnvelope, { type: 'user.created' }>;
+export type UserUpdatedEvent = Extract<EventEnvelope, { type: 'user.updated' }>;
+export type PayloadOf<T extends EventType> = Extract<EventEnvelope, { type: T }>['payload'];
+
+export class InvalidEventError extends Error {
+  constructor(readonly reason: string) {
+    super(`invalid event: ${reason}`);
+    this.name = 'InvalidEventError';
+  }
+}
+
+/** Builds and validates an envelope; the producer side never emits something the consumer would reject. */
+export function createEvent<T extends EventType>(
+  type: T,
+  username: string,
+  payload: PayloadOf<T>,
+  trace: { traceparent?: string; tracestate?: string } = {},
+): Extract<EventEnvelope, { type: T }> {
+  const candidate = { eventId: randomUUID(), schemaVersion: SCHEMA_VERSION, occurredAt: new Date().toISOString(), type, username, trace, payload };
+  return validateEvent(candidate) as Extract<EventEnvelope, { type: T }>;
+}
+
+export function validateEvent(candidate: unknown): EventEnvelope {
+  const result = eventEnvelope.safeParse(candidate);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new InvalidEventError(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return result.data;
+}
+
+export function encodeEvent(event: EventEnvelope): Buffer {
+  return Buffer.from(JSON.stringify(event));
+}
+
+/** Parses bytes from the WAL or Kafka; throws InvalidEventError for anything unparsable or off-schema. */
+export function decodeEvent(bytes: Buffer | string): EventEnvelope {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString());
+  } catch {
+    throw new InvalidEventError('not JSON');
+  }
+  return validateEvent(parsed);
+}

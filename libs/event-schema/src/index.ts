@@ -1,0 +1,16 @@
+export {
+  SCHEMA_VERSION,
+  EVENT_TYPES,
+  USERNAME_PATTERN,
+  eventEnvelope,
+  userCreatedPayload,
+  userUpdatedPayload,
+  userDeletedPayload,
+  createEvent,
+  validateEvent,
+  encodeEvent,
+  decodeEvent,
+  InvalidEventError,
+} from './envelope';
+export type { EventEnvelope, EventType, UserCreatedEvent, UserUpdatedEvent, PayloadOf } from './envelope';
+export { TOPICS, HEADERS, eventHeaders } from './kafka';

@@ -1,0 +1,2 @@
+export { createLogger, REDACTED_PATHS } from './logger';
+export type { Logger } from './logger';

@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { PendingMarkerStore, pendingMarkerKey } from './index';
+
+// Integration test: talks to the real Redis started by tools/infra.sh.
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+const store = new PendingMarkerStore(redis, { ttlMs: 60_000 });
+const value = (eventId = randomUUID()) => ({ eventId, eventType: 'user.created', traceId: '0af7651916cd43dd8448eb211c80319c', createdAt: new Date().toISOString() });
+
+describe('PendingMarkerStore against Redis', () => {
+  beforeAll(() => redis.connect());
+  afterAll(() => redis.quit());
+
+  it('sets once; a second mark only refreshes and returns the first value', async () => {
+    const name = `t_${randomUUID().slice(0, 8)}`;
+    const first = value();
+    const a = await store.markIfAbsent(name, first);
+    expect(a.created).toBe(true);
+    const ttl = await redis.pttl(pendingMarkerKey(name));
+    expect(ttl).toBeGreaterThan(599_000);
+    expect(ttl).toBeLessThanOrEqual(605_000);
+    await redis.pexpire(pendingMarkerKey(name), 1000);
+    const b = await store.markIfAbsent(name, value());
+    expect(b.created).toBe(false);
+    expect(b.created === false && b.existing?.eventId).toBe(first.eventId);
+    expect(await redis.pttl(pendingMarkerKey(name))).toBeGreaterThan(599_000);
+  });
+
+  it('races: of 20 concurrent marks exactly one wins', async () => {
+    const name = `t_${randomUUID().slice(0, 8)}`;
+    const results = await Promise.all(Array.from({ length: 20 }, () => store.markIfAbsent(name, value())));
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+  });
+
+  it('reads value and remaining TTL, and clears only for the owning event', async () => {
+    const name = `t_${randomUUID().slice(0, 8)}`;
+    const mine = value();
+    await store.markIfAbsent(name, mine);
+    const read = await store.read(name);
+    expect(read?.value?.eventId).toBe(mine.eventId);
+    expect(read?.ttlRemainingMs).toBeGreaterThan(590_000);
+    expect(await store.clear(name, randomUUID())).toBe('other');
+    expect(await store.clear(name, mine.eventId)).toBe('cleared');
+    expect(await store.clear(name, mine.eventId)).toBe('absent');
+    expect(await store.read(name)).toBeNull();
+    expect(await store.refresh(name)).toBe(false);
+  });
+});
