@@ -1,0 +1,34 @@
+import { envDurationMs, envInt, envPort, envString, loadInfraConfig, type InfraConfig } from '@usersys/config';
+import path from 'node:path';
+
+export interface UserCommandConfig extends InfraConfig {
+  port: number;
+  host: string;
+  internalToken: string;
+  bcryptCost: number;
+  hashWorkers: number;
+  pendingMarkerTtlMs: number;
+  slowStepMs: number;
+  walName: string;
+  walPath: string;
+  rejectionTtlMs: number;
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): UserCommandConfig {
+  const infra = loadInfraConfig(env);
+  const walName = envString(env, 'WAL_NAME', 'user-command');
+  if (!/^[a-zA-Z0-9_.-]+$/.test(walName)) throw new Error('config: WAL_NAME: use letters, digits, dot, dash or underscore');
+  return {
+    ...infra,
+    port: envPort(env, 'USER_COMMAND_PORT', 8081),
+    host: envString(env, 'USER_COMMAND_HOST', '127.0.0.1'),
+    internalToken: envString(env, 'INTERNAL_TOKEN', 'dev-internal-token'),
+    bcryptCost: envInt(env, 'BCRYPT_COST', 10, { min: 4, max: 15 }),
+    hashWorkers: envInt(env, 'HASH_WORKERS', 2, { min: 1, max: 64 }),
+    pendingMarkerTtlMs: envDurationMs(env, 'PENDING_MARKER_TTL', '10m'),
+    slowStepMs: envDurationMs(env, 'SLOW_STEP_THRESHOLD', '200ms'),
+    walName,
+    walPath: path.resolve(infra.walDir, walName),
+    rejectionTtlMs: envDurationMs(env, 'REJECTION_TTL', '24h'),
+  };
+}

@@ -1,0 +1,15 @@
+import { COMMON_ERRORS, type ErrorSpec } from '@usersys/service-kit';
+
+/** user-command's error catalog (110xxx). Every code is documented in ../ERRORS.md (a test checks). */
+export const ERRORS = {
+  ...COMMON_ERRORS,
+  VALIDATION_FAILED: { code: 110001, status: 400, message: 'validation failed' },
+  USERNAME_TAKEN: { code: 110002, status: 409, message: 'username is already taken' },
+  EMAIL_TAKEN: { code: 110003, status: 409, message: 'email is already taken' },
+  PHONE_TAKEN: { code: 110004, status: 409, message: 'phone is already taken' },
+  USER_NOT_FOUND: { code: 110005, status: 404, message: 'user not found' },
+  MARKER_STORE_UNAVAILABLE: { code: 110006, status: 503, message: 'cannot record the request right now (Redis unavailable); retry' },
+  WAL_UNAVAILABLE: { code: 110007, status: 503, message: 'cannot record the request right now (write-ahead log unavailable); retry' },
+  UNAUTHENTICATED: { code: 110008, status: 401, message: 'missing or wrong internal credential' },
+  LOOKUP_UNAVAILABLE: { code: 110009, status: 503, message: 'cannot check uniqueness right now (database unavailable); retry' },
+} as const satisfies Record<string, ErrorSpec>;

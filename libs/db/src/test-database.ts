@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { applyMigrations } from './migrate';
+
+export const DEFAULT_TEST_DATABASE_URL = 'postgresql://usersys:usersys@127.0.0.1:5432/usersys_test';
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  /** Drops the database (terminating leftover connections). */
+  drop(): Promise<void>;
+}
+
+async function adminQuery(baseUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: baseUrl, connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Creates a throw-away database `usersys_test_<random>` next to the one in `baseUrl` (default: $DATABASE_URL,
+ * else the usersys_test database on 127.0.0.1:5432; the role needs CREATEDB), optionally migrated.
+ * Tests use one each, so they never collide.
+ */
+export async function createTestDatabase(
+  opts: { baseUrl?: string; migrate?: boolean } = {},
+): Promise<TestDatabase> {
+  const baseUrl = opts.baseUrl ?? process.env.DATABASE_URL ?? DEFAULT_TEST_DATABASE_URL;
+  const name = `usersys_test_${randomBytes(6).toString('hex')}`;
+  await adminQuery(baseUrl, `CREATE DATABASE "${name}"`);
+  const u = new URL(baseUrl);
+  u.pathname = `/${name}`;
+  const db: TestDatabase = {
+    name,
+    url: u.toString(),
+    drop: () => adminQuery(baseUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  };
+  if (opts.migrate) {
+    try {
+      await applyMigrations(db.url);
+    } catch (err) {
+      await db.drop().catch(() => {});
+      throw err;
+    }
+  }
+  return db;
+}

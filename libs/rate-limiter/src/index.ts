@@ -1,0 +1,3 @@
+export { FallbackRateLimiter } from './limiter';
+export type { LimitSettings, ConsumeResult, LimiterEvents } from './limiter';
+export { SharedLimitSettings, settingsKey } from './shared-settings';

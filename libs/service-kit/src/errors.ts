@@ -1,0 +1,56 @@
+import type { ErrorRequestHandler } from 'express';
+import type { Logger } from 'pino';
+
+/** One entry of a service's error catalog: a stable numeric code clients can rely on. */
+export interface ErrorSpec {
+  code: number;
+  status: number;
+  message: string;
+}
+
+/** Codes every service shares; each app's `errors.ts` adds its own in its own range. */
+export const COMMON_ERRORS = {
+  OK: { code: 100001, status: 200, message: 'ok' },
+  INTERNAL: { code: 100002, status: 500, message: 'internal error' },
+  BAD_REQUEST: { code: 100003, status: 400, message: 'bad request' },
+  NOT_FOUND: { code: 100004, status: 404, message: 'not found' },
+  INVALID_JSON: { code: 100005, status: 400, message: 'request body is not valid JSON' },
+  BODY_TOO_LARGE: { code: 100006, status: 413, message: 'request body too large' },
+  UNSUPPORTED_MEDIA_TYPE: { code: 100007, status: 415, message: 'request body must be application/json' },
+  UNAVAILABLE: { code: 100008, status: 503, message: 'service unavailable' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export class AppError extends Error {
+  readonly code: number;
+  readonly status: number;
+  readonly details?: Record<string, unknown>;
+  readonly headers?: Record<string, string>;
+
+  constructor(spec: ErrorSpec, message?: string, extra: { details?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {}) {
+    super(message ?? spec.message, { cause: extra.cause });
+    this.name = 'AppError';
+    this.code = spec.code;
+    this.status = spec.status;
+    this.details = extra.details;
+    this.headers = extra.headers;
+  }
+}
+
+/** Maps every error to the contract shape `{code, message}` with the right HTTP status. */
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, _req, res, _next) => {
+    let appErr: AppError;
+    if (err instanceof AppError) appErr = err;
+    else if (err?.type === 'entity.too.large') appErr = new AppError(COMMON_ERRORS.BODY_TOO_LARGE);
+    else if (err?.type === 'entity.parse.failed') appErr = new AppError(COMMON_ERRORS.INVALID_JSON);
+    else if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') appErr = new AppError(COMMON_ERRORS.UNSUPPORTED_MEDIA_TYPE);
+    else {
+      log.error({ err }, 'unhandled error');
+      appErr = new AppError(COMMON_ERRORS.INTERNAL);
+    }
+    if (appErr.status >= 500 && err instanceof AppError) log.warn({ code: appErr.code, err: appErr.cause ?? appErr }, appErr.message);
+    if (res.headersSent) return;
+    for (const [k, v] of Object.entries(appErr.headers ?? {})) res.setHeader(k, v);
+    res.status(appErr.status).json({ code: appErr.code, message: appErr.message, ...(appErr.details ? { details: appErr.details } : {}) });
+  };
+}

@@ -1,0 +1,8 @@
+export { AppError, COMMON_ERRORS, errorHandler } from './errors';
+export type { ErrorSpec } from './errors';
+export { createMetrics, httpMetricsMiddleware } from './metrics';
+export type { ServiceMetrics } from './metrics';
+export { createServiceApp, listen, closeServer } from './http';
+export type { ReadinessChecks } from './http';
+export { createRedisClient, redisReady } from './redis';
+export { handleShutdown } from './shutdown';

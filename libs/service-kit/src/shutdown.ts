@@ -1,0 +1,33 @@
+import type { Logger } from 'pino';
+
+/**
+ * Graceful shutdown on SIGTERM/SIGINT: runs the steps in order (stop intake, drain, commit, close),
+ * each failure logged but not stopping the others; a second signal or the deadline exits at once.
+ */
+export function handleShutdown(log: Logger, steps: Array<[string, () => Promise<unknown>]>, deadlineMs = 20_000): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      log.error({ deadlineMs }, 'shutdown deadline passed: exiting');
+      process.exit(1);
+    }, deadlineMs);
+    timer.unref();
+    for (const [name, step] of steps) {
+      try {
+        await step();
+      } catch (err) {
+        log.error({ err, step: name }, 'shutdown step failed');
+      }
+    }
+    log.info('shutdown complete');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}

@@ -1,0 +1,58 @@
+// Applies pending Prisma migrations (prisma/migrations) to the database.
+//
+//   node --import tsx tools/migrate.ts [--database-url URL] [--engine auto|binary|wasm]
+//
+// URL: --database-url, else $DATABASE_URL, else postgresql://usersys:usersys@127.0.0.1:5432/usersys.
+// --engine auto (default): `prisma migrate deploy` if a native schema-engine binary is already available
+// (PRISMA_SCHEMA_ENGINE_BINARY, or downloaded into node_modules/@prisma/engines with the right version),
+// otherwise Prisma's WASM schema engine over @prisma/adapter-pg. Both are the same engine code and record
+// migrations in `_prisma_migrations`, so either sees a database migrated by the other as up to date.
+// Exit codes: 0 ok, 1 failure (one-line message on stderr), 2 bad usage.
+// Imports libs/db/src/migrate directly (not the lib index) so this works before `prisma generate`.
+import { parseArgs } from 'node:util';
+import { DatabaseUnreachableError, ensureDatabaseExists, redactUrl } from '../libs/db/src/connection';
+import { applyMigrations, deployWithPrismaCli, findSchemaEngineBinary, listMigrations } from '../libs/db/src/migrate';
+import { DEFAULT_DATABASE_URL } from '../libs/db/src/paths';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'database-url': { type: 'string' },
+      engine: { type: 'string', default: 'auto' },
+    },
+  });
+  const databaseUrl = values['database-url'] || process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
+  const engine = values.engine;
+  if (!['auto', 'binary', 'wasm'].includes(engine ?? '')) {
+    console.error(`migrate: --engine must be auto, binary or wasm (got "${engine}")`);
+    process.exit(2);
+  }
+
+  const binary = engine === 'wasm' ? null : findSchemaEngineBinary();
+  if (engine === 'binary' && !binary) {
+    throw new Error('--engine binary: no working schema-engine binary (set PRISMA_SCHEMA_ENGINE_BINARY)');
+  }
+
+  if (binary) {
+    console.log(`migrate: ${redactUrl(databaseUrl)} via prisma migrate deploy (schema-engine ${binary})`);
+    await ensureDatabaseExists(databaseUrl); // same one-line error as the WASM path when unreachable
+    deployWithPrismaCli(databaseUrl, binary);
+    return;
+  }
+
+  const found = listMigrations().migrationDirectories.length;
+  console.log(`migrate: ${redactUrl(databaseUrl)} via WASM schema engine, ${found} migration(s) in prisma/migrations`);
+  const { applied, databaseCreated } = await applyMigrations(databaseUrl);
+  if (databaseCreated) console.log('migrate: database did not exist and was created');
+  if (applied.length === 0) console.log('migrate: no pending migrations to apply (database is up to date)');
+  else console.log(`migrate: applied ${applied.length} migration(s): ${applied.join(', ')}`);
+}
+
+main().then(
+  () => process.exit(0), // explicit: don't wait for stray handles
+  (err: unknown) => {
+    const msg = err instanceof Error ? err.message : String(err);
+    console.error(err instanceof DatabaseUnreachableError ? `migrate: ${msg}` : `migrate: failed: ${msg}`);
+    process.exit(1);
+  },
+);

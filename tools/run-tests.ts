@@ -1,0 +1,52 @@
+// `npm test` ends here (after tools/bootstrap.sh has prepared Node, deps, infrastructure and
+// migrations): typecheck and lint every project through Nx, then every unit and integration test
+// in one Jest run, then the end-to-end suite against the real services. Ends with one summary line.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { REPO } from './lib/services';
+
+interface JestJson {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  success: boolean;
+}
+
+const resultsDir = path.join(REPO, '.data/test-results');
+mkdirSync(resultsDir, { recursive: true });
+const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', FORCE_COLOR: process.env.CI ? '0' : '1' };
+
+function run(title: string, cmd: string, args: string[]): boolean {
+  process.stdout.write(`\n=== ${title} ===\n`);
+  const started = Date.now();
+  const result = spawnSync(cmd, args, { cwd: REPO, env, stdio: 'inherit' });
+  process.stdout.write(`=== ${title}: ${result.status === 0 ? 'ok' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)}s ===\n`);
+  return result.status === 0;
+}
+
+function jest(title: string, config: string, file: string, extra: string[] = []): JestJson | null {
+  const out = path.join(resultsDir, file);
+  run(title, process.execPath, [require.resolve('jest/bin/jest'), '-c', config, '--json', `--outputFile=${out}`, ...extra]);
+  return existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as JestJson) : null;
+}
+
+const checks = run('typecheck and lint (nx)', process.execPath, [require.resolve('nx/bin/nx'), 'run-many', '-t', 'typecheck', 'lint', '--parallel=2', '--outputStyle=static']);
+const suites = [jest('unit and integration tests', 'jest.config.cjs', 'unit-integration.json', ['--maxWorkers=2']), jest('end-to-end tests', 'apps/e2e/jest.config.cjs', 'e2e.json', ['--runInBand'])];
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const s of suites) {
+  if (!s) {
+    failed += 1; // a suite that produced no report failed to run at all
+    continue;
+  }
+  passed += s.numPassedTests;
+  failed += s.numFailedTests + (s.success || s.numFailedTests > 0 ? 0 : 1);
+  skipped += s.numPendingTests;
+}
+if (!checks) failed += 1;
+process.stdout.write(`\ntypecheck+lint: ${checks ? 'ok' : 'FAILED'}\n`);
+process.stdout.write(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
