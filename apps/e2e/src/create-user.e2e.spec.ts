@@ -1,0 +1,79 @@
+import { dbClient, poll, servicesInTrace, startSystem, uniqueUser, type System } from './harness';
+
+// The walking skeleton, end to end: gateway → user-command → WAL → wal-relay → Kafka →
+// user-consumer → PostgreSQL, and one trace id across all four services in Jaeger.
+describe('create user end to end', () => {
+  let system: System;
+  const db = dbClient();
+
+  beforeAll(async () => {
+    system = await startSystem();
+  });
+  afterAll(async () => {
+    await system?.stop();
+    await db.$disconnect();
+  });
+
+  it('accepts a sign-up with 202, persists it normalised, and reports it active', async () => {
+    const user = uniqueUser();
+    const res = await fetch(`${system.gateway}/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) });
+    expect(res.status).toBe(202);
+    expect(res.headers.get('location')).toBe(`/v1/users/${user.username}`);
+    expect(await res.json()).toMatchObject({ username: user.username, state: 'pending' });
+    const traceparent = res.headers.get('traceparent');
+    expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+
+    const state = await poll('state active', async () => {
+      const s = await fetch(`${system.gateway}/v1/users/${user.username}/state`);
+      const body = (await s.json()) as { state?: string };
+      return body.state === 'active' ? body : undefined;
+    });
+    expect(state).toEqual({ state: 'active' });
+
+    const row = await db.user.findUnique({ where: { username: user.username } });
+    expect(row).toMatchObject({ email: user.email.toLowerCase(), phone: user.phone.replace(/\s/g, ''), state: 'active', role: 'user' });
+    expect(row!.passwordHash).toMatch(/^\$2[aby]\$04\$/);
+  });
+
+  it('puts spans from all four services into the trace whose id the 202 carried', async () => {
+    const user = uniqueUser();
+    const res = await fetch(`${system.gateway}/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) });
+    expect(res.status).toBe(202);
+    const traceId = res.headers.get('traceparent')!.split('-')[1];
+    const found = await poll(
+      'spans of all four services in Jaeger',
+      async () => {
+        const t = await servicesInTrace(system.jaeger, traceId);
+        return ['auth-gateway', 'user-command', 'wal-relay', 'user-consumer'].every((s) => t.services.has(s)) ? t : undefined;
+      },
+      30_000,
+      500,
+    );
+    for (const name of ['markUserPendingCreate', 'walAppend', 'relayPublish', 'processCreateOperation', 'createUserInDB']) expect(found.spanNames).toContain(name);
+  });
+
+  it('answers a repeated sign-up of a pending or existing name without a second user', async () => {
+    const user = uniqueUser();
+    const send = () => fetch(`${system.gateway}/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) });
+    const [a, b] = await Promise.all([send(), send()]);
+    expect([a.status, b.status]).toEqual([202, 202]);
+    await poll('state active', async () => {
+      const body = (await (await fetch(`${system.gateway}/v1/users/${user.username}/state`)).json()) as { state?: string };
+      return body.state === 'active' ? true : undefined;
+    });
+    const again = await send();
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ code: 110002 });
+    expect(await db.user.count({ where: { username: user.username } })).toBe(1);
+  });
+
+  it('refuses invalid input with 400 naming the field, and unknown state with 404', async () => {
+    const res = await fetch(`${system.gateway}/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...uniqueUser(), email: 'nope' }) });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { code: number; message: string };
+    expect(body.code).toBe(110001);
+    expect(body.message).toMatch(/^email/);
+    expect(res.headers.get('traceparent')).toBeTruthy();
+    expect((await fetch(`${system.gateway}/v1/users/nobody_here_123/state`)).status).toBe(404);
+  });
+});

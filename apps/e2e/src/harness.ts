@@ -1,0 +1,89 @@
+import { createPrismaClient } from '@usersys/db';
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { startServices, type RunningServices } from '../../../tools/lib/services';
+
+/**
+ * The whole system for one test file: the four services on their own ports, with their own WAL
+ * directory, consumer group, Redis database and PostgreSQL database (usersys_test), against the
+ * real Kafka, Redis, PostgreSQL and Jaeger that tools/infra.sh runs. Nothing is mocked.
+ */
+export interface System {
+  gateway: string;
+  jaeger: string;
+  databaseUrl: string;
+  services: RunningServices;
+  stop(): Promise<void>;
+}
+
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://usersys:usersys@127.0.0.1:5432/usersys_test';
+
+export async function startSystem(extraEnv: Record<string, string> = {}): Promise<System> {
+  const run = randomUUID().slice(0, 8);
+  const env = {
+    AUTH_GATEWAY_PORT: '18080',
+    USER_COMMAND_PORT: '18081',
+    USER_COMMAND_URL: 'http://127.0.0.1:18081',
+    WAL_RELAY_PORT: '19464',
+    USER_CONSUMER_PORT: '19465',
+    DATABASE_URL: TEST_DATABASE_URL,
+    REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/1',
+    WAL_DIR: path.join(os.tmpdir(), `usersys-e2e-wal-${run}`),
+    CONSUMER_GROUP_ID: `user-consumer-e2e-${run}`,
+    BCRYPT_COST: '4',
+    OTEL_TRACES_EXPORTER: 'otlp',
+    LOG_LEVEL: 'info',
+    ...extraEnv,
+  };
+  const services = await startServices({ env, logDir: path.join(__dirname, '../../../.data/logs/e2e') });
+  return {
+    gateway: `http://127.0.0.1:${services.portOf('auth-gateway')}`,
+    jaeger: process.env.JAEGER_QUERY_URL ?? 'http://127.0.0.1:16686',
+    databaseUrl: TEST_DATABASE_URL,
+    services,
+    stop: () => services.stop(),
+  };
+}
+
+export function uniqueUser(prefix = 'e2e') {
+  const id = randomUUID().replace(/-/g, '').slice(0, 10);
+  const digits = String(Math.floor(Math.random() * 1e9)).padStart(9, '0');
+  return { username: `${prefix}_${id}`, password: `pw-${id}-secret`, email: `${prefix}.${id}@Example.COM`, phone: `+49 151 ${digits}` };
+}
+
+export async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await fn();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+export function dbClient(url = TEST_DATABASE_URL) {
+  return createPrismaClient({ databaseUrl: url, poolMax: 2, applicationName: 'e2e' });
+}
+
+/** Service names that reported spans for a trace, from Jaeger's v3 query API (OTLP JSON). */
+export async function servicesInTrace(jaeger: string, traceId: string): Promise<{ services: Set<string>; spanNames: Set<string> }> {
+  const res = await fetch(`${jaeger}/api/v3/traces/${traceId}`);
+  if (!res.ok) throw new Error(`jaeger answered ${res.status}`);
+  const body = (await res.json()) as {
+    result?: { resourceSpans?: { resource?: { attributes?: { key: string; value: { stringValue?: string } }[] }; scopeSpans?: { spans?: { name: string; traceId: string }[] }[] }[] };
+  };
+  const services = new Set<string>();
+  const spanNames = new Set<string>();
+  for (const rs of body.result?.resourceSpans ?? []) {
+    const name = rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue;
+    if (name) services.add(name);
+    for (const ss of rs.scopeSpans ?? []) for (const span of ss.spans ?? []) spanNames.add(span.name);
+  }
+  return { services, spanNames };
+}
