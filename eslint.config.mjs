@@ -19,6 +19,11 @@ export default [
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+            // Dev tooling (the service runner) is for tools and e2e tests, never for the apps.
+            { sourceTag: 'scope:auth-gateway', notDependOnLibsWithTags: ['scope:tooling'] },
+            { sourceTag: 'scope:user-command', notDependOnLibsWithTags: ['scope:tooling'] },
+            { sourceTag: 'scope:wal-relay', notDependOnLibsWithTags: ['scope:tooling'] },
+            { sourceTag: 'scope:user-consumer', notDependOnLibsWithTags: ['scope:tooling'] },
           ],
         },
       ],

@@ -9,8 +9,9 @@
 #   tools/infra.sh reset                  down + wipe the data
 #   tools/infra.sh env                    print the connection variables as shell exports
 #
-# Data, logs and pid files live in <repo>/.data (data/<svc>, logs/<svc>.log, run/<svc>.pid).
-# Downloads and builds (Kafka jars, Jaeger binary) are cached in ${USERSYS_CACHE:-~/.cache/usersys}.
+# Everything lives in <repo>/.data: <svc>/ data, logs/<svc>.log, run/<svc>.pid.
+# Downloads and builds (Kafka jars, Jaeger binary) are cached in ${USERSYS_CACHE:-~/.cache/usersys},
+# so another clone on the same machine starts without any network access.
 #
 # Environment:
 #   INFRA_SERVICES   subset to act on (default "redis postgres kafka jaeger")
@@ -98,7 +99,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 port_owner() {
   command -v ss >/dev/null || return 0
   ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'users:(([^)]*)' | head -n1 |
-    sed -e 's/users:((//' -e 's/)$//' -e 's/,fd=[0-9]*//' || true
+    sed -e 's/users:((//' -e 's/)$//' -e 's/,fd=[0-9]*//' -e 's/"//g' || true
 }
 
 # require_free_port <svc> <port> <env var> <log>: refuse to start on a port someone else holds
@@ -307,7 +308,7 @@ pg_make_traversable() {
   runuser -u postgres -- test -x "$DATA" && return 0
   local d=$DATA
   while [[ $d != / ]]; do
-    if [[ $(stat -c %A "$d") != *x ]]; then
+    if ! (( 8#$(stat -c %a "$d") & 1 )); then   # no execute bit for "other"
       chmod o+x "$d"
       say "note: chmod o+x $d so the postgres user can reach $PG_DATA"
     fi
@@ -640,12 +641,12 @@ jaeger_pid() { pid_matching "$RUN/jaeger.pid" "--config $JAEGER_CONFIG"; }
 # replace directives), so build inside a writable copy of the downloaded module instead.
 jaeger_build() {
   local v=$1 label=$2 log=$LOGS/jaeger-build.log dir src out=$CACHE/jaeger-$1
-  say "jaeger    building Jaeger $label ($JAEGER_MODULE@$v) with $(go env GOVERSION); takes minutes, once (log: $log)"
   printf '\n===== %s go mod download %s@%s =====\n' "$(date -Is)" "$JAEGER_MODULE" "$v" >>"$log"
   # run outside any module so `go mod download` treats the argument as module@version
   dir=$(cd / && GOFLAGS= go mod download -json "$JAEGER_MODULE@$v" 2>>"$log" | tee -a "$log" |
     sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p') || true
   [[ -n $dir && -f $dir/go.mod ]] || return 1
+  say "jaeger    building Jaeger $label ($JAEGER_MODULE@$v) with $(go env GOVERSION); takes minutes, once (log: $log)"
   src=$(mktemp -d "${TMPDIR:-/tmp}/jaeger-src.XXXXXX")
   cp -R "$dir/." "$src/"
   chmod -R u+w "$src"
@@ -678,7 +679,7 @@ jaeger_prepare() {
       JAEGER_BIN=$CACHE/jaeger-${entry%%:*}/jaeger JAEGER_LABEL=${entry#*:}
       return 0
     fi
-    say "jaeger    $JAEGER_MODULE@${entry%%:*} not available from the module proxy, trying the next version"
+    say "jaeger    Jaeger ${entry#*:} ($JAEGER_MODULE@${entry%%:*}) not available from the Go module proxy, trying the next version"
   done
   die jaeger missing "no Jaeger version could be downloaded ($JAEGER_VERSIONS)" "$LOGS/jaeger-build.log"
 }

@@ -1,6 +1,6 @@
 // `npm start` ends here: all four services in the foreground with prefixed logs (also written to
 // .data/logs/<service>.log); Ctrl-C stops them gracefully.
-import { SERVICES, startServices } from './lib/services';
+import { SERVICES, startServices } from '@usersys/service-runner';
 
 async function main(): Promise<void> {
   const services = await startServices({ echo: true });

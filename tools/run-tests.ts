@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { REPO } from './lib/services';
+import { REPO } from '@usersys/service-runner';
 
 interface JestJson {
   numPassedTests: number;

@@ -2,7 +2,7 @@ import { createPrismaClient } from '@usersys/db';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { startServices, type RunningServices } from '../../../tools/lib/services';
+import { startServices, type RunningServices } from '@usersys/service-runner';
 
 /**
  * The whole system for one test file: the four services on their own ports, with their own WAL
