@@ -76,6 +76,7 @@ die() {
 
 # Anything that fails without a die() still ends in a single clear line.
 on_error() {
+  (($1 == 141)) && exit 141   # SIGPIPE: our output was piped into e.g. `head`; not an error
   printf 'infra: tools/infra.sh failed: unexpected error (exit %s) at line %s: %s; see %s\n' \
     "$1" "$2" "$3" "$LOGS" >&2
   exit 1
@@ -138,6 +139,7 @@ spawn() {
   shift 2
   rm -f "$pidf"
   printf '\n===== %s starting %s =====\n' "$(date -Is)" "$name" >>"$logf"
+  # shellcheck disable=SC2016 # expanded by the inner bash: it records its own pid, then execs
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidf" "$@" >>"$logf" 2>&1 </dev/null 9>&- &
   for ((i = 0; i < 50; i++)); do [[ -s $pidf ]] && return 0; sleep 0.1; done
   die "$name" failed "process did not start" "$logf"
@@ -167,7 +169,8 @@ stop_pid() {
   fi
 }
 
-# apt_install <what> <package...>: install Debian packages (root only; apt-get update once)
+# apt_install <what> <package...>: install missing Debian packages (root only; apt-get update
+# once; --no-upgrade so an installed package is never upgraded under a running server)
 apt_install() {
   local what=$1 log=$LOGS/apt.log
   shift
@@ -178,7 +181,7 @@ apt_install() {
     apt-get update >>"$log" 2>&1 || die "$what" failed "apt-get update failed" "$log"
     APT_UPDATED=1
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >>"$log" 2>&1 ||
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends --no-upgrade "$@" >>"$log" 2>&1 ||
     die "$what" failed "apt-get install $* failed" "$log"
 }
 
@@ -251,7 +254,9 @@ redis_stop() {
   local pid
   pid=$(redis_pid) || return 0
   # SHUTDOWN flushes the AOF; SIGTERM (in stop_pid) does the same if redis-cli is absent.
-  command -v redis-cli >/dev/null && redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || true
+  if command -v redis-cli >/dev/null; then
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || true
+  fi
   stop_pid redis "$pid" 20
   rm -f "$RUN/redis.pid"
   say "redis stopped"
@@ -272,7 +277,7 @@ PG_BIN=${PG_BIN:-}
 pg_find_bin() {
   [[ -n $PG_BIN && -x $PG_BIN/initdb ]] && return 0
   local d
-  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5,5 -V -r); do
+  for d in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -t/ -k5,5 -V -r); do
     [[ -x $d/initdb && -x $d/pg_ctl ]] && { PG_BIN=$d; return 0; }
   done
   command -v initdb >/dev/null || return 1
@@ -643,7 +648,7 @@ jaeger_build() {
   local v=$1 label=$2 log=$LOGS/jaeger-build.log dir src out=$CACHE/jaeger-$1
   printf '\n===== %s go mod download %s@%s =====\n' "$(date -Is)" "$JAEGER_MODULE" "$v" >>"$log"
   # run outside any module so `go mod download` treats the argument as module@version
-  dir=$(cd / && GOFLAGS= go mod download -json "$JAEGER_MODULE@$v" 2>>"$log" | tee -a "$log" |
+  dir=$(cd / && GOFLAGS='' go mod download -json "$JAEGER_MODULE@$v" 2>>"$log" | tee -a "$log" |
     sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p') || true
   [[ -n $dir && -f $dir/go.mod ]] || return 1
   say "jaeger    building Jaeger $label ($JAEGER_MODULE@$v) with $(go env GOVERSION); takes minutes, once (log: $log)"
@@ -651,7 +656,7 @@ jaeger_build() {
   cp -R "$dir/." "$src/"
   chmod -R u+w "$src"
   mkdir -p "$out"
-  if (cd "$src" && GOFLAGS= go build -trimpath \
+  if (cd "$src" && GOFLAGS='' go build -trimpath \
     -ldflags "-X $JAEGER_MODULE/internal/version.latestVersion=$label -X $JAEGER_MODULE/internal/version.commitSHA=$v" \
     -o "$out/jaeger.tmp" ./cmd/jaeger) >>"$log" 2>&1; then
     mv "$out/jaeger.tmp" "$out/jaeger"
@@ -810,22 +815,21 @@ cmd_status() {
   return $ok
 }
 
+# logs [svc]: our services' logs; any other .data/logs/<name>.log works too (app logs)
 cmd_logs() {
-  local svc=${1:-} files=()
-  if [[ -n $svc ]]; then
-    [[ " $ALL_SERVICES " == *" $svc "* || $svc == kafka-[123] ]] ||
-      die logs failed "unknown service '$svc' (one of: $ALL_SERVICES)"
-    [[ $svc == kafka ]] && svc="kafka*"
-    [[ $svc == jaeger ]] && svc="jaeger*"
-    # shellcheck disable=SC2206 # glob on purpose
-    files=("$LOGS"/$svc.log)
+  local svc=${1:-} patterns=() f files=()
+  if [[ -z $svc ]]; then
+    for svc in $SERVICES; do patterns+=("$svc*"); done
+  elif [[ " $ALL_SERVICES " == *" $svc "* ]]; then
+    patterns=("$svc*")                    # kafka* also covers kafka-1..3, fetch and tool logs
   else
-    files=("$LOGS"/*.log)
+    patterns=("$svc")
   fi
-  local f existing=()
-  for f in "${files[@]}"; do [[ -f $f ]] && existing+=("$f"); done
-  ((${#existing[@]})) || die logs missing "no log files for ${1:-any service} yet" "$LOGS"
-  tail -n 100 "${existing[@]}"
+  for svc in "${patterns[@]}"; do
+    for f in "$LOGS"/$svc.log; do [[ -f $f ]] && files+=("$f"); done
+  done
+  ((${#files[@]})) || die logs missing "no log file for '${1:-$SERVICES}' in $LOGS"
+  tail -n 100 "${files[@]}"
 }
 
 main() {
