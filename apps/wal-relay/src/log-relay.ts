@@ -150,7 +150,9 @@ export class LogRelay {
         parent,
       );
       spans.push(span);
-      const headers = eventHeaders(event, injectTraceContext(trace.setSpan(context.active(), span)));
+      const injected = injectTraceContext(trace.setSpan(context.active(), span));
+      // Without a tracing SDK (OTEL disabled) pass the request's own context through unchanged.
+      const headers = eventHeaders(event, injected.traceparent ? injected : event.trace);
       messages.push({ topic: TOPICS.events, key: event.username, value: record.payload, headers });
     }
     return { messages, spans };
