@@ -37,13 +37,19 @@ ensure_node() {
   [ "$(node -p 'process.versions.node.split(".")[0]')" = "24" ] || die "could not put Node 24 on PATH"
 }
 
-# npm ci only when package-lock.json changed since the last install.
+# Install the locked dependency tree, only when package-lock.json changed since the last install.
+# `npm ci` is tried first; the registry reachable here lacks other platforms' optional binaries
+# (e.g. @swc/core-darwin-arm64), which npm omits from the lock and `npm ci` then rejects as "out of
+# sync", so `npm install` (same locked versions, no lock rewrite) is the fallback.
 ensure_deps() {
   local stamp="node_modules/.usersys-lock-hash" hash
   hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ]; then return; fi
-  log "npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  log "installing dependencies (npm ci)"
+  if ! npm ci --no-audit --no-fund --loglevel=error 2>/dev/null; then
+    log "npm ci refused the lock file (missing foreign-platform optionals); using npm install --no-save"
+    npm install --no-audit --no-fund --no-save --loglevel=error
+  fi
   echo "$hash" > "$stamp"
 }
 
