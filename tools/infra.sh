@@ -3,6 +3,7 @@
 # Redis, PostgreSQL, Kafka (KRaft) and Jaeger v2 as plain processes on 127.0.0.1.
 #
 #   tools/infra.sh up [--kafka-cluster]   start (idempotent), wait until ready, print URLs
+#   tools/infra.sh up --docker            the same from docker-compose.yml (needs a Docker engine)
 #   tools/infra.sh down                   stop what we started (graceful, then SIGKILL)
 #   tools/infra.sh status                 one line per service (exit 3 if something is down)
 #   tools/infra.sh logs [service]         last 100 lines of the log(s)
@@ -832,6 +833,16 @@ cmd_logs() {
   tail -n 100 "${files[@]}"
 }
 
+# `up --docker`: the same infrastructure from docker-compose.yml's official images, for users who
+# have a Docker engine (none runs on the CI machines, so the process-based path is the default).
+cmd_up_docker() {
+  command -v docker >/dev/null || die docker missing "no docker client on PATH; run without --docker"
+  docker info >/dev/null 2>&1 || die docker failed "no Docker engine answers (docker info failed); run without --docker"
+  docker compose -f "$REPO/docker-compose.yml" up -d --wait redis postgres kafka jaeger ||
+    die docker failed "docker compose up failed; see docker compose logs"
+  docker compose -f "$REPO/docker-compose.yml" up kafka-topics >/dev/null || die docker failed "topic creation failed"
+}
+
 main() {
   local cmd=${1:-}
   [[ $# -gt 0 ]] && shift
@@ -844,7 +855,8 @@ main() {
       while [[ $# -gt 0 ]]; do
         case $1 in
           --kafka-cluster) KAFKA_MODE=cluster ;;
-          *) die up failed "unknown option '$1' (only --kafka-cluster)" ;;
+          --docker) cmd_up_docker; return ;;
+          *) die up failed "unknown option '$1' (--kafka-cluster or --docker)" ;;
         esac
         shift
       done
