@@ -54,3 +54,18 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     res.status(appErr.status).json({ code: appErr.code, message: appErr.message, ...(appErr.details ? { details: appErr.details } : {}) });
   };
 }
+
+/**
+ * What is wrong with an error catalog against its ERRORS.md (like fastify's check that every
+ * error code is documented): each code must appear in a `| code | status |` table row, once.
+ */
+export function catalogProblems(catalog: Record<string, ErrorSpec>, markdown: string): string[] {
+  const problems: string[] = [];
+  const seen = new Map<number, string>();
+  for (const [name, spec] of Object.entries(catalog)) {
+    if (seen.has(spec.code)) problems.push(`${name} reuses code ${spec.code} of ${seen.get(spec.code)}`);
+    seen.set(spec.code, name);
+    if (!new RegExp(`\\|\\s*${spec.code}\\s*\\|\\s*${spec.status}\\s*\\|`).test(markdown)) problems.push(`${name} (${spec.code}, HTTP ${spec.status}) is not documented`);
+  }
+  return problems;
+}

@@ -1,4 +1,4 @@
-export { AppError, COMMON_ERRORS, errorHandler } from './errors';
+export { AppError, COMMON_ERRORS, errorHandler, catalogProblems } from './errors';
 export type { ErrorSpec } from './errors';
 export { createMetrics, httpMetricsMiddleware } from './metrics';
 export type { ServiceMetrics } from './metrics';
