@@ -11,7 +11,6 @@ export interface UserCommandConfig extends InfraConfig {
   slowStepMs: number;
   walName: string;
   walPath: string;
-  rejectionTtlMs: number;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): UserCommandConfig {
@@ -29,6 +28,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     slowStepMs: envDurationMs(env, 'SLOW_STEP_THRESHOLD', '200ms'),
     walName,
     walPath: path.resolve(infra.walDir, walName),
-    rejectionTtlMs: envDurationMs(env, 'REJECTION_TTL', '24h'),
   };
 }
