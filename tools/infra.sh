@@ -19,13 +19,15 @@
 #   REDIS_PORT (6379) PG_PORT (5432) KAFKA_PORT (9092) KAFKA_CONTROLLER_PORT (9093)
 #   JAEGER_UI_PORT (16686) JAEGER_OTLP_GRPC_PORT (4317) JAEGER_OTLP_HTTP_PORT (4318)
 #   JAEGER_THRIFT_HTTP_PORT (14268) JAEGER_QUERY_GRPC_PORT (16685)
+#   INFRA_DATA_DIR (<repo>/.data)
 #   KAFKA_VERSION (try 3.9.2 then 3.9.1)  KAFKA_HEAP ("-Xms512m -Xmx1g")  PG_BIN (auto)
 #
 # Errors end in ONE line on stderr: "infra: <what> failed|missing: <why>; see <logfile>".
 set -Eeuo pipefail
 
 REPO=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
-DATA=$REPO/.data
+# INFRA_DATA_DIR: another data directory, e.g. a private instance for a test that stops or kills it
+DATA=${INFRA_DATA_DIR:-$REPO/.data}
 LOGS=$DATA/logs
 RUN=$DATA/run
 CACHE=${USERSYS_CACHE:-$HOME/.cache/usersys}
@@ -271,7 +273,7 @@ PG_DATA=$DATA/postgres
 PG_LOG=$LOGS/postgres.log
 # Unix socket inside .data (a socket path must stay below ~107 bytes, else use /tmp).
 PG_SOCKDIR=$RUN/postgres
-((${#PG_SOCKDIR} < 90)) || PG_SOCKDIR=/tmp/usersys-pg-$(printf '%s' "$REPO" | md5sum | cut -c1-10)
+((${#PG_SOCKDIR} < 90)) || PG_SOCKDIR=/tmp/usersys-pg-$(printf '%s' "$DATA" | md5sum | cut -c1-10)
 PG_BIN=${PG_BIN:-}
 
 # Newest /usr/lib/postgresql/<ver>/bin with initdb, else an initdb on PATH.

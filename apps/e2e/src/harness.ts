@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { startServices, type RunningServices } from '@usersys/service-runner';
+import { freePort } from '@usersys/test-infra';
 
 /**
- * The whole system for one test file: the four services on their own ports, with their own WAL
+ * The whole system for one test file: the four services on free ports, with their own WAL
  * directory, consumer group, Redis database and PostgreSQL database (usersys_test), against the
  * real Kafka, Redis, PostgreSQL and Jaeger that tools/infra.sh runs. Nothing is mocked.
  */
@@ -21,12 +22,14 @@ export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://
 
 export async function startSystem(extraEnv: Record<string, string> = {}): Promise<System> {
   const run = randomUUID().slice(0, 8);
+  // Free ports every time, so several checkouts (or a developer's `npm start`) never collide.
+  const [gatewayPort, commandPort, relayPort, consumerPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const env = {
-    AUTH_GATEWAY_PORT: '18080',
-    USER_COMMAND_PORT: '18081',
-    USER_COMMAND_URL: 'http://127.0.0.1:18081',
-    WAL_RELAY_PORT: '19464',
-    USER_CONSUMER_PORT: '19465',
+    AUTH_GATEWAY_PORT: String(gatewayPort),
+    USER_COMMAND_PORT: String(commandPort),
+    USER_COMMAND_URL: `http://127.0.0.1:${commandPort}`,
+    WAL_RELAY_PORT: String(relayPort),
+    USER_CONSUMER_PORT: String(consumerPort),
     DATABASE_URL: TEST_DATABASE_URL,
     REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/1',
     WAL_DIR: path.join(os.tmpdir(), `usersys-e2e-wal-${run}`),

@@ -1,0 +1,130 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const REPO = path.resolve(__dirname, '../../..');
+const INFRA = path.join(REPO, 'tools/infra.sh');
+
+/**
+ * A private Redis, PostgreSQL or Kafka started by tools/infra.sh in its own temp data directory
+ * on free ports. Tests that stop, kill or restart a dependency use one of these, so they never
+ * disturb the shared infrastructure other test files run against in parallel.
+ */
+export interface PrivateService {
+  readonly name: 'redis' | 'postgres' | 'kafka';
+  /** redis://127.0.0.1:<port> | postgresql://usersys:usersys@127.0.0.1:<port>/usersys | 127.0.0.1:<port> */
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** Starts it again after stop() or kill() (same data, same port). */
+  start(): Promise<void>;
+  /** Graceful stop (SIGTERM / pg_ctl fast / redis SHUTDOWN). */
+  stop(): Promise<void>;
+  /** SIGKILL, no chance to clean up. */
+  kill(): Promise<void>;
+  /** Stops it and deletes its data. */
+  destroy(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function infra(cmd: 'up' | 'down', env: Record<string, string>): Promise<void> {
+  try {
+    await run('bash', [INFRA, cmd], { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024, timeout: 180_000 });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`tools/infra.sh ${cmd} (${env.INFRA_SERVICES}) failed: ${e.stderr?.trim() || e.message}`);
+  }
+}
+
+async function pidOf(file: string): Promise<number | null> {
+  try {
+    const pid = Number((await readFile(file, 'utf8')).split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+async function killHard(pidFile: string): Promise<void> {
+  const pid = await pidOf(pidFile);
+  if (pid === null) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return; // already gone
+  }
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function startPrivate(name: PrivateService['name'], ports: Record<string, number>, pidFile: (dir: string) => string, url: (port: number) => string): Promise<PrivateService> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), `usersys-private-${name}-`));
+  const port = Object.values(ports)[0];
+  const env: Record<string, string> = { INFRA_DATA_DIR: dataDir, INFRA_SERVICES: name };
+  for (const [k, v] of Object.entries(ports)) env[k] = String(v);
+  const service: PrivateService = {
+    name,
+    url: url(port),
+    port,
+    dataDir,
+    start: () => infra('up', env),
+    stop: () => infra('down', env),
+    kill: async () => {
+      await killHard(pidFile(dataDir));
+      // A SIGKILLed postmaster leaves backends behind that still hold the port and shared memory.
+      if (name === 'postgres') await run('pkill', ['-KILL', '-f', `-D ${path.join(dataDir, 'postgres')}`]).catch(() => {});
+    },
+    destroy: async () => {
+      await infra('down', env).catch(() => {});
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await service.start();
+  } catch (err) {
+    await service.destroy();
+    throw err;
+  }
+  return service;
+}
+
+/** A private redis-server (AOF on, like the shared one). */
+export async function startPrivateRedis(): Promise<PrivateService> {
+  return startPrivate('redis', { REDIS_PORT: await freePort() }, (d) => path.join(d, 'run/redis.pid'), (p) => `redis://127.0.0.1:${p}`);
+}
+
+/** A private PostgreSQL cluster with the usersys role and the usersys + usersys_test databases (not migrated). */
+export async function startPrivatePostgres(): Promise<PrivateService> {
+  return startPrivate('postgres', { PG_PORT: await freePort() }, (d) => path.join(d, 'postgres/postmaster.pid'), (p) => `postgresql://usersys:usersys@127.0.0.1:${p}/usersys`);
+}
+
+/** A private single-node KRaft broker with the contract's topics (takes ~10–30 s to come up). */
+export async function startPrivateKafka(): Promise<PrivateService> {
+  return startPrivate(
+    'kafka',
+    { KAFKA_PORT: await freePort(), KAFKA_CONTROLLER_PORT: await freePort() },
+    (d) => path.join(d, 'run/kafka.pid'),
+    (p) => `127.0.0.1:${p}`,
+  );
+}

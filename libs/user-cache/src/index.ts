@@ -1,0 +1,17 @@
+export { userCacheKey, reservationKey, rejectionKey } from './keys';
+export type { ContactKind } from './keys';
+export {
+  DEFAULT_USER_CACHE_TTL_MS,
+  DEFAULT_RESERVATION_TTL_MS,
+  DEFAULT_REJECTION_TTL_MS,
+  readCachedUser,
+  writeCachedUser,
+  deleteCachedUser,
+  reserveContact,
+  contactHolder,
+  releaseContact,
+  recordRejection,
+  readRejection,
+  clearRejection,
+} from './user-cache';
+export type { CachedUser, Rejection, UserRole, UserState } from './user-cache';

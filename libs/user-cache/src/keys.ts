@@ -1,0 +1,15 @@
+/**
+ * Redis keys about users shared by user-command, user-consumer and auth-gateway (CONTRACT.md keeps
+ * only `user:pending:<username>` fixed; these are ours, documented here and in the README).
+ *
+ *   user:cache:<username>          JSON CachedUser, TTL (default 10 min); written/deleted by the consumer,
+ *                                  read (and filled on a miss) by user-command and the gateway
+ *   user:reserve:email:<email>     username holding a short-lived sign-up/update reservation (SET NX)
+ *   user:reserve:phone:<phone>     same for a phone number (canonical form)
+ *   user:rejected:<username>       JSON Rejection, written by the consumer when an accepted request
+ *                                  lost in the database; read by user-command's state endpoint
+ */
+export const userCacheKey = (username: string): string => `user:cache:${username}`;
+export type ContactKind = 'email' | 'phone';
+export const reservationKey = (kind: ContactKind, value: string): string => `user:reserve:${kind}:${value}`;
+export const rejectionKey = (username: string): string => `user:rejected:${username}`;

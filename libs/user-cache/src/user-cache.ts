@@ -1,0 +1,95 @@
+import type { Redis } from 'ioredis';
+import { rejectionKey, reservationKey, userCacheKey, type ContactKind } from './keys';
+
+export type UserRole = 'user' | 'admin';
+export type UserState = 'active' | 'disabled' | 'deleted';
+
+/** What the cache holds for one user: everything login and uniqueness checks need, nothing more. */
+export interface CachedUser {
+  username: string;
+  email: string;
+  phone: string;
+  nickname: string | null;
+  role: UserRole;
+  state: UserState;
+  /** bcrypt hash (never a plaintext password). */
+  passwordHash: string;
+  lastEventId: string | null;
+  /** ISO time of the row's last change. */
+  updatedAt: string;
+}
+
+export interface Rejection {
+  eventId: string;
+  reason: string;
+  /** ISO time the consumer rejected it. */
+  at: string;
+}
+
+export const DEFAULT_USER_CACHE_TTL_MS = 10 * 60_000;
+export const DEFAULT_RESERVATION_TTL_MS = 15 * 60_000;
+export const DEFAULT_REJECTION_TTL_MS = 60 * 60_000;
+
+function parse<T>(raw: string | null): T | null {
+  if (raw === null) return null;
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    return null; // a corrupt entry behaves like a miss; the writer overwrites it
+  }
+}
+
+export async function readCachedUser(redis: Redis, username: string): Promise<CachedUser | null> {
+  return parse<CachedUser>(await redis.get(userCacheKey(username)));
+}
+
+export async function writeCachedUser(redis: Redis, user: CachedUser, ttlMs = DEFAULT_USER_CACHE_TTL_MS): Promise<void> {
+  await redis.set(userCacheKey(user.username), JSON.stringify(user), 'PX', ttlMs);
+}
+
+export async function deleteCachedUser(redis: Redis, username: string): Promise<void> {
+  await redis.del(userCacheKey(username));
+}
+
+// Refresh when the key already belongs to `owner`, claim it when free; otherwise leave it alone.
+const RESERVE = `
+local current = redis.call('GET', KEYS[1])
+if current == false then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+if current == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+return 0`;
+
+// Delete only our own reservation: another user may hold it after ours expired.
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/**
+ * Reserves an email or phone (already normalised) for `username`. True when it is ours now
+ * (newly or already); false when another username holds it.
+ */
+export async function reserveContact(redis: Redis, kind: ContactKind, value: string, username: string, ttlMs = DEFAULT_RESERVATION_TTL_MS): Promise<boolean> {
+  return (await redis.eval(RESERVE, 1, reservationKey(kind, value), username, String(ttlMs))) === 1;
+}
+
+/** Who holds a reservation, if anyone. */
+export async function contactHolder(redis: Redis, kind: ContactKind, value: string): Promise<string | null> {
+  return redis.get(reservationKey(kind, value));
+}
+
+/** Releases `username`'s reservation; a no-op when someone else holds it or it expired. */
+export async function releaseContact(redis: Redis, kind: ContactKind, value: string, username: string): Promise<boolean> {
+  return (await redis.eval(RELEASE, 1, reservationKey(kind, value), username)) === 1;
+}
+
+export async function recordRejection(redis: Redis, username: string, rejection: Omit<Rejection, 'at'>, ttlMs = DEFAULT_REJECTION_TTL_MS): Promise<void> {
+  const value: Rejection = { ...rejection, at: new Date().toISOString() };
+  await redis.set(rejectionKey(username), JSON.stringify(value), 'PX', ttlMs);
+}
+
+export async function readRejection(redis: Redis, username: string): Promise<Rejection | null> {
+  return parse<Rejection>(await redis.get(rejectionKey(username)));
+}
+
+export async function clearRejection(redis: Redis, username: string): Promise<void> {
+  await redis.del(rejectionKey(username));
+}
