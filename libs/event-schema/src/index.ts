@@ -14,3 +14,5 @@ export {
 } from './envelope';
 export type { EventEnvelope, EventType, UserCreatedEvent, UserUpdatedEvent, PayloadOf } from './envelope';
 export { TOPICS, HEADERS, eventHeaders } from './kafka';
+export { loginAuditRecord, createLoginAuditRecord, decodeLoginAuditRecord } from './login-audit';
+export type { LoginAuditRecord } from './login-audit';

@@ -6,6 +6,7 @@ export {
   DEFAULT_REJECTION_TTL_MS,
   readCachedUser,
   writeCachedUser,
+  fillCachedUser,
   deleteCachedUser,
   reserveContact,
   contactHolder,

@@ -4,7 +4,11 @@ import { rejectionKey, reservationKey, userCacheKey, type ContactKind } from './
 export type UserRole = 'user' | 'admin';
 export type UserState = 'active' | 'disabled' | 'deleted';
 
-/** What the cache holds for one user: everything login and uniqueness checks need, nothing more. */
+/**
+ * What the cache holds for one user: everything login and uniqueness checks need, nothing more.
+ * Rule: the consumer always SETs the fresh entry after a change (state 'deleted' as a tombstone after
+ * a soft or force delete); readers only fill misses with fillCachedUser (NX).
+ */
 export interface CachedUser {
   username: string;
   email: string;
@@ -45,6 +49,14 @@ export async function readCachedUser(redis: Redis, username: string): Promise<Ca
 
 export async function writeCachedUser(redis: Redis, user: CachedUser, ttlMs = DEFAULT_USER_CACHE_TTL_MS): Promise<void> {
   await redis.set(userCacheKey(user.username), JSON.stringify(user), 'PX', ttlMs);
+}
+
+/**
+ * Fills the cache after a miss (SET NX): never overwrites what the consumer wrote, so a reader that
+ * loaded an older row from the database cannot replace the consumer's fresh entry.
+ */
+export async function fillCachedUser(redis: Redis, user: CachedUser, ttlMs = DEFAULT_USER_CACHE_TTL_MS): Promise<boolean> {
+  return (await redis.set(userCacheKey(user.username), JSON.stringify(user), 'PX', ttlMs, 'NX')) === 'OK';
 }
 
 export async function deleteCachedUser(redis: Redis, username: string): Promise<void> {
