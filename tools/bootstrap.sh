@@ -84,7 +84,21 @@ case "${1:-}" in
   prepare)
     prepare
     ;;
+  tool)
+    # npm run load|trace|dlq: Node 24 and the dependencies, then the tool (the system must be up)
+    shift
+    ensure_node
+    ensure_deps >&2
+    ensure_prisma_client >&2
+    exec node --enable-source-maps --import tsx "$@"
+    ;;
+  bench)
+    # npm run bench: everything `npm test` prepares, then every benchmark
+    shift
+    prepare
+    exec node --enable-source-maps --import tsx bench/run.ts "$@"
+    ;;
   *)
-    die "usage: bootstrap.sh start|test|prepare"
+    die "usage: bootstrap.sh start|test|prepare|bench|tool <file.ts> [args]"
     ;;
 esac
