@@ -10,9 +10,11 @@
 // Exit codes: 0 ok, 1 failure (one-line message on stderr), 2 bad usage.
 // Imports libs/db/src/migrate directly (not the lib index) so this works before `prisma generate`.
 import { parseArgs } from 'node:util';
+/* eslint-disable @nx/enforce-module-boundaries -- deliberate deep imports, see above */
 import { DatabaseUnreachableError, ensureDatabaseExists, redactUrl } from '../libs/db/src/connection';
 import { applyMigrations, deployWithPrismaCli, findSchemaEngineBinary, listMigrations } from '../libs/db/src/migrate';
 import { DEFAULT_DATABASE_URL } from '../libs/db/src/paths';
+/* eslint-enable @nx/enforce-module-boundaries */
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
