@@ -1,8 +1,8 @@
 // `npm run load -- <scenario> [flags]`: the load suite (README "Performance"). Scenarios: login,
 // login_uncached, create, update, mixed, soak. Stage definitions live in load.config.json.
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { runLoad } from './load';
-import { SCENARIOS } from './scenarios';
+import { runLoad, SCENARIOS } from '@usersys/load-suite';
 
 const USAGE = `usage: npm run load -- <${[...SCENARIOS, 'soak'].join('|')}> [flags]
   --config <file>        stage/scenario file (default tools/load/load.config.json)
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   };
   await runLoad({
     scenario: scenario as Parameters<typeof runLoad>[0]['scenario'],
-    config: values.config,
+    config: values.config ?? path.join(__dirname, 'load.config.json'),
     target: values.target,
     stages: values.stages?.split(',').map((s) => s.trim()),
     durationSec: num('duration', values.duration),

@@ -24,7 +24,8 @@ export interface LoadConfig {
 
 export interface LoadOptions {
   scenario: ScenarioName | 'soak';
-  config?: string;
+  /** a config file path, or the config itself */
+  config: string | LoadConfig;
   target?: string;
   stages?: string[];
   /** overrides every duration-bound stage */
@@ -51,9 +52,7 @@ export interface LoadResult {
   tokens: { logins: number; refreshes: number };
 }
 
-export const DEFAULT_CONFIG = path.join(__dirname, 'load.config.json');
-
-export function loadConfig(file = DEFAULT_CONFIG): LoadConfig {
+export function loadConfig(file: string): LoadConfig {
   return JSON.parse(readFileSync(file, 'utf8')) as LoadConfig;
 }
 
@@ -159,11 +158,11 @@ async function setLoginRateLimit(client: HttpClient, admin: TokenKeeper, body: R
 
 /** The whole run: seed, (switch the login limit off), run the stages, print, write JSON + SVG. */
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
-  const cfg = loadConfig(opts.config);
+  const cfg = typeof opts.config === 'string' ? loadConfig(opts.config) : opts.config;
   const target = opts.target ?? cfg.target;
   const runId = randomBytes(3).toString('hex');
   const processes = opts.processes ?? 1;
-  const outDir = opts.outDir ?? path.resolve(__dirname, '../../.data/load', `${new Date().toISOString().replace(/[:.]/g, '-')}-${opts.scenario}`);
+  const outDir = opts.outDir ?? path.resolve(process.cwd(), '.data/load', `${new Date().toISOString().replace(/[:.]/g, '-')}-${opts.scenario}`);
   mkdirSync(outDir, { recursive: true });
   const client = new HttpClient(target, 2048);
   const admin = new TokenKeeper(client, opts.admin?.username ?? process.env.ADMIN_USERNAME ?? 'admin', opts.admin?.password ?? process.env.ADMIN_PASSWORD ?? 'admin-password');
