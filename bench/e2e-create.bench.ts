@@ -1,0 +1,134 @@
+// End-to-end create pipeline under load (issue 8): gateway → user-command → WAL → relay → Kafka →
+// consumer → PostgreSQL, all four services started here against the shared infrastructure, a fresh
+// database, bcrypt cost 4, concurrency 64. Baseline: a bare express 5 JSON endpoint in the same run.
+//   node --import tsx bench/e2e-create.bench.ts        (BENCH_QUICK=1: short smoke run)
+import { createTestDatabase } from '@usersys/db';
+import { HttpClient, newUser, runStage, summarize, WaitForUser, type StageSpec } from '@usersys/load-suite';
+import { startServices } from '@usersys/service-runner';
+import { freePort } from '@usersys/test-infra';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { startBareServer } from './lib/processes';
+import { median, writeResults, type Figure } from './lib/report';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const CONCURRENCY = 64;
+const SECONDS = QUICK ? 3 : 15;
+const REPS = QUICK ? 1 : 3;
+
+async function closedLoop(client: HttpClient, name: string, op: () => Promise<{ status: number; ok: boolean }>, seconds: number) {
+  const spec: StageSpec = { name, concurrency: CONCURRENCY, durationSec: seconds, thinkMs: 0 };
+  const run = await runStage(spec, op);
+  const lat = summarize(run.samples.latencyMs);
+  const errors = run.samples.ok.filter((ok) => !ok).length;
+  return { qps: lat.count / run.elapsedSec, p99: lat.p99, p50: lat.p50, errors, count: lat.count, cpu: run.cpuPercent };
+}
+
+async function main(): Promise<void> {
+  const runId = randomBytes(3).toString('hex');
+  const db = await createTestDatabase({ migrate: true });
+  const bare = await startBareServer(await freePort());
+  const ports = { gw: await freePort(), cmd: await freePort(), relay: await freePort(), consumer: await freePort() };
+  const services = await startServices({
+    logDir: path.resolve(__dirname, '../.data/logs/bench'),
+    env: {
+      AUTH_GATEWAY_PORT: String(ports.gw),
+      USER_COMMAND_PORT: String(ports.cmd),
+      USER_COMMAND_URL: `http://127.0.0.1:${ports.cmd}`,
+      WAL_RELAY_PORT: String(ports.relay),
+      USER_CONSUMER_PORT: String(ports.consumer),
+      DATABASE_URL: db.url,
+      WAL_DIR: path.join(os.tmpdir(), `usersys-bench-wal-${runId}`),
+      CONSUMER_GROUP_ID: `user-consumer-bench-${runId}`,
+      BCRYPT_COST: '4',
+      ENABLE_RATE_LIMITER: 'false',
+      WRITE_RATE_LIMIT: '100000000',
+      LOG_LEVEL: 'warn',
+    },
+  });
+  const gateway = new HttpClient(`http://127.0.0.1:${ports.gw}`, 1024);
+  const bareClient = new HttpClient(bare.url, 1024);
+  const body = () => newUser(`bc${runId}`);
+  const create = async () => {
+    const res = await gateway.request('POST', '/v1/users', body());
+    return { status: res.status, ok: res.status === 202 };
+  };
+  const bareOp = async () => {
+    const res = await bareClient.request('POST', '/bare', body());
+    return { status: res.status, ok: res.status === 202 };
+  };
+
+  const bareRuns: number[] = [];
+  const createRuns: number[] = [];
+  const createP99: number[] = [];
+  const waitP99: number[] = [];
+  const sustainedRates: number[] = [];
+  let errors = 0;
+  try {
+    // warm-up (discarded): JIT, connection pools, Kafka metadata, bcrypt workers
+    await closedLoop(bareClient, 'warmup-bare', bareOp, QUICK ? 1 : 3);
+    await closedLoop(gateway, 'warmup-create', create, QUICK ? 1 : 5);
+    for (let rep = 0; rep < REPS; rep++) {
+      const b = await closedLoop(bareClient, 'bare', bareOp, SECONDS);
+      const c = await closedLoop(gateway, 'create', create, SECONDS);
+      bareRuns.push(b.qps);
+      createRuns.push(c.qps);
+      createP99.push(c.p99);
+      errors += c.errors;
+      // Open loop at 80% of the accepted rate, following every user until it is active.
+      const waits = new WaitForUser(gateway, 20, 30_000);
+      const rate = c.qps * 0.8;
+      const paced = await runStage({ name: 'sustained', concurrency: CONCURRENCY, durationSec: SECONDS, thinkMs: 0, ratePerSec: rate }, async () => {
+        const u = body();
+        const res = await gateway.request('POST', '/v1/users', u);
+        if (res.status === 202) waits.track(u.username, performance.now());
+        return { status: res.status, ok: res.status === 202 };
+      });
+      await waits.drain();
+      errors += paced.samples.ok.filter((ok) => !ok).length + waits.timedOut;
+      sustainedRates.push(paced.samples.at.length / paced.elapsedSec);
+      waitP99.push(summarize(waits.ms).p99);
+      process.stderr.write(`rep ${rep + 1}/${REPS}: bare ${b.qps.toFixed(0)}/s, create ${c.qps.toFixed(0)}/s (p99 ${c.p99.toFixed(1)} ms), sustained ${rate.toFixed(0)}/s → 202-to-active p99 ${summarize(waits.ms).p99.toFixed(0)} ms, errors ${errors}\n`);
+    }
+  } finally {
+    gateway.close();
+    bareClient.close();
+    await services.stop();
+    await bare.stop();
+    await db.drop().catch(() => {});
+  }
+
+  const bareMedian = median(bareRuns);
+  const createMedian = median(createRuns);
+  const figures: Figure[] = [
+    {
+      figure: `create accepted/s through the gateway, bcrypt cost 4, c=${CONCURRENCY}`,
+      unit: 'req/s',
+      value: createMedian,
+      runs: createRuns,
+      baseline: { name: 'bare express 5 JSON endpoint', value: bareMedian, runs: bareRuns },
+      ratio: createMedian / bareMedian,
+      target: '>= 0.40 x bare endpoint',
+      pass: createMedian / bareMedian >= 0.4,
+    },
+    { figure: `create p99 latency (synchronous path), c=${CONCURRENCY}`, unit: 'ms', value: median(createP99), runs: createP99, lowerIsBetter: true },
+    {
+      figure: '202-to-active p99 at 80% of the accepted rate',
+      unit: 'ms',
+      value: median(waitP99),
+      runs: waitP99,
+      target: '< 1000 ms, zero errors',
+      pass: median(waitP99) < 1000 && errors === 0,
+      lowerIsBetter: true,
+    },
+    { figure: 'sustained create rate during the 202-to-active runs', unit: 'req/s', value: median(sustainedRates), runs: sustainedRates },
+    { figure: 'errors (non-202 answers + users not active within 30 s), all runs', unit: '', value: errors, runs: [errors], target: '0', pass: errors === 0, lowerIsBetter: true },
+  ];
+  writeResults('e2e-create', figures, { concurrency: CONCURRENCY, secondsPerRun: SECONDS, repetitions: REPS });
+}
+
+main().catch((err) => {
+  process.stderr.write(`e2e-create bench: ${(err as Error).stack}\n`);
+  process.exit(1);
+});
