@@ -39,7 +39,7 @@ export interface LoginDeps {
 }
 
 /** Refusal reasons in the audit trail; the client sees one 401 for all credential failures. */
-type Reason = 'ok' | 'fast_fail' | 'rate_limited' | 'invalid_request' | 'unknown_user' | 'bad_password' | 'disabled' | 'deleted' | 'token_store_unavailable';
+type Reason = 'ok' | 'fast_fail' | 'rate_limited' | 'invalid_request' | 'unknown_user' | 'bad_credentials' | 'disabled' | 'deleted' | 'token_store_unavailable';
 
 function parseBody(body: unknown): { username: string; password: string } | null {
   if (typeof body !== 'object' || body === null) return null;
@@ -110,7 +110,7 @@ export class LoginService {
     if (hit) hooks?.onCacheHit?.();
     else {
       hooks?.onCacheMiss?.();
-      if (!(await this.compare(creds.password, user.passwordHash, user.username))) return this.refuse(req, creds.username, 'bad_password');
+      if (!(await this.compare(creds.password, user.passwordHash, user.username))) return this.refuse(req, creds.username, 'bad_credentials');
       cache.remember(key);
     }
     return this.succeed(req, user);
