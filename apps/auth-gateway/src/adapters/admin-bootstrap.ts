@@ -22,5 +22,8 @@ export async function ensureAdminAccount(
     skipDuplicates: true,
   });
   if (count === 1) log.info({ username: admin.username }, 'admin account created');
+  else if (!(await prisma.user.findUnique({ where: { username: admin.username }, select: { id: true } }))) {
+    log.error({ username: admin.username }, 'admin account not created: ADMIN_EMAIL or ADMIN_PHONE belongs to another account');
+  }
   return count === 1 ? 'created' : 'exists';
 }
