@@ -20,7 +20,7 @@ export function registerAuthRoutes(app: Express, deps: { login: LoginService; to
     '/v1/auth/refresh',
     asyncRoute(async (req, res) => {
       const token = (req.body as { refreshToken?: unknown } | undefined)?.refreshToken;
-      if (typeof token !== 'string' || token.length === 0 || token.length > 256) throw new AppError(ERRORS.BAD_REQUEST, 'refreshToken is required');
+      if (typeof token !== 'string' || token.length === 0 || token.length > 4096) throw new AppError(ERRORS.BAD_REQUEST, 'refreshToken is required');
       try {
         const pair = await deps.tokens.refresh(token, async (username) => {
           const user = await deps.users.find(username);

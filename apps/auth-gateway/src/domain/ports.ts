@@ -23,13 +23,15 @@ export interface TokenPair {
   expiresIn: number;
 }
 
-export type RotateOutcome = { status: 'rotated'; username: string } | { status: 'unknown' | 'revoked' | 'reused' };
+export type RotateOutcome = 'rotated' | 'unknown' | 'revoked' | 'reused';
 
-/** Refresh-token families: one current token per family; presenting an older one revokes the family. */
+/**
+ * Refresh-token families: each family has a current generation (0 until its first refresh, so a
+ * login writes nothing); presenting an older generation is a reuse and revokes the family.
+ */
 export interface RefreshStore {
-  create(familyId: string, tokenHash: string, username: string, ttlMs: number): Promise<void>;
-  rotate(familyId: string, presentedHash: string, nextHash: string, ttlMs: number): Promise<RotateOutcome>;
-  revoke(familyId: string): Promise<void>;
+  rotate(familyId: string, generation: number, ttlMs: number): Promise<RotateOutcome>;
+  revoke(familyId: string, ttlMs: number): Promise<void>;
 }
 
 export interface LastLoginWriter {

@@ -3,24 +3,22 @@ import { InvalidTokenError, TokenService } from './tokens';
 
 /** In-memory fake of the Redis store (the Redis one is covered by the gateway integration test). */
 class MemoryRefreshStore implements RefreshStore {
-  families = new Map<string, { current: string; username: string; revoked: boolean }>();
-  async create(familyId: string, tokenHash: string, username: string) {
-    this.families.set(familyId, { current: tokenHash, username, revoked: false });
-  }
-  async rotate(familyId: string, presented: string, next: string): Promise<RotateOutcome> {
-    const f = this.families.get(familyId);
-    if (!f) return { status: 'unknown' };
-    if (f.revoked) return { status: 'revoked' };
-    if (f.current !== presented) {
-      f.revoked = true;
-      return { status: 'reused' };
+  families = new Map<string, number | 'revoked'>();
+  async rotate(familyId: string, generation: number): Promise<RotateOutcome> {
+    const current = this.families.get(familyId) ?? 0;
+    if (current === 'revoked') return 'revoked';
+    if (generation === current) {
+      this.families.set(familyId, current + 1);
+      return 'rotated';
     }
-    f.current = next;
-    return { status: 'rotated', username: f.username };
+    if (generation < current) {
+      this.families.set(familyId, 'revoked');
+      return 'reused';
+    }
+    return 'unknown';
   }
   async revoke(familyId: string) {
-    const f = this.families.get(familyId);
-    if (f) f.revoked = true;
+    this.families.set(familyId, 'revoked');
   }
 }
 
@@ -39,12 +37,13 @@ describe('TokenService', () => {
     const pair = await other.issue({ username: 'alice', role: 'admin' });
     const tokens = new TokenService(options, new MemoryRefreshStore());
     await expect(tokens.verifyAccess(pair.accessToken)).rejects.toBeInstanceOf(InvalidTokenError);
-    await expect(tokens.verifyAccess(pair.refreshToken)).rejects.toBeInstanceOf(InvalidTokenError);
+    const own = await tokens.issue({ username: 'alice', role: 'admin' });
+    await expect(tokens.verifyAccess(own.refreshToken)).rejects.toBeInstanceOf(InvalidTokenError);
+    await expect(tokens.refresh(own.accessToken, async () => 'user')).rejects.toBeInstanceOf(InvalidTokenError);
   });
 
   it('rotates refresh tokens and revokes the family when an old one is reused', async () => {
-    const store = new MemoryRefreshStore();
-    const tokens = new TokenService(options, store);
+    const tokens = new TokenService(options, new MemoryRefreshStore());
     const first = await tokens.issue({ username: 'bob', role: 'user' });
     const second = await tokens.refresh(first.refreshToken, async () => 'user');
     expect(second.refreshToken).not.toBe(first.refreshToken);
@@ -52,10 +51,10 @@ describe('TokenService', () => {
     await expect(tokens.refresh(second.refreshToken, async () => 'user')).rejects.toThrow(/revoked/);
   });
 
-  it('revokes the family when the account is no longer active', async () => {
+  it('revokes the family when the account is no longer active, and refuses garbage', async () => {
     const tokens = new TokenService(options, new MemoryRefreshStore());
     const first = await tokens.issue({ username: 'carol', role: 'user' });
     await expect(tokens.refresh(first.refreshToken, async () => null)).rejects.toThrow(/not active/);
-    await expect(tokens.refresh('garbage', async () => 'user')).rejects.toThrow(/malformed/);
+    await expect(tokens.refresh('garbage', async () => 'user')).rejects.toBeInstanceOf(InvalidTokenError);
   });
 });

@@ -1,5 +1,5 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { jwtVerify, SignJWT } from 'jose';
+import { randomUUID, webcrypto } from 'node:crypto';
+import { jwtVerify, SignJWT, type CryptoKey as JoseKey } from 'jose';
 import type { RefreshStore, TokenPair } from './ports';
 
 export type CallerRole = 'user' | 'admin';
@@ -11,68 +11,85 @@ export interface AccessClaims {
 
 export class InvalidTokenError extends Error {}
 
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+const ACCESS_TYP = 'at+jwt';
+const REFRESH_TYP = 'rt+jwt';
 
 /**
- * Short-lived HS256 access tokens (jose) and opaque rotating refresh tokens `<family>.<random>`.
- * Redis keeps only a hash of each family's current refresh token; presenting any older token of a
- * family (a stolen copy, or a replay) is a reuse: the family is revoked and both holders must log
- * in again.
+ * Short-lived HS256 access tokens and rotating refresh tokens, both signed with jose. A refresh
+ * token names its family and generation; Redis keeps only each family's current generation
+ * (absent = 0, so login itself writes nothing there). Refreshing with the current generation
+ * rotates to the next; presenting an older one (a stolen copy or a replay) is a reuse: the family is
+ * revoked and every holder has to log in again.
  */
 export class TokenService {
-  private readonly key: Uint8Array;
+  private key: Promise<JoseKey>;
 
   constructor(
     private readonly options: { secret: string; issuer: string; accessTtlMs: number; refreshTtlMs: number },
     private readonly store: RefreshStore,
   ) {
-    this.key = new TextEncoder().encode(options.secret);
+    // Imported once: handing jose the raw bytes would re-import the key on every signature.
+    this.key = webcrypto.subtle.importKey('raw', new TextEncoder().encode(options.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']) as Promise<JoseKey>;
   }
 
   /** A new family: what a successful login hands out. */
   async issue(user: AccessClaims): Promise<TokenPair> {
-    const familyId = randomUUID();
-    const refreshToken = `${familyId}.${randomBytes(32).toString('base64url')}`;
-    await this.store.create(familyId, hashToken(refreshToken), user.username, this.options.refreshTtlMs);
-    return { accessToken: await this.signAccess(user), refreshToken, tokenType: 'Bearer', expiresIn: Math.floor(this.options.accessTtlMs / 1000) };
+    return this.pair(user, randomUUID(), 0);
   }
 
   /**
-   * Rotates a refresh token: the family's next token replaces it. `roleOf` re-reads the account
-   * (null when it is gone or not active any more, which revokes the family).
+   * Rotates a refresh token. `roleOf` re-reads the account (null when it is gone or not active any
+   * more, which revokes the family).
    */
   async refresh(refreshToken: string, roleOf: (username: string) => Promise<CallerRole | null>): Promise<TokenPair> {
-    const familyId = /^([0-9a-f-]{36})\.[A-Za-z0-9_-]{43}$/.exec(refreshToken)?.[1];
-    if (!familyId) throw new InvalidTokenError('malformed refresh token');
-    const next = `${familyId}.${randomBytes(32).toString('base64url')}`;
-    const outcome = await this.store.rotate(familyId, hashToken(refreshToken), hashToken(next), this.options.refreshTtlMs);
-    if (outcome.status !== 'rotated') throw new InvalidTokenError(`refresh token ${outcome.status}`);
-    const role = await roleOf(outcome.username);
+    const { username, familyId, generation } = await this.verifyRefresh(refreshToken);
+    const outcome = await this.store.rotate(familyId, generation, this.options.refreshTtlMs);
+    if (outcome !== 'rotated') throw new InvalidTokenError(`refresh token ${outcome}`);
+    const role = await roleOf(username);
     if (!role) {
-      await this.store.revoke(familyId);
+      await this.store.revoke(familyId, this.options.refreshTtlMs);
       throw new InvalidTokenError('account not active');
     }
-    return { accessToken: await this.signAccess({ username: outcome.username, role }), refreshToken: next, tokenType: 'Bearer', expiresIn: Math.floor(this.options.accessTtlMs / 1000) };
+    return this.pair({ username, role }, familyId, generation + 1);
   }
 
   async verifyAccess(token: string): Promise<AccessClaims> {
+    const payload = await this.verify(token, ACCESS_TYP);
+    if (typeof payload.sub !== 'string' || (payload.role !== 'user' && payload.role !== 'admin')) throw new InvalidTokenError('claims');
+    return { username: payload.sub, role: payload.role };
+  }
+
+  private async verifyRefresh(token: string): Promise<{ username: string; familyId: string; generation: number }> {
+    const payload = await this.verify(token, REFRESH_TYP);
+    const { sub, fam, gen } = payload;
+    if (typeof sub !== 'string' || typeof fam !== 'string' || !Number.isInteger(gen) || (gen as number) < 0) throw new InvalidTokenError('claims');
+    return { username: sub, familyId: fam, generation: gen as number };
+  }
+
+  private async verify(token: string, typ: string) {
     try {
-      const { payload } = await jwtVerify(token, this.key, { issuer: this.options.issuer, algorithms: ['HS256'], typ: 'at+jwt' });
-      if (typeof payload.sub !== 'string' || (payload.role !== 'user' && payload.role !== 'admin')) throw new InvalidTokenError('claims');
-      return { username: payload.sub, role: payload.role };
+      const { payload } = await jwtVerify(token, await this.key, { issuer: this.options.issuer, algorithms: ['HS256'], typ });
+      return payload;
     } catch (err) {
-      throw err instanceof InvalidTokenError ? err : new InvalidTokenError((err as Error).message);
+      throw new InvalidTokenError((err as Error).message);
     }
   }
 
-  private signAccess(user: AccessClaims): Promise<string> {
+  private async pair(user: AccessClaims, familyId: string, generation: number): Promise<TokenPair> {
+    const key = await this.key;
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ role: user.role })
-      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
-      .setSubject(user.username)
-      .setIssuer(this.options.issuer)
-      .setIssuedAt(now)
-      .setExpirationTime(now + Math.floor(this.options.accessTtlMs / 1000))
-      .sign(this.key);
+    const sign = (claims: Record<string, unknown>, typ: string, ttlMs: number) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256', typ })
+        .setSubject(user.username)
+        .setIssuer(this.options.issuer)
+        .setIssuedAt(now)
+        .setExpirationTime(now + Math.floor(ttlMs / 1000))
+        .sign(key);
+    const [accessToken, refreshToken] = await Promise.all([
+      sign({ role: user.role }, ACCESS_TYP, this.options.accessTtlMs),
+      sign({ fam: familyId, gen: generation }, REFRESH_TYP, this.options.refreshTtlMs),
+    ]);
+    return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: Math.floor(this.options.accessTtlMs / 1000) };
   }
 }
