@@ -1,18 +1,114 @@
-import { envPort, envString, envUrl, loadInfraConfig, type InfraConfig } from '@usersys/config';
+import { ConfigError, envBool, envDurationMs, envInt, envPort, envString, envUrl, loadInfraConfig, type InfraConfig } from '@usersys/config';
+
+type Env = Record<string, string | undefined>;
 
 export interface GatewayConfig extends InfraConfig {
   port: number;
   host: string;
   userCommandUrl: string;
   internalToken: string;
+  /** express `trust proxy` value: false (socket address only), or a list of trusted proxy addresses/CIDRs. */
+  trustProxy: false | string[];
+  login: {
+    fastFailThreshold: number;
+    fastFailMessage: string;
+    rateLimit: number;
+    windowMs: number;
+    rateLimiterEnabled: boolean;
+    credentialCacheTtlMs: number;
+    credentialCacheSize: number;
+    bcryptWorkers: number;
+    /** Cost of the dummy hash compared for unknown users (match the cost user-command hashes with). */
+    bcryptCost: number;
+  };
+  lastLogin: { buffer: number; batchSize: number; flushIntervalMs: number; timeoutMs: number };
+  audit: { buffer: number; batchSize: number; flushIntervalMs: number };
+  writeRateLimit: number;
+  writeWindowMs: number;
+  jwt: { secret: string; accessTtlMs: number; refreshTtlMs: number; issuer: string };
+  admin: { username: string; password: string; email: string; phone: string };
+  /** Dev defaults in use for secrets (logged as a warning at start-up). */
+  insecureDefaults: string[];
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
+const DEV_JWT_SECRET = 'dev-jwt-secret-change-me-0123456789abcdef';
+const DEV_ADMIN_PASSWORD = 'admin-dev-password';
+
+/** The limiter counts in whole seconds (rate-limiter-flexible's `duration`). */
+function windowMs(env: Env, name: string, fallback: string): number {
+  const ms = envDurationMs(env, name, fallback, { minMs: 1000 });
+  if (ms % 1000 !== 0) throw new ConfigError(name, 'must be whole seconds (e.g. 30s, 2m)');
+  return ms;
+}
+
+function trustProxy(env: Env): false | string[] {
+  const value = env.TRUST_PROXY?.trim();
+  if (!value || ['false', 'off', 'no', '0'].includes(value.toLowerCase())) return false;
+  // "true" would trust any X-Forwarded-For sender, i.e. let every client pick its own IP.
+  if (['true', 'on', 'yes', '1', '*'].includes(value.toLowerCase())) throw new ConfigError('TRUST_PROXY', 'list the proxy addresses or CIDRs (e.g. loopback, 10.0.0.0/8); trusting every sender would let clients choose their IP');
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function loadConfig(env: Env = process.env): GatewayConfig {
+  const insecureDefaults: string[] = [];
+  const secret = (name: string, fallback: string) => {
+    if (!env[name]?.trim()) insecureDefaults.push(name);
+    return envString(env, name, fallback);
+  };
+  const jwtSecret = secret('JWT_SECRET', DEV_JWT_SECRET);
+  if (Buffer.byteLength(jwtSecret) < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 bytes');
+  const adminPassword = secret('ADMIN_PASSWORD', DEV_ADMIN_PASSWORD);
+  if (Buffer.byteLength(adminPassword) < 8 || Buffer.byteLength(adminPassword) > 72) throw new ConfigError('ADMIN_PASSWORD', 'must be 8-72 bytes');
+  const adminUsername = envString(env, 'ADMIN_USERNAME', 'admin');
+  if (!/^[a-zA-Z0-9_.-]{3,32}$/.test(adminUsername)) throw new ConfigError('ADMIN_USERNAME', 'must be 3-32 characters of [a-zA-Z0-9_.-]');
+  const internalToken = secret('INTERNAL_TOKEN', 'dev-internal-token');
+
   return {
     ...loadInfraConfig(env),
     port: envPort(env, 'AUTH_GATEWAY_PORT', 8080),
     host: envString(env, 'AUTH_GATEWAY_HOST', '127.0.0.1'),
     userCommandUrl: envUrl(env, 'USER_COMMAND_URL', 'http://127.0.0.1:8081', ['http:', 'https:']),
-    internalToken: envString(env, 'INTERNAL_TOKEN', 'dev-internal-token'),
+    internalToken,
+    trustProxy: trustProxy(env),
+    login: {
+      fastFailThreshold: envInt(env, 'LOGIN_FAST_FAIL_THRESHOLD', 1000, { min: 1 }),
+      fastFailMessage: envString(env, 'LOGIN_FAST_FAIL_MESSAGE', 'login is busy, please retry shortly'),
+      rateLimit: envInt(env, 'LOGIN_RATE_LIMIT', 500_000, { min: 1 }),
+      windowMs: windowMs(env, 'LOGIN_WINDOW', '2m'),
+      rateLimiterEnabled: envBool(env, 'ENABLE_RATE_LIMITER', true),
+      credentialCacheTtlMs: envDurationMs(env, 'LOGIN_CREDENTIAL_CACHE_TTL', '5m', { minMs: 1 }),
+      credentialCacheSize: envInt(env, 'LOGIN_CREDENTIAL_CACHE_SIZE', 100_000, { min: 1 }),
+      bcryptWorkers: envInt(env, 'LOGIN_BCRYPT_WORKERS', 2, { min: 1, max: 64 }),
+      bcryptCost: envInt(env, 'BCRYPT_COST', 10, { min: 4, max: 15 }),
+    },
+    lastLogin: {
+      buffer: envInt(env, 'LOGIN_UPDATE_BUFFER', 10_000, { min: 1 }),
+      batchSize: envInt(env, 'LOGIN_UPDATE_BATCH_SIZE', 500, { min: 1 }),
+      flushIntervalMs: envDurationMs(env, 'LOGIN_UPDATE_FLUSH_INTERVAL', '1s', { minMs: 1 }),
+      timeoutMs: envDurationMs(env, 'LOGIN_UPDATE_TIMEOUT', '5s', { minMs: 1 }),
+    },
+    audit: {
+      buffer: envInt(env, 'LOGIN_AUDIT_BUFFER', 50_000, { min: 1 }),
+      batchSize: envInt(env, 'LOGIN_AUDIT_BATCH_SIZE', 500, { min: 1 }),
+      flushIntervalMs: envDurationMs(env, 'LOGIN_AUDIT_FLUSH_INTERVAL', '200ms', { minMs: 1 }),
+    },
+    writeRateLimit: envInt(env, 'WRITE_RATE_LIMIT', 600, { min: 1 }),
+    writeWindowMs: windowMs(env, 'WRITE_WINDOW', '1m'),
+    jwt: {
+      secret: jwtSecret,
+      accessTtlMs: envDurationMs(env, 'ACCESS_TOKEN_TTL', '15m', { minMs: 1000 }),
+      refreshTtlMs: envDurationMs(env, 'REFRESH_TOKEN_TTL', '168h', { minMs: 1000 }),
+      issuer: envString(env, 'JWT_ISSUER', 'usersys-auth-gateway'),
+    },
+    admin: {
+      username: adminUsername,
+      password: adminPassword,
+      email: envString(env, 'ADMIN_EMAIL', `${adminUsername.toLowerCase()}@usersys.local`),
+      phone: envString(env, 'ADMIN_PHONE', '+10000000000'),
+    },
+    insecureDefaults,
   };
 }

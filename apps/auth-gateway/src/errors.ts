@@ -4,4 +4,12 @@ import { COMMON_ERRORS, type ErrorSpec } from '@usersys/service-kit';
 export const ERRORS = {
   ...COMMON_ERRORS,
   UPSTREAM_UNAVAILABLE: { code: 120001, status: 503, message: 'user-command is unavailable; retry' },
+  INVALID_CREDENTIALS: { code: 120101, status: 401, message: 'invalid username or password' },
+  LOGIN_BUSY: { code: 120102, status: 503, message: 'login is busy, please retry shortly' },
+  LOGIN_RATE_LIMITED: { code: 120103, status: 429, message: 'too many login attempts; retry later' },
+  INVALID_REFRESH_TOKEN: { code: 120104, status: 401, message: 'refresh token is invalid, expired or revoked' },
+  TOKEN_STORE_UNAVAILABLE: { code: 120105, status: 503, message: 'token store unavailable; retry' },
+  UNAUTHENTICATED: { code: 120201, status: 401, message: 'missing or invalid access token' },
+  FORBIDDEN: { code: 120202, status: 403, message: 'not allowed for this caller' },
+  WRITE_RATE_LIMITED: { code: 120203, status: 429, message: 'too many write requests; retry later' },
 } as const satisfies Record<string, ErrorSpec>;

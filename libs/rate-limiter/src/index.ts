@@ -1,3 +1,3 @@
-export { FallbackRateLimiter } from './limiter';
-export type { LimitSettings, ConsumeResult, LimiterEvents } from './limiter';
+export { FallbackRateLimiter, validateSettings } from './limiter';
+export type { LimitSettings, ConsumeResult, LimiterEvents, LimiterOptions } from './limiter';
 export { SharedLimitSettings, settingsKey } from './shared-settings';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { startPrivateRedis, type PrivateService } from '@usersys/test-infra';
 import { FallbackRateLimiter, SharedLimitSettings } from './index';
 
 // Integration test against the real Redis from tools/infra.sh, plus an unreachable one for the fallback.
@@ -59,4 +60,51 @@ describe('FallbackRateLimiter', () => {
     for (let i = 0; i < 5; i++) expect((await b.consume('ip')).allowed).toBe(true);
     await redis.del(`ratelimit:settings:${name}`);
   });
+
+  it('refuses invalid settings', () => {
+    expect(() => new FallbackRateLimiter(redis, 'x', { points: 0, windowMs: 60_000, enabled: true })).toThrow(/points/);
+    expect(() => new FallbackRateLimiter(redis, 'x', { points: 1, windowMs: 1500, enabled: true })).toThrow(/window/);
+  });
+});
+
+describe('FallbackRateLimiter when its Redis stops and comes back', () => {
+  let priv: PrivateService;
+  let client: Redis;
+  beforeAll(async () => {
+    priv = await startPrivateRedis();
+    client = new Redis(priv.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+    if (client.status !== 'ready') await new Promise((r) => client.once('ready', r));
+  }, 60_000);
+  afterAll(async () => {
+    client.disconnect();
+    await priv.destroy();
+  }, 60_000);
+
+  it('degrades once when Redis stops, decides locally meanwhile, and returns to Redis when it is back', async () => {
+    const transitions: boolean[] = [];
+    let fallbackDecisions = 0;
+    const limiter = new FallbackRateLimiter(
+      client,
+      `spec-${randomUUID()}`,
+      { points: 100, windowMs: 60_000, enabled: true },
+      { onDegradedChange: (d) => transitions.push(d), onFallbackDecision: () => fallbackDecisions++ },
+      { probeIntervalMs: 100 },
+    );
+    expect(await limiter.consume('ip')).toMatchObject({ allowed: true, degraded: false });
+
+    await priv.stop();
+    for (let i = 0; i < 5; i++) expect(await limiter.consume('ip')).toMatchObject({ allowed: true, degraded: true });
+    expect(transitions).toEqual([true]);
+    expect(fallbackDecisions).toBe(5);
+
+    await priv.start();
+    let result = await limiter.consume('ip');
+    for (let i = 0; i < 200 && result.degraded; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      result = await limiter.consume('ip');
+    }
+    expect(result).toMatchObject({ allowed: true, degraded: false });
+    expect(transitions).toEqual([true, false]);
+    expect(limiter.isDegraded).toBe(false);
+  }, 60_000);
 });

@@ -24,24 +24,55 @@ export interface LimiterEvents {
   onFallbackDecision?: () => void;
 }
 
+export interface LimiterOptions {
+  /** A Redis call slower than this counts as a failure and the fallback decides (default 100 ms). */
+  redisTimeoutMs?: number;
+  /**
+   * While degraded, Redis is tried again by at most one request per interval (default 1 s); all
+   * other requests go straight to the local limiter, so nobody waits on a dead Redis.
+   */
+  probeIntervalMs?: number;
+  now?: () => number;
+}
+
+export function validateSettings(settings: LimitSettings): void {
+  if (!Number.isInteger(settings.points) || settings.points < 1) throw new RangeError('points must be a positive integer');
+  if (!Number.isFinite(settings.windowMs) || settings.windowMs < 1000 || settings.windowMs % 1000 !== 0) throw new RangeError('window must be whole seconds, at least 1s');
+  if (typeof settings.enabled !== 'boolean') throw new RangeError('enabled must be a boolean');
+}
+
+class RedisTimeout extends Error {
+  constructor(ms: number) {
+    super(`rate limiter: redis did not answer within ${ms}ms`);
+  }
+}
+
 /**
  * A fixed-window limiter counted in Redis so every replica shares it (rate-limiter-flexible). When
  * Redis errors, times out or is disconnected, the decision falls back at once to a local
  * in-memory limiter with the same settings (never fail-open, never fail every request) and goes
- * back to Redis as soon as a Redis call succeeds again.
+ * back to Redis as soon as a probe succeeds again.
  */
 export class FallbackRateLimiter {
   private redisLimiter!: RateLimiterRedis;
   private memoryLimiter!: RateLimiterMemory;
   private current!: LimitSettings;
   private degraded = false;
+  private nextProbeAt = 0;
+  private readonly redisTimeoutMs: number;
+  private readonly probeIntervalMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly redis: Redis,
-    private readonly name: string,
+    readonly name: string,
     settings: LimitSettings,
     private readonly events: LimiterEvents = {},
+    options: LimiterOptions = {},
   ) {
+    this.redisTimeoutMs = options.redisTimeoutMs ?? 100;
+    this.probeIntervalMs = options.probeIntervalMs ?? 1000;
+    this.now = options.now ?? Date.now;
     this.update(settings);
   }
 
@@ -53,12 +84,11 @@ export class FallbackRateLimiter {
     return this.degraded;
   }
 
-  /** Applies new settings (a runtime change by an admin); counters restart under the new window. */
+  /** Applies new settings (a runtime change by an admin); counters restart under a new limit or window. */
   update(settings: LimitSettings): void {
-    if (!Number.isInteger(settings.points) || settings.points < 1) throw new RangeError('points must be a positive integer');
-    if (!(settings.windowMs >= 1000)) throw new RangeError('window must be at least 1s');
+    validateSettings(settings);
     const same = this.current && this.current.points === settings.points && this.current.windowMs === settings.windowMs;
-    this.current = { ...settings };
+    this.current = { points: settings.points, windowMs: settings.windowMs, enabled: settings.enabled };
     if (same) return;
     const duration = Math.round(settings.windowMs / 1000);
     const keyPrefix = `ratelimit:${this.name}:${settings.points}:${duration}`;
@@ -68,8 +98,9 @@ export class FallbackRateLimiter {
 
   async consume(key: string): Promise<ConsumeResult> {
     if (!this.current.enabled) return { allowed: true, remaining: this.current.points, retryAfterMs: 0, degraded: false };
+    if (this.degraded && this.now() < this.nextProbeAt) return this.consumeLocally(key);
     try {
-      const res = await this.redisLimiter.consume(key);
+      const res = await this.withTimeout(this.redisLimiter.consume(key));
       this.setDegraded(false);
       return toResult(res, true, false);
     } catch (err) {
@@ -77,14 +108,27 @@ export class FallbackRateLimiter {
         this.setDegraded(false);
         return toResult(err, false, false);
       }
+      this.nextProbeAt = this.now() + this.probeIntervalMs;
       this.setDegraded(true, err as Error);
-      this.events.onFallbackDecision?.();
-      try {
-        return toResult(await this.memoryLimiter.consume(key), true, true);
-      } catch (rejected) {
-        return toResult(rejected as RateLimiterRes, false, true);
-      }
+      return this.consumeLocally(key);
     }
+  }
+
+  private async consumeLocally(key: string): Promise<ConsumeResult> {
+    this.events.onFallbackDecision?.();
+    try {
+      return toResult(await this.memoryLimiter.consume(key), true, true);
+    } catch (rejected) {
+      return toResult(rejected as RateLimiterRes, false, true);
+    }
+  }
+
+  private withTimeout<T>(promise: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RedisTimeout(this.redisTimeoutMs)), this.redisTimeoutMs);
+    });
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
   }
 
   private setDegraded(degraded: boolean, err?: Error): void {

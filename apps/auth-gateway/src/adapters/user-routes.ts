@@ -1,0 +1,107 @@
+import type { FallbackRateLimiter } from '@usersys/rate-limiter';
+import { AppError } from '@usersys/service-kit';
+import { trace } from '@usersys/tracing';
+import type { Express, Request, Response } from 'express';
+import { authorize, type Caller, type UserAction } from '../domain/authorization';
+import type { TokenService } from '../domain/tokens';
+import { ERRORS } from '../errors';
+import { asyncRoute, callerOf, clientIp } from './http-common';
+import type { ForwardResponse, UserCommandClient } from './user-command-client';
+
+export interface UserRouteDeps {
+  userCommand: UserCommandClient;
+  tokens: TokenService;
+  writeLimiter: FallbackRateLimiter;
+  onRateLimited?: () => void;
+}
+
+/**
+ * The write front door: POST/PATCH/DELETE /v1/users… and the user reads, forwarded to user-command
+ * with the caller's identity (x-caller-id, x-caller-role, x-client-ip) after authorisation and the
+ * per-caller write limit. user-command's status and body pass through unchanged.
+ */
+export function registerUserRoutes(app: Express, deps: UserRouteDeps): void {
+  const identity = (req: Request, caller: Caller): Record<string, string> => ({
+    ...(caller.kind === 'user' ? { 'x-caller-id': caller.username, 'x-caller-role': caller.role } : { 'x-caller-role': 'anonymous' }),
+    'x-client-ip': clientIp(req),
+  });
+  const relay = (res: Response, upstream: ForwardResponse) => {
+    for (const [k, v] of Object.entries(upstream.headers)) res.setHeader(k, v);
+    res.status(upstream.status).send(upstream.body);
+  };
+  const limitWrites = async (req: Request, caller: Caller) => {
+    const key = caller.kind === 'user' ? `user:${caller.username}` : `ip:${clientIp(req)}`;
+    const result = await deps.writeLimiter.consume(key);
+    if (!result.allowed) {
+      deps.onRateLimited?.();
+      throw new AppError(ERRORS.WRITE_RATE_LIMITED, undefined, { headers: { 'Retry-After': String(Math.max(1, Math.ceil(result.retryAfterMs / 1000))) } });
+    }
+  };
+  const target = (req: Request) => {
+    const username = String(req.params.username);
+    trace.getActiveSpan()?.setAttribute('enduser.id', username);
+    return username;
+  };
+  const guarded = async (req: Request, action: UserAction): Promise<{ caller: Caller; username: string }> => {
+    const caller = await callerOf(req, deps.tokens);
+    const username = target(req);
+    const decision = authorize(caller, username, action);
+    if (decision === 'unauthenticated') throw new AppError(ERRORS.UNAUTHENTICATED);
+    if (decision === 'forbidden') throw new AppError(ERRORS.FORBIDDEN);
+    return { caller, username };
+  };
+  const path = (username: string, suffix = '') => `/internal/users/${encodeURIComponent(username)}${suffix}`;
+
+  app.post(
+    '/v1/users',
+    asyncRoute(async (req, res) => {
+      const caller = await callerOf(req, deps.tokens);
+      if (typeof req.body?.username === 'string') trace.getActiveSpan()?.setAttribute('enduser.id', req.body.username);
+      await limitWrites(req, caller);
+      relay(res, await deps.userCommand.forward({ method: 'POST', path: '/internal/users', body: req.body ?? {}, headers: identity(req, caller) }));
+    }),
+  );
+
+  app.get(
+    '/v1/users/:username/state',
+    asyncRoute(async (req, res) => {
+      const caller = await callerOf(req, deps.tokens);
+      relay(res, await deps.userCommand.forward({ method: 'GET', path: path(target(req), '/state'), headers: identity(req, caller) }));
+    }),
+  );
+
+  app.get(
+    '/v1/users/:username',
+    asyncRoute(async (req, res) => {
+      const { caller, username } = await guarded(req, 'read');
+      relay(res, await deps.userCommand.forward({ method: 'GET', path: path(username), headers: identity(req, caller) }));
+    }),
+  );
+
+  app.patch(
+    '/v1/users/:username',
+    asyncRoute(async (req, res) => {
+      const { caller, username } = await guarded(req, 'update');
+      await limitWrites(req, caller);
+      relay(res, await deps.userCommand.forward({ method: 'PATCH', path: path(username), body: req.body ?? {}, headers: identity(req, caller) }));
+    }),
+  );
+
+  app.delete(
+    '/v1/users/:username/force',
+    asyncRoute(async (req, res) => {
+      const { caller, username } = await guarded(req, 'force_delete');
+      await limitWrites(req, caller);
+      relay(res, await deps.userCommand.forward({ method: 'DELETE', path: path(username, '/force'), headers: identity(req, caller) }));
+    }),
+  );
+
+  app.delete(
+    '/v1/users/:username',
+    asyncRoute(async (req, res) => {
+      const { caller, username } = await guarded(req, 'delete');
+      await limitWrites(req, caller);
+      relay(res, await deps.userCommand.forward({ method: 'DELETE', path: path(username), headers: identity(req, caller) }));
+    }),
+  );
+}

@@ -1,0 +1,146 @@
+import { AppError } from '@usersys/service-kit';
+import { withSpan } from '@usersys/tracing';
+import { ERRORS } from '../errors';
+import type { CredentialCache } from './credential-cache';
+import type { InFlightGate } from './in-flight-gate';
+import type { LastLoginBatcher } from './last-login-batcher';
+import type { AuditTrail, LoginUser, PasswordVerifier, RateLimit, TokenPair, UserDirectory } from './ports';
+import type { TokenService } from './tokens';
+
+export interface LoginRequest {
+  body: unknown;
+  clientIp: string;
+  userAgent: string | null;
+  traceId: string | null;
+  traceparent?: string;
+}
+
+export interface LoginHooks {
+  onFastFail?: () => void;
+  onCacheHit?: () => void;
+  onCacheMiss?: () => void;
+  onBcryptCompare?: () => void;
+  onAttempt?: (result: 'success' | 'failure', reason: string) => void;
+}
+
+export interface LoginDeps {
+  gate: InFlightGate;
+  limiter: RateLimit;
+  users: UserDirectory;
+  cache: CredentialCache;
+  verifier: PasswordVerifier;
+  /** A bcrypt hash of a random secret at the usual cost: unknown users cost one compare too. */
+  dummyHash: string;
+  tokens: TokenService;
+  lastLogin: LastLoginBatcher;
+  audit: AuditTrail;
+  fastFailMessage: string;
+  hooks?: LoginHooks;
+}
+
+/** Refusal reasons in the audit trail; the client sees one 401 for all credential failures. */
+type Reason = 'ok' | 'fast_fail' | 'rate_limited' | 'invalid_request' | 'unknown_user' | 'bad_credentials' | 'disabled' | 'deleted';
+
+function parseBody(body: unknown): { username: string; password: string } | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const { username, password } = body as Record<string, unknown>;
+  if (typeof username !== 'string' || typeof password !== 'string') return null;
+  if (username.length === 0 || username.length > 64 || password.length === 0 || Buffer.byteLength(password) > 72) return null;
+  return { username, password };
+}
+
+/**
+ * POST /v1/auth/login, in the order of MISSION.md section 1: fast-fail, rate limit per client IP,
+ * user lookup, credential cache, bcrypt in the worker pool, tokens, last-login batching; every
+ * attempt goes to the audit trail.
+ */
+export class LoginService {
+  constructor(private readonly deps: LoginDeps) {}
+
+  async login(req: LoginRequest): Promise<TokenPair> {
+    const { gate, hooks } = this.deps;
+    const claimed = typeof (req.body as { username?: unknown } | null)?.username === 'string' ? String((req.body as { username: string }).username) : '';
+    const admitted = await withSpan('fastFail', {}, (span) => {
+      const ok = gate.tryEnter();
+      span.setAttribute('outcome', ok ? 'admitted' : 'refused');
+      return ok;
+    });
+    if (!admitted) {
+      hooks?.onFastFail?.();
+      this.audit(req, claimed, 'fast_fail');
+      throw new AppError(ERRORS.LOGIN_BUSY, this.deps.fastFailMessage);
+    }
+    try {
+      return await this.admitted(req, claimed);
+    } finally {
+      gate.leave();
+    }
+  }
+
+  private async admitted(req: LoginRequest, claimed: string): Promise<TokenPair> {
+    const { limiter, users, cache, hooks } = this.deps;
+    const rate = await withSpan('rateLimit', {}, async (span) => {
+      const r = await limiter.consume(req.clientIp);
+      span.setAttributes({ outcome: r.allowed ? 'allowed' : 'limited', degrade: r.degraded });
+      return r;
+    });
+    if (!rate.allowed) {
+      this.audit(req, claimed, 'rate_limited');
+      throw new AppError(ERRORS.LOGIN_RATE_LIMITED, undefined, { headers: { 'Retry-After': String(Math.max(1, Math.ceil(rate.retryAfterMs / 1000))) } });
+    }
+    const creds = parseBody(req.body);
+    if (!creds) {
+      this.audit(req, claimed, 'invalid_request');
+      throw new AppError(ERRORS.BAD_REQUEST, 'username and password (at most 72 bytes) are required');
+    }
+
+    const user = await users.find(creds.username);
+    if (!user || user.state !== 'active') {
+      // Refused before any cache hit, after the same bcrypt work a wrong password costs.
+      await this.compare(creds.password, this.deps.dummyHash);
+      return this.refuse(req, creds.username, !user ? 'unknown_user' : user.state === 'disabled' ? 'disabled' : 'deleted');
+    }
+
+    const key = cache.key(user.username, user.passwordHash, creds.password);
+    const hit = await withSpan('credentialCache', { attributes: { 'enduser.id': user.username } }, (span) => {
+      const found = cache.has(key);
+      span.setAttribute('outcome', found ? 'hit' : 'miss');
+      return found;
+    });
+    if (hit) hooks?.onCacheHit?.();
+    else {
+      hooks?.onCacheMiss?.();
+      if (!(await this.compare(creds.password, user.passwordHash, user.username))) return this.refuse(req, creds.username, 'bad_credentials');
+      cache.remember(key);
+    }
+    return this.succeed(req, user);
+  }
+
+  private async compare(password: string, hash: string, username?: string): Promise<boolean> {
+    this.deps.hooks?.onBcryptCompare?.();
+    return withSpan('bcryptCompare', { attributes: username ? { 'enduser.id': username } : {} }, async (span) => {
+      const ok = await this.deps.verifier.compare(password, hash);
+      span.setAttribute('outcome', ok ? 'match' : 'mismatch');
+      return ok;
+    });
+  }
+
+  private async succeed(req: LoginRequest, user: LoginUser): Promise<TokenPair> {
+    // Signing only: a login writes no token state, so it works while Redis is down.
+    const tokens = await this.deps.tokens.issue({ username: user.username, role: user.role });
+    await this.deps.lastLogin.record(user.username, new Date());
+    this.audit(req, user.username, 'ok');
+    return tokens;
+  }
+
+  private refuse(req: LoginRequest, username: string, reason: Reason): never {
+    this.audit(req, username, reason);
+    throw new AppError(ERRORS.INVALID_CREDENTIALS);
+  }
+
+  private audit(req: LoginRequest, username: string, reason: Reason): void {
+    const result = reason === 'ok' ? 'success' : 'failure';
+    this.deps.hooks?.onAttempt?.(result, reason);
+    this.deps.audit.record({ username, clientIp: req.clientIp, userAgent: req.userAgent, result, reason, traceId: req.traceId, traceparent: req.traceparent });
+  }
+}

@@ -1,0 +1,44 @@
+import type { ServiceMetrics } from '@usersys/service-kit';
+import { Counter, Gauge } from 'prom-client';
+
+/** The gateway's own metrics (names in CONTRACT.md's spirit: login fast-fails, cache, limiter degradations). */
+/** Read at scrape time; filled in once the objects they observe exist. */
+export const gaugeSources = () => ({ loginsInFlight: () => 0, auditQueue: () => 0, lastLoginQueue: () => 0 });
+
+export function createGatewayMetrics({ registry }: ServiceMetrics, sources = gaugeSources()) {
+  const registers = [registry];
+  const observed = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+  return {
+    sources,
+    fastFails: new Counter({ name: 'login_fast_fail_total', help: 'Logins refused at once because too many were in flight', registers }),
+    cacheHits: new Counter({ name: 'login_credential_cache_hits_total', help: 'Logins whose password check was answered by the credential cache', registers }),
+    cacheMisses: new Counter({ name: 'login_credential_cache_misses_total', help: 'Logins that needed a bcrypt compare against the stored hash', registers }),
+    bcryptCompares: new Counter({ name: 'login_bcrypt_compares_total', help: 'bcrypt compares run in the worker pool (including the dummy compare for unknown users)', registers }),
+    attempts: new Counter({ name: 'login_attempts_total', help: 'Login attempts by result and reason', labelNames: ['result', 'reason'] as const, registers }),
+    limiterDegradations: new Counter({ name: 'rate_limiter_degradations_total', help: 'Transitions of a rate limiter from Redis to its local fallback', labelNames: ['limiter'] as const, registers }),
+    limiterFallbackDecisions: new Counter({ name: 'rate_limiter_fallback_decisions_total', help: 'Decisions made by the local fallback limiter', labelNames: ['limiter'] as const, registers }),
+    limiterDegraded: new Gauge({ name: 'rate_limiter_degraded', help: '1 while the limiter uses its local fallback', labelNames: ['limiter'] as const, registers }),
+    rateLimited: new Counter({ name: 'rate_limited_total', help: 'Requests answered 429', labelNames: ['limiter'] as const, registers }),
+    lastLoginBatches: new Counter({ name: 'login_last_login_batches_total', help: 'Batched last-login writes', registers }),
+    lastLoginRows: new Counter({ name: 'login_last_login_rows_total', help: 'Rows changed by last-login writes', registers }),
+    lastLoginDirect: new Counter({ name: 'login_last_login_direct_writes_total', help: 'Last-login writes done directly because the queue was full', registers }),
+    lastLoginFailures: new Counter({ name: 'login_last_login_failures_total', help: 'Failed last-login writes (batches requeued)', registers }),
+    lastLoginLost: new Counter({ name: 'login_last_login_lost_total', help: 'Last-login updates lost because a failed batch found the queue full', registers }),
+    auditPublished: new Counter({ name: 'login_audit_published_total', help: 'Login audit records published to Kafka', registers }),
+    auditDropped: new Counter({ name: 'login_audit_dropped_total', help: 'Login audit records refused (queue full, or abandoned at shutdown)', labelNames: ['reason'] as const, registers }),
+    auditFailures: new Counter({ name: 'login_audit_publish_failures_total', help: 'Failed audit batch publishes (retried)', registers }),
+    auditQueue: observed('login_audit_queue_size', 'Audit records waiting to be published', () => sources.auditQueue()),
+    lastLoginQueue: observed('login_last_login_queue_size', 'Accounts waiting for their last-login write', () => sources.lastLoginQueue()),
+    loginsInFlight: observed('login_in_flight', 'Logins in progress (the fast-fail counter)', () => sources.loginsInFlight()),
+  };
+}
+
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;

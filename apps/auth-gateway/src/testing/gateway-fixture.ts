@@ -1,0 +1,71 @@
+import { createPrismaClient, type PrismaClient } from '@usersys/db';
+import { createLogger } from '@usersys/logger';
+import bcrypt from 'bcryptjs';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../config';
+import { createGateway, type Gateway } from '../gateway';
+
+/** One gateway instance in-process on a free port, against real Redis, PostgreSQL and Kafka (integration tests). */
+export interface TestGateway {
+  url: string;
+  gateway: Gateway;
+  /** Current value of a counter or gauge (summed over labels matching `labels`). */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startTestGateway(env: Record<string, string>): Promise<TestGateway> {
+  const config = loadConfig({ BCRYPT_COST: '4', LOG_LEVEL: 'silent', USER_COMMAND_URL: 'http://127.0.0.1:9', ...env });
+  const gateway = await createGateway(config, createLogger('auth-gateway', { level: config.logLevel }));
+  const server = await gateway.start(0, '127.0.0.1');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    gateway,
+    async metric(name, labels = {}) {
+      const metric = gateway.metrics.registry.getSingleMetric(name);
+      if (!metric) throw new Error(`no metric ${name}`);
+      const { values } = await metric.get();
+      return values.filter((v) => Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want)).reduce((sum, v) => sum + v.value, 0);
+    },
+    stop: () => gateway.close(),
+  };
+}
+
+export function testPrisma(databaseUrl: string): PrismaClient {
+  return createPrismaClient({ databaseUrl, poolMax: 2, applicationName: 'gateway-test' });
+}
+
+export function uniqueName(prefix = 'gw'): string {
+  return `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+}
+
+/** A user row written straight into the test database (login tests do not depend on the write path). */
+export async function seedUser(
+  prisma: PrismaClient,
+  opts: { username?: string; password?: string; role?: 'user' | 'admin'; state?: 'active' | 'disabled' | 'deleted'; cost?: number } = {},
+): Promise<{ username: string; password: string }> {
+  const username = opts.username ?? uniqueName();
+  const password = opts.password ?? `pw-${randomUUID()}`;
+  await prisma.user.create({
+    data: {
+      username,
+      email: `${username}@example.com`,
+      phone: `+49${Math.floor(Math.random() * 1e12)}`.slice(0, 16),
+      passwordHash: bcrypt.hashSync(password, opts.cost ?? 4),
+      role: opts.role ?? 'user',
+      state: opts.state ?? 'active',
+    },
+  });
+  return { username, password };
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : {} };
+}
+
+export function login(base: string, username: string, password: string, headers: Record<string, string> = {}) {
+  return postJson(`${base}/v1/auth/login`, { username, password }, headers);
+}

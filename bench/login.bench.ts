@@ -1,0 +1,242 @@
+/**
+ * Login benchmark (issue 6): login/s and p50/p95/p99 for (a) credential-cache hits, (b) cache
+ * misses at bcrypt cost 10, against (c) a bare express 5 JSON endpoint (the HTTP ceiling) and
+ * (d) the bcrypt ceiling (pool size ÷ one compare's time), all from the same run, plus the
+ * gateway's longest event-loop stall (perf_hooks.monitorEventLoopDelay via prom-client's
+ * nodejs_eventloop_lag_max_seconds, reset by each scrape, so scraping before and after a run gives
+ * that run's maximum).
+ *
+ *   node --import tsx bench/login.bench.ts          (BENCH_SECONDS=3 BENCH_REPS=3 by default)
+ *
+ * The gateway runs as its own process (no tracing preload: both it and the baseline are measured
+ * bare), against a throw-away PostgreSQL database, a private Redis and the shared Kafka; the load
+ * generator is a third process with keep-alive sockets and many requests in flight.
+ */
+import { createPrismaClient, createTestDatabase, type TestDatabase } from '@usersys/db';
+import { freePort, startPrivateRedis, type PrivateService } from '@usersys/test-infra';
+import bcrypt from 'bcryptjs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { Piscina } from 'piscina';
+import { median, type Figure, writeResults } from './lib/report';
+
+const REPO = path.resolve(__dirname, '..');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const REPS = Math.max(3, Number(process.env.BENCH_REPS ?? 3));
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+const HTTP_CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+const BCRYPT_CONCURRENCY = 16;
+const WORKERS = Number(process.env.LOGIN_BCRYPT_WORKERS ?? 2);
+const COST = 10;
+const USERS = 64;
+const PASSWORD = 'bench-password-1';
+
+interface LoadResult {
+  requests: number;
+  errors: number;
+  statuses: Record<string, number>;
+  durationMs: number;
+  perSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+function spawnNode(args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function output(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (c) => (out += c));
+    child.stderr!.on('data', (c) => (err += c));
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${err.slice(-2000)}`))));
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch {
+      // not yet listening
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} never became healthy`);
+}
+
+async function load(url: string, bodies: string[], concurrency: number, seconds: number): Promise<LoadResult> {
+  const job = { url: `${url}/v1/auth/login`, bodies, concurrency, durationMs: seconds * 1000 };
+  return JSON.parse(await output(spawnNode(['--import', 'tsx', 'bench/lib/login-loadgen.ts', JSON.stringify(job)]))) as LoadResult;
+}
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+}
+
+/** The longest event-loop stall since the previous call (reading resets it). */
+async function stall(target: { url: string; gateway: boolean }): Promise<number> {
+  if (target.gateway) return (await metric(target.url, 'nodejs_eventloop_lag_max_seconds')) * 1000;
+  return ((await (await fetch(`${target.url}/stall`)).json()) as { maxMs: number }).maxMs;
+}
+
+interface Scenario {
+  name: string;
+  run: (seconds: number) => Promise<LoadResult>;
+  target?: { url: string; gateway: boolean };
+  runs: LoadResult[];
+  stalls: number[];
+}
+
+/**
+ * Warm-up (discarded), then REPS rounds in which every scenario runs once, one after the other:
+ * each figure and its baseline see the same background load (this machine is shared).
+ */
+async function measure(scenarios: Scenario[]): Promise<void> {
+  for (const s of scenarios) {
+    console.log(`… warm-up ${WARMUP_SECONDS}s: ${s.name}`);
+    await s.run(WARMUP_SECONDS);
+  }
+  for (let i = 0; i < REPS; i++) {
+    for (const s of scenarios) {
+      if (s.target) await stall(s.target);
+      const r = await s.run(SECONDS);
+      if (s.target) s.stalls.push(await stall(s.target));
+      if (r.errors > 0) console.log(`  ${s.name}: ${r.errors} non-200 answers ${JSON.stringify(r.statuses)}`);
+      s.runs.push(r);
+      console.log(`  round ${i + 1} ${s.name}: ${r.perSecond.toFixed(1)}/s p99 ${r.p99.toFixed(1)} ms${s.target ? `, longest loop stall ${s.stalls.at(-1)!.toFixed(1)} ms` : ''}`);
+    }
+  }
+}
+
+/** (d): the worker pool the gateway uses, same size, compares back to back: pool size ÷ one compare's time. */
+async function bcryptCeiling(hash: string): Promise<(seconds: number) => Promise<LoadResult>> {
+  const pool = new Piscina({ filename: path.join(REPO, 'apps/auth-gateway/src/adapters/compare-worker.cjs'), minThreads: WORKERS, maxThreads: WORKERS, execArgv: [] });
+  closers.push(() => pool.close());
+  return async (seconds) => {
+    const deadline = Date.now() + seconds * 1000;
+    const times: number[] = [];
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: WORKERS }, async () => {
+        while (Date.now() < deadline) {
+          const t0 = process.hrtime.bigint();
+          await pool.run({ op: 'compare', password: PASSWORD, hash });
+          times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        }
+      }),
+    );
+    const perCompare = median(times);
+    return { requests: times.length, errors: 0, statuses: {}, durationMs: Date.now() - started, perSecond: (WORKERS * 1000) / perCompare, p50: perCompare, p95: NaN, p99: NaN };
+  };
+}
+
+const closers: Array<() => Promise<unknown>> = [];
+
+function figures(label: string, runs: LoadResult[]): Figure[] {
+  const pick = (k: 'p50' | 'p95' | 'p99') => runs.map((r) => r[k]);
+  return (['p50', 'p95', 'p99'] as const).map((k) => ({ figure: `${label} ${k}`, unit: 'ms', value: median(pick(k)), runs: pick(k), lowerIsBetter: true }));
+}
+
+async function main() {
+  let db: TestDatabase | undefined;
+  let redis: PrivateService | undefined;
+  const children: ChildProcess[] = [];
+  try {
+    [db, redis] = await Promise.all([createTestDatabase({ migrate: true }), startPrivateRedis()]);
+    const prisma = createPrismaClient({ databaseUrl: db.url, poolMax: 2 });
+    const hash = bcrypt.hashSync(PASSWORD, COST);
+    const names = Array.from({ length: USERS }, (_, i) => `bench_user_${i}`);
+    await prisma.user.createMany({ data: names.map((username, i) => ({ username, email: `${username}@bench.local`, phone: `+1555${String(i).padStart(7, '0')}`, passwordHash: hash })) });
+    await prisma.$disconnect();
+    const bodies = names.map((username) => JSON.stringify({ username, password: PASSWORD }));
+
+    const baseline = spawnNode(['--import', 'tsx', 'bench/lib/login-express-baseline.ts']);
+    children.push(baseline);
+    const basePort = await new Promise<number>((resolve) => baseline.stdout!.once('data', (c) => resolve(Number(String(c).trim()))));
+    const baseUrl = `http://127.0.0.1:${basePort}`;
+
+    const startGateway = async (env: Record<string, string>) => {
+      const port = await freePort();
+      const child = spawnNode(['--import', 'tsx', 'apps/auth-gateway/src/main.ts'], {
+        AUTH_GATEWAY_PORT: String(port),
+        DATABASE_URL: db!.url,
+        REDIS_URL: redis!.url,
+        LOGIN_RATE_LIMIT: '1000000000',
+        LOGIN_BCRYPT_WORKERS: String(WORKERS),
+        BCRYPT_COST: String(COST),
+        LOG_LEVEL: 'warn',
+        OTEL_TRACES_EXPORTER: 'none',
+        ...env,
+      });
+      children.push(child);
+      const url = `http://127.0.0.1:${port}`;
+      await waitHealthy(url, child);
+      return { child, url };
+    };
+    // (a) every user logs in once first, so the measured logins are all credential-cache hits;
+    // (b) a cache of one entry and 64 users in turn, so every login runs bcrypt.
+    const [hitsGw, missGw] = [await startGateway({}), await startGateway({ LOGIN_CREDENTIAL_CACHE_SIZE: '1' })];
+    for (let i = 0; i < bodies.length; i += WORKERS) {
+      await Promise.all(bodies.slice(i, i + WORKERS).map((body) => fetch(`${hitsGw.url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })));
+    }
+    const missesBefore = await metric(hitsGw.url, 'login_credential_cache_misses_total');
+
+    const express: Scenario = { name: '(c) bare express 5', run: (s) => load(baseUrl, bodies, HTTP_CONCURRENCY, s), target: { url: baseUrl, gateway: false }, runs: [], stalls: [] };
+    const hits: Scenario = { name: '(a) cache hits', run: (s) => load(hitsGw.url, bodies, HTTP_CONCURRENCY, s), target: { url: hitsGw.url, gateway: true }, runs: [], stalls: [] };
+    const misses: Scenario = { name: '(b) cache misses', run: (s) => load(missGw.url, bodies, BCRYPT_CONCURRENCY, s), target: { url: missGw.url, gateway: true }, runs: [], stalls: [] };
+    const ceilingScenario: Scenario = { name: '(d) bcrypt ceiling', run: await bcryptCeiling(hash), runs: [], stalls: [] };
+    await measure([express, hits, misses, ceilingScenario]);
+    const extraMisses = (await metric(hitsGw.url, 'login_credential_cache_misses_total')) - missesBefore;
+    const missHits = await metric(missGw.url, 'login_credential_cache_hits_total');
+    const ceilingRuns = ceilingScenario.runs.map((r) => r.perSecond);
+
+    const rate = (x: { runs: LoadResult[] }) => x.runs.map((r) => r.perSecond);
+    const expressRate = { name: '(c) bare express 5', value: median(rate(express)), runs: rate(express) };
+    const ceiling = { name: `(d) bcrypt ceiling, ${WORKERS} workers`, value: median(ceilingRuns), runs: ceilingRuns };
+    const hitRatio = median(rate(hits)) / expressRate.value;
+    const missRatio = median(rate(misses)) / ceiling.value;
+    const stalls = [...hits.stalls, ...misses.stalls];
+    const machineStall = { name: 'bare express, same runs', value: Math.max(...express.stalls), runs: express.stalls };
+    const out: Figure[] = [
+      { figure: `(c) bare express 5 JSON POST, c=${HTTP_CONCURRENCY}`, unit: 'req/s', value: expressRate.value, runs: expressRate.runs },
+      ...figures('(c) bare express 5', express.runs),
+      { figure: `(d) bcrypt ceiling (${WORKERS} workers / one cost-${COST} compare, pool busy)`, unit: 'login/s', value: ceiling.value, runs: ceiling.runs },
+      { figure: `(a) login, credential-cache hits, c=${HTTP_CONCURRENCY}`, unit: 'login/s', value: median(rate(hits)), runs: rate(hits), baseline: expressRate, ratio: hitRatio, target: '>= 0.5 x bare express', pass: hitRatio >= 0.5 },
+      ...figures('(a) cache hits', hits.runs),
+      { figure: `(b) login, cache misses, bcrypt cost ${COST}, c=${BCRYPT_CONCURRENCY}`, unit: 'login/s', value: median(rate(misses)), runs: rate(misses), baseline: ceiling, ratio: missRatio, target: '>= 0.9 x bcrypt ceiling', pass: missRatio >= 0.9 },
+      ...figures('(b) cache misses', misses.runs),
+      { figure: 'gateway event loop, longest stall (all measured runs)', unit: 'ms', value: Math.max(...stalls), runs: stalls, baseline: machineStall, target: '< 50 ms', pass: Math.max(...stalls) < 50, lowerIsBetter: true },
+    ];
+    writeResults('login', out, {
+      settings: { seconds: SECONDS, reps: REPS, warmupSeconds: WARMUP_SECONDS, httpConcurrency: HTTP_CONCURRENCY, bcryptConcurrency: BCRYPT_CONCURRENCY, workers: WORKERS, cost: COST, users: USERS, tracing: 'off (no preload) for gateway and baseline' },
+      checks: { cacheMissesDuringHitRuns: extraMisses, cacheHitsDuringMissRuns: missHits },
+    });
+    console.log(`checks: cache misses during the cache-hit runs = ${extraMisses}, cache hits during the cache-miss runs = ${missHits}`);
+  } finally {
+    await Promise.all(children.map(stop));
+    await Promise.all(closers.map((c) => c()));
+    await Promise.all([db?.drop(), redis?.destroy()]);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
