@@ -165,7 +165,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const outDir = opts.outDir ?? path.resolve(process.cwd(), '.data/load', `${new Date().toISOString().replace(/[:.]/g, '-')}-${opts.scenario}`);
   mkdirSync(outDir, { recursive: true });
   const client = new HttpClient(target, 2048);
-  const admin = new TokenKeeper(client, opts.admin?.username ?? process.env.ADMIN_USERNAME ?? 'admin', opts.admin?.password ?? process.env.ADMIN_PASSWORD ?? 'admin-password');
+  const admin = new TokenKeeper(client, opts.admin?.username ?? process.env.ADMIN_USERNAME ?? 'admin', opts.admin?.password ?? process.env.ADMIN_PASSWORD ?? 'admin-dev-password');
 
   const scenario = opts.scenario === 'soak' ? 'mixed' : opts.scenario;
   const needsUsers = scenario !== 'create';
