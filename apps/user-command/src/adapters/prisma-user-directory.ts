@@ -13,12 +13,15 @@ export class PrismaUserDirectory implements UserDirectory {
     return (await this.prisma.user.findUnique({ where: { username }, select: { id: true } })) !== null;
   }
 
+  /** One round trip: `email = $1 OR phone = $2`, a BitmapOr over the two unique indexes. */
   async contactOwners(contacts: Contacts): Promise<ContactOwners> {
-    const [email, phone] = await Promise.all([
-      contacts.email === undefined ? null : this.prisma.user.findUnique({ where: { email: contacts.email }, select: { username: true } }),
-      contacts.phone === undefined ? null : this.prisma.user.findUnique({ where: { phone: contacts.phone }, select: { username: true } }),
-    ]);
-    return { email: email?.username ?? null, phone: phone?.username ?? null };
+    const or = [...(contacts.email !== undefined ? [{ email: contacts.email }] : []), ...(contacts.phone !== undefined ? [{ phone: contacts.phone }] : [])];
+    if (or.length === 0) return { email: null, phone: null };
+    const rows = await this.prisma.user.findMany({ where: { OR: or }, select: { username: true, email: true, phone: true }, take: 2 });
+    return {
+      email: contacts.email === undefined ? null : (rows.find((r) => r.email === contacts.email)?.username ?? null),
+      phone: contacts.phone === undefined ? null : (rows.find((r) => r.phone === contacts.phone)?.username ?? null),
+    };
   }
 
   async loadForCache(username: string): Promise<CachedUser | null> {
