@@ -66,11 +66,21 @@ export async function runCreateLoad(options: { url: string; token: string; concu
   return { next: counter, accepted: latencies.length, failed, latencies, seconds };
 }
 
-/** Sum and count per step of user_command_step_duration_seconds (outcome ok), from /metrics text. */
+/**
+ * Sum and count per step of user_command_step_duration_seconds (outcome ok), from /metrics text;
+ * the time of a hash inside a worker (user_command_bcrypt_hash_seconds) as step "hashInWorker".
+ */
 export async function scrapeSteps(url: string): Promise<Map<string, { sum: number; count: number }>> {
   const text = await (await fetch(new URL('/metrics', url))).text();
   const steps = new Map<string, { sum: number; count: number }>();
   for (const line of text.split('\n')) {
+    const h = /^user_command_bcrypt_hash_seconds_(sum|count)\{[^}]*\} (\S+)$/.exec(line);
+    if (h) {
+      const entry = steps.get('hashInWorker') ?? { sum: 0, count: 0 };
+      entry[h[1] as 'sum' | 'count'] = Number(h[2]);
+      steps.set('hashInWorker', entry);
+      continue;
+    }
     const m = /^user_command_step_duration_seconds_(sum|count)\{([^}]*)\} (\S+)$/.exec(line);
     if (!m || !m[2].includes('outcome="ok"')) continue;
     const step = /step="([^"]+)"/.exec(m[2])![1];

@@ -27,7 +27,7 @@ export async function startUserCommand(config: UserCommandConfig, log: Logger): 
   const redis = createRedisClient(config.redisUrl, log);
   const prisma = createPrismaClient({ databaseUrl: config.databaseUrl, poolMax: config.dbPoolMax, applicationName: 'user-command' });
   const wal = await WalWriter.open(config.walPath);
-  const hasher = new BcryptHasher(config.bcryptCost, config.hashWorkers);
+  const hasher = new BcryptHasher(config.bcryptCost, config.hashWorkers, metrics.registry);
 
   const app = createServiceApp({
     metrics,
