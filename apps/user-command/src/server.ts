@@ -51,6 +51,7 @@ export async function startUserCommand(config: UserCommandConfig, log: Logger): 
         internalToken: config.internalToken,
       }),
   });
+  await warmUp(prisma, log);
   const server = await listen(app, config.port, config.host, log);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -71,4 +72,17 @@ export async function startUserCommand(config: UserCommandConfig, log: Logger): 
       for (const [, step] of shutdownSteps) await step();
     },
   };
+}
+
+/**
+ * Prisma loads its query compiler on the first query and blocks the event loop meanwhile; in the
+ * first request that stall made concurrent Redis commands hit their timeout. Do it before listening.
+ * A database that is not up yet must not stop the start (readiness reports it).
+ */
+async function warmUp(prisma: ReturnType<typeof createPrismaClient>, log: Logger): Promise<void> {
+  try {
+    await prisma.user.findUnique({ where: { username: '-warm-up-' }, select: { id: true } });
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'database not reachable at start-up');
+  }
 }
