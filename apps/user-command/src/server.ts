@@ -49,6 +49,7 @@ export async function startUserCommand(config: UserCommandConfig, log: Logger): 
         step: createStepRunner(metrics.registry, log, config.slowStepMs),
         sequencer: new KeyedSequencer(),
         internalToken: config.internalToken,
+        log,
       }),
   });
   await warmUp(prisma, log);

@@ -1,5 +1,6 @@
 import { AppError } from '@usersys/service-kit';
 import { currentTraceId, injectTraceContext, trace } from '@usersys/tracing';
+import type { Logger } from '@usersys/logger';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { timingSafeEqual } from 'node:crypto';
 import { authorize, callerFrom } from '../domain/caller';
@@ -15,6 +16,7 @@ import { ERRORS } from '../errors';
 export interface RouteDeps extends CreateUserDeps {
   rejections: RejectionRecords;
   internalToken: string;
+  log: Logger;
 }
 
 const asyncRoute = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
@@ -60,6 +62,8 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
       const input = parsed(createUserSchema, req.body);
       trace.getActiveSpan()?.setAttribute('enduser.id', input.username);
       const result = await createUser(deps, input, requestTrace());
+      if (result.outcome === 'accepted') deps.log.info({ username: input.username, status: 'accepted', eventId: result.eventId, eventType: 'user.created' }, 'sign-up accepted');
+      else deps.log.info({ username: input.username, status: 'in_progress', eventId: result.eventId, ttl_remaining: Math.round(result.ttlRemainingMs / 1000) }, 'sign-up already in progress; marker refreshed');
       accepted(res, input.username, result.eventId);
     }),
   );
@@ -89,6 +93,7 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
       authorize(caller, 'self-or-admin', username); // before validation: say nothing to a stranger
       const input = parsed(updateUserSchema, req.body);
       const { eventId } = await updateUser(deps, caller, username, input, requestTrace());
+      deps.log.info({ username, status: 'accepted', eventId, eventType: 'user.updated', caller: caller.id }, 'update accepted');
       accepted(res, username, eventId);
     }),
   );
@@ -97,7 +102,9 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
     '/internal/users/:username',
     asyncRoute(async (req, res) => {
       const username = pathUser(req);
-      const { eventId } = await deleteUser(deps, callerOf(req), username, 'soft', requestTrace());
+      const caller = callerOf(req);
+      const { eventId } = await deleteUser(deps, caller, username, 'soft', requestTrace());
+      deps.log.info({ username, status: 'accepted', eventId, eventType: 'user.deleted', caller: caller.id }, 'delete accepted');
       accepted(res, username, eventId);
     }),
   );
@@ -106,7 +113,9 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
     '/internal/users/:username/force',
     asyncRoute(async (req, res) => {
       const username = pathUser(req);
-      const { eventId } = await deleteUser(deps, callerOf(req), username, 'force', requestTrace());
+      const caller = callerOf(req);
+      const { eventId } = await deleteUser(deps, caller, username, 'force', requestTrace());
+      deps.log.info({ username, status: 'accepted', eventId, eventType: 'user.force_deleted', caller: caller.id }, 'force delete accepted');
       accepted(res, username, eventId);
     }),
   );

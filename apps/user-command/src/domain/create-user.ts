@@ -8,7 +8,7 @@ import type { CreateUserInput } from './validation';
 
 export type CreateUserDeps = UniquenessDeps & HandOffDeps & { markers: PendingMarkers };
 
-export type CreateUserResult = { outcome: 'accepted'; eventId: string } | { outcome: 'in_progress'; eventId?: string };
+export type CreateUserResult = { outcome: 'accepted'; eventId: string } | { outcome: 'in_progress'; eventId?: string; ttlRemainingMs: number };
 
 /**
  * Sign-up, synchronously: uniqueness (username and contacts in parallel) → hash → pending marker →
@@ -57,7 +57,7 @@ async function afterUniqueness(deps: CreateUserDeps, input: CreateUserInput, tra
       keep = existing ?? { email, phone };
       // The same client retrying (same contacts) gets the same answer and no second event; a
       // different sign-up for that name lost the race and is told so.
-      if (!existing || (existing.email === email && existing.phone === phone)) return { outcome: 'in_progress', eventId: marked.existing?.eventId };
+      if (!existing || (existing.email === email && existing.phone === phone)) return { outcome: 'in_progress', eventId: marked.existing?.eventId, ttlRemainingMs: marked.ttlMs };
       throw new AppError(ERRORS.USERNAME_TAKEN, 'username is already taken (a sign-up for it is in progress)', { details: { field: 'username' } });
     }
     // From here the marker stays even if the append fails: it expires by its TTL.

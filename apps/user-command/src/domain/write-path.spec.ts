@@ -47,7 +47,7 @@ describe('create', () => {
     const f = fakeDeps();
     const first = await createUser(f.deps, signUp(), {});
     const retry = await createUser(f.deps, signUp(), {});
-    expect(retry).toEqual({ outcome: 'in_progress', eventId: (first as { eventId: string }).eventId });
+    expect(retry).toEqual({ outcome: 'in_progress', eventId: (first as { eventId: string }).eventId, ttlRemainingMs: 600_000 });
     expect(f.reservations.get('email:alice@example.com')).toBe('alice');
     await expect(createUser(f.deps, signUp('alice', { email: 'mallory@example.com' }), {})).rejects.toMatchObject({ code: 110002 });
     expect(f.reservations.has('email:mallory@example.com')).toBe(false);
