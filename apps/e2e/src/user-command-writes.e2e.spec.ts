@@ -1,20 +1,28 @@
+import { startPrivateKafka, type PrivateService } from '@usersys/test-infra';
 import { randomBytes } from 'node:crypto';
 import { dbClient, poll, servicesInTrace, startSystem, uniqueUser, type System } from './harness';
 
 // Update, delete and force delete end to end: user-command (called the way the gateway calls it,
 // with the internal token and caller headers) → WAL → wal-relay → Kafka → user-consumer → PostgreSQL.
+// A private Kafka: the consumer of a fresh group reads its topic from the beginning, and the shared
+// topic can hold a long backlog from other runs. Generous waits anyway, no timing assertions.
+const WAIT = 90_000;
+
 describe('user-command write paths end to end', () => {
   let system: System;
+  let kafka: PrivateService;
   let command: string;
   const db = dbClient();
   const token = process.env.INTERNAL_TOKEN ?? 'dev-internal-token';
 
   beforeAll(async () => {
-    system = await startSystem();
+    kafka = await startPrivateKafka();
+    system = await startSystem({ KAFKA_BROKERS: kafka.url });
     command = `http://127.0.0.1:${system.services.portOf('user-command')}`;
-  });
+  }, 4 * WAIT);
   afterAll(async () => {
     await system?.stop();
+    await kafka?.destroy();
     await db.$disconnect();
   });
 
@@ -31,7 +39,7 @@ describe('user-command write paths end to end', () => {
     const user = uniqueUser('wr');
     const res = await fetch(`${system.gateway}/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) });
     expect(res.status).toBe(202);
-    await poll('user active', async () => ((await internal('GET', `/internal/users/${user.username}/state`, { role: 'anonymous' })).body.state === 'active' ? true : undefined));
+    await poll('user active', async () => ((await internal('GET', `/internal/users/${user.username}/state`, { role: 'anonymous' })).body.state === 'active' ? true : undefined), WAIT);
     return user;
   }
 
@@ -44,7 +52,7 @@ describe('user-command write paths end to end', () => {
     const row = await poll('update applied', async () => {
       const r = await db.user.findUnique({ where: { username: user.username } });
       return r?.nickname === 'Neo' ? r : undefined;
-    });
+    }, WAIT);
     expect(row.email).toBe(`new.${user.email.toLowerCase()}`);
     expect(row.passwordHash).not.toBe(before.passwordHash);
     const view = await internal('GET', `/internal/users/${user.username}`, { id: user.username, role: 'user' });
@@ -53,10 +61,10 @@ describe('user-command write paths end to end', () => {
     const spans = await poll('update spans in Jaeger', async () => {
       const t = await servicesInTrace(system.jaeger, traceId);
       return t.spanNames.has('checkUserExist') && t.spanNames.has('walAppend') && t.services.has('user-consumer') ? t : undefined;
-    });
+    }, WAIT, 500);
     expect(spans.spanNames).toContain('ensureContactUniqueness');
     expect(spans.spanNames).toContain('hashPassword');
-  });
+  }, 4 * WAIT);
 
   it('soft-deletes for the user, hard-deletes only for an admin, and refuses strangers', async () => {
     const user = await activeUser();
@@ -64,11 +72,11 @@ describe('user-command write paths end to end', () => {
     expect((await internal('DELETE', path, { id: 'someone_else', role: 'user' })).status).toBe(403);
     expect((await internal('DELETE', `${path}/force`, { id: user.username, role: 'user' })).status).toBe(403);
     expect((await internal('DELETE', path, { id: user.username, role: 'user' })).status).toBe(202);
-    await poll('state deleted', async () => ((await internal('GET', `${path}/state`, { role: 'anonymous' })).body.state === 'deleted' ? true : undefined));
+    await poll('state deleted', async () => ((await internal('GET', `${path}/state`, { role: 'anonymous' })).body.state === 'deleted' ? true : undefined), WAIT);
     expect((await internal('PATCH', path, { id: user.username, role: 'user' }, { nickname: 'ghost' })).status).toBe(404);
     expect((await internal('DELETE', `${path}/force`, { id: 'root', role: 'admin' })).status).toBe(202);
-    await poll('row gone', async () => ((await db.user.findUnique({ where: { username: user.username } })) === null ? true : undefined));
-  });
+    await poll('row gone', async () => ((await db.user.findUnique({ where: { username: user.username } })) === null ? true : undefined), WAIT);
+  }, 4 * WAIT);
 
   it('lets exactly one of several concurrent sign-ups with the same email through', async () => {
     const email = uniqueUser('same').email;
@@ -77,7 +85,7 @@ describe('user-command write paths end to end', () => {
     expect(statuses.filter((s) => s === 202)).toHaveLength(1);
     expect(statuses.filter((s) => s === 409)).toHaveLength(7);
     const winner = users[statuses.indexOf(202)];
-    await poll('winner persisted', async () => ((await db.user.findUnique({ where: { username: winner.username } })) ? true : undefined));
+    await poll('winner persisted', async () => ((await db.user.findUnique({ where: { username: winner.username } })) ? true : undefined), WAIT);
     expect(await db.user.count({ where: { email: email.toLowerCase() } })).toBe(1);
-  });
+  }, 4 * WAIT);
 });
