@@ -11,6 +11,11 @@ export interface UserCommandConfig extends InfraConfig {
   slowStepMs: number;
   walName: string;
   walPath: string;
+  /** Largest accepted JSON body; larger ones are answered 413. */
+  bodyLimit: string;
+  /** How long an email/phone reservation lives when nobody releases it. */
+  reservationTtlMs: number;
+  dbPoolMax: number;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): UserCommandConfig {
@@ -28,5 +33,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     slowStepMs: envDurationMs(env, 'SLOW_STEP_THRESHOLD', '200ms'),
     walName,
     walPath: path.resolve(infra.walDir, walName),
+    bodyLimit: `${envInt(env, 'BODY_LIMIT_KB', 16, { min: 1, max: 1024 })}kb`,
+    reservationTtlMs: envDurationMs(env, 'CONTACT_RESERVATION_TTL', '15m'),
+    dbPoolMax: envInt(env, 'DB_POOL_MAX', 10, { min: 1, max: 200 }),
   };
 }

@@ -8,8 +8,10 @@ export const ERRORS = {
   EMAIL_TAKEN: { code: 110003, status: 409, message: 'email is already taken' },
   PHONE_TAKEN: { code: 110004, status: 409, message: 'phone is already taken' },
   USER_NOT_FOUND: { code: 110005, status: 404, message: 'user not found' },
-  MARKER_STORE_UNAVAILABLE: { code: 110006, status: 503, message: 'cannot record the request right now (Redis unavailable); retry' },
+  REDIS_UNAVAILABLE: { code: 110006, status: 503, message: 'cannot record the request right now (Redis unavailable); retry' },
   WAL_UNAVAILABLE: { code: 110007, status: 503, message: 'cannot record the request right now (write-ahead log unavailable); retry' },
   UNAUTHENTICATED: { code: 110008, status: 401, message: 'missing or wrong internal credential' },
-  LOOKUP_UNAVAILABLE: { code: 110009, status: 503, message: 'cannot check uniqueness right now (database unavailable); retry' },
+  LOOKUP_UNAVAILABLE: { code: 110009, status: 503, message: 'cannot check the user right now (database unavailable); retry' },
+  FORBIDDEN: { code: 110010, status: 403, message: 'not allowed for this caller' },
+  USER_PENDING: { code: 110011, status: 409, message: 'user is still pending creation; retry once it is active' },
 } as const satisfies Record<string, ErrorSpec>;

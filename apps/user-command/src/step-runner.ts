@@ -27,7 +27,7 @@ export function createStepRunner(registry: Registry, log: Logger, slowMs: number
     } finally {
       const ms = performance.now() - started;
       histogram.observe({ step, outcome }, ms / 1000);
-      if (ms > slowMs) log.warn({ step, duration_ms: Math.round(ms), status: outcome, ...attributes }, 'slow step');
+      if (ms > slowMs) log.warn({ step, duration_ms: Math.round(ms), status: outcome, username: attributes?.['enduser.id'], ...attributes }, 'slow step');
     }
   };
 }

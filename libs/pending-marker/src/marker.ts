@@ -23,6 +23,11 @@ export interface PendingMarkerValue {
   eventType: string;
   traceId?: string;
   createdAt: string;
+  /**
+   * The normalised contacts of the sign-up that wrote it, so a repeated request can tell a client
+   * retry (same contacts: same answer) from a different sign-up racing for the same name.
+   */
+  contacts?: { email?: string; phone?: string };
 }
 
 export type MarkResult = { created: true; ttlMs: number } | { created: false; ttlMs: number; existing: PendingMarkerValue | null };

@@ -1,16 +1,22 @@
 import { AppError } from '@usersys/service-kit';
 import { currentTraceId, injectTraceContext, trace } from '@usersys/tracing';
+import type { Logger } from '@usersys/logger';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { timingSafeEqual } from 'node:crypto';
+import { authorize, callerFrom } from '../domain/caller';
 import { createUser, type CreateUserDeps } from '../domain/create-user';
+import { deleteUser } from '../domain/delete-user';
+import { getUser } from '../domain/get-user';
+import type { RejectionRecords, RequestTrace } from '../domain/ports';
 import { requestState } from '../domain/request-state';
-import type { RejectionRecords } from '../domain/ports';
-import { createUserSchema, parseWith, usernameSchema } from '../domain/validation';
+import { updateUser } from '../domain/update-user';
+import { createUserSchema, parseWith, updateUserSchema, usernameSchema } from '../domain/validation';
 import { ERRORS } from '../errors';
 
 export interface RouteDeps extends CreateUserDeps {
   rejections: RejectionRecords;
   internalToken: string;
+  log: Logger;
 }
 
 const asyncRoute = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
@@ -25,10 +31,26 @@ function requireInternalToken(token: string) {
   };
 }
 
-function validUsername(raw: string): string {
-  const parsed = parseWith(usernameSchema, raw);
-  if (!parsed.ok) throw new AppError(ERRORS.VALIDATION_FAILED, 'username: must be 3-32 characters of letters, digits, _ . -', { details: { problems: [{ field: 'username', reason: parsed.problems[0].reason }] } });
-  return parsed.value;
+function parsed<T>(schema: Parameters<typeof parseWith<T>>[0], body: unknown): T {
+  const result = parseWith(schema, body);
+  if (result.ok) return result.value;
+  const first = result.problems[0];
+  throw new AppError(ERRORS.VALIDATION_FAILED, `${first.field}: ${first.reason}`, { details: { problems: result.problems } });
+}
+
+/** The path's username, validated, and tagged on the request span so Jaeger finds it by user. */
+function pathUser(req: Request): string {
+  const username = parsed(usernameSchema, String(req.params.username));
+  trace.getActiveSpan()?.setAttribute('enduser.id', username);
+  return username;
+}
+
+const callerOf = (req: Request) => callerFrom(req.header('x-caller-id'), req.header('x-caller-role'));
+const requestTrace = (): RequestTrace => ({ ...injectTraceContext(), traceId: currentTraceId() });
+
+function accepted(res: Response, username: string, eventId: string | undefined): void {
+  res.status(202).setHeader('Location', `/v1/users/${username}`);
+  res.json({ username, state: 'pending', ...(eventId ? { eventId } : {}) });
 }
 
 export function registerRoutes(app: Express, deps: RouteDeps): void {
@@ -37,25 +59,64 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
   app.post(
     '/internal/users',
     asyncRoute(async (req, res) => {
-      const parsed = parseWith(createUserSchema, req.body);
-      if (!parsed.ok) {
-        const first = parsed.problems[0];
-        throw new AppError(ERRORS.VALIDATION_FAILED, `${first.field}: ${first.reason}`, { details: { problems: parsed.problems } });
-      }
-      trace.getActiveSpan()?.setAttribute('enduser.id', parsed.value.username);
-      const result = await createUser(deps, parsed.value, { ...injectTraceContext(), traceId: currentTraceId() });
-      res.status(202).setHeader('Location', `/v1/users/${parsed.value.username}`);
-      res.json({ username: parsed.value.username, state: 'pending', ...(result.eventId ? { eventId: result.eventId } : {}) });
+      const input = parsed(createUserSchema, req.body);
+      trace.getActiveSpan()?.setAttribute('enduser.id', input.username);
+      const result = await createUser(deps, input, requestTrace());
+      if (result.outcome === 'accepted') deps.log.info({ username: input.username, status: 'accepted', eventId: result.eventId, eventType: 'user.created' }, 'sign-up accepted');
+      else deps.log.info({ username: input.username, status: 'in_progress', eventId: result.eventId, ttl_remaining: Math.round(result.ttlRemainingMs / 1000) }, 'sign-up already in progress; marker refreshed');
+      accepted(res, input.username, result.eventId);
+    }),
+  );
+
+  app.get(
+    '/internal/users/:username',
+    asyncRoute(async (req, res) => {
+      const username = pathUser(req);
+      res.json(await getUser(deps, callerOf(req), username));
     }),
   );
 
   app.get(
     '/internal/users/:username/state',
     asyncRoute(async (req, res) => {
-      const username = validUsername(String(req.params.username));
-      const state = await requestState(deps, username);
+      const state = await requestState(deps, pathUser(req));
       if (!state) throw new AppError(ERRORS.USER_NOT_FOUND);
       res.json(state);
+    }),
+  );
+
+  app.patch(
+    '/internal/users/:username',
+    asyncRoute(async (req, res) => {
+      const username = pathUser(req);
+      const caller = callerOf(req);
+      authorize(caller, 'self-or-admin', username); // before validation: say nothing to a stranger
+      const input = parsed(updateUserSchema, req.body);
+      const { eventId } = await updateUser(deps, caller, username, input, requestTrace());
+      deps.log.info({ username, status: 'accepted', eventId, eventType: 'user.updated', caller: caller.id }, 'update accepted');
+      accepted(res, username, eventId);
+    }),
+  );
+
+  app.delete(
+    '/internal/users/:username',
+    asyncRoute(async (req, res) => {
+      const username = pathUser(req);
+      const caller = callerOf(req);
+      const { eventId } = await deleteUser(deps, caller, username, 'soft', requestTrace());
+      deps.log.info({ username, status: 'accepted', eventId, eventType: 'user.deleted', caller: caller.id }, 'delete accepted');
+      accepted(res, username, eventId);
+    }),
+  );
+
+  app.delete(
+    '/internal/users/:username/force',
+    asyncRoute(async (req, res) => {
+      const username = pathUser(req);
+      const caller = callerOf(req);
+      const { eventId } = await deleteUser(deps, caller, username, 'force', requestTrace());
+      deps.log.info({ username, status: 'accepted', eventId, eventType: 'user.force_deleted', caller: caller.id }, 'force delete accepted');
+      accepted(res, username, eventId);
     }),
   );
 }

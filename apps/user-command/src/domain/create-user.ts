@@ -1,63 +1,70 @@
 import { createEvent } from '@usersys/event-schema';
 import { AppError } from '@usersys/service-kit';
 import { ERRORS } from '../errors';
-import type { EventLog, PasswordHasher, PendingMarkers, StepRunner, UserDirectory } from './ports';
+import { appendInTurn, hashPassword, inTurn, type HandOffDeps } from './hand-off';
+import type { PendingMarkers, RequestTrace } from './ports';
+import { reserveContacts, usernameTaken, type HeldContacts, type UniquenessDeps } from './uniqueness';
 import type { CreateUserInput } from './validation';
 
-export interface CreateUserDeps {
-  directory: UserDirectory;
-  hasher: PasswordHasher;
-  markers: PendingMarkers;
-  events: EventLog;
-  step: StepRunner;
-}
+export type CreateUserDeps = UniquenessDeps & HandOffDeps & { markers: PendingMarkers };
 
-export interface RequestTrace {
-  traceparent?: string;
-  tracestate?: string;
-  traceId?: string;
-}
-
-export type CreateUserResult = { outcome: 'accepted'; eventId: string } | { outcome: 'in_progress'; eventId?: string };
+export type CreateUserResult = { outcome: 'accepted'; eventId: string } | { outcome: 'in_progress'; eventId?: string; ttlRemainingMs: number };
 
 /**
- * Sign-up, synchronously: uniqueness → hash → pending marker → WAL. Anything that fails before the
- * WAL append leaves nothing downstream; the 202 is sent only once the event is durable.
+ * Sign-up, synchronously: uniqueness (username and contacts in parallel) → hash → pending marker →
+ * WAL. Nothing reaches the WAL unless every earlier step passed; reservations taken by a request
+ * that fails are released; the 202 is sent only once the event is durable.
  */
 export async function createUser(deps: CreateUserDeps, input: CreateUserInput, trace: RequestTrace): Promise<CreateUserResult> {
   const { username, email, phone } = input;
-
-  const taken = await deps.step('ensureContactUniqueness', async () => {
-    try {
-      return await deps.directory.taken({ username, email, phone });
-    } catch (err) {
-      throw new AppError(ERRORS.LOOKUP_UNAVAILABLE, undefined, { cause: err });
+  const attrs = { 'enduser.id': username };
+  return inTurn(deps, username, async (turn) => {
+    const [nameCheck, contactCheck] = await Promise.allSettled([
+      deps.step('checkUserExist', () => usernameTaken(deps, username), attrs),
+      deps.step('ensureContactUniqueness', () => reserveContacts(deps, username, { email, phone }), attrs),
+    ]);
+    const held = contactCheck.status === 'fulfilled' ? contactCheck.value : undefined;
+    if (nameCheck.status === 'rejected' || nameCheck.value) {
+      await held?.release();
+      if (nameCheck.status === 'rejected') throw nameCheck.reason;
+      throw new AppError(ERRORS.USERNAME_TAKEN, undefined, { details: { field: 'username' } });
     }
+    if (!held) throw (contactCheck as PromiseRejectedResult).reason;
+    return afterUniqueness(deps, input, trace, held, turn);
   });
-  if (taken.username) throw new AppError(ERRORS.USERNAME_TAKEN, undefined, { details: { field: 'username' } });
-  if (taken.email) throw new AppError(ERRORS.EMAIL_TAKEN, undefined, { details: { field: 'email' } });
-  if (taken.phone) throw new AppError(ERRORS.PHONE_TAKEN, undefined, { details: { field: 'phone' } });
+}
 
-  const passwordHash = await deps.step('hashPassword', () => deps.hasher.hash(input.password));
-  const event = createEvent('user.created', username, { email, phone, nickname: input.nickname ?? null, passwordHash, role: 'user' }, { traceparent: trace.traceparent, tracestate: trace.tracestate });
-
-  const marked = await deps.step('markUserPendingCreate', async () => {
-    try {
-      return await deps.markers.markIfAbsent(username, { eventId: event.eventId, eventType: event.type, traceId: trace.traceId, createdAt: event.occurredAt });
-    } catch (err) {
-      throw new AppError(ERRORS.MARKER_STORE_UNAVAILABLE, undefined, { cause: err });
+async function afterUniqueness(deps: CreateUserDeps, input: CreateUserInput, trace: RequestTrace, held: HeldContacts, turn: Promise<void>): Promise<CreateUserResult> {
+  const { username, email, phone } = input;
+  let keep = {};
+  try {
+    const passwordHash = await hashPassword(deps, username, input.password);
+    const event = createEvent('user.created', username, { email, phone, nickname: input.nickname ?? null, passwordHash, role: 'user' }, { traceparent: trace.traceparent, tracestate: trace.tracestate });
+    const marked = await deps.step(
+      'markUserPendingCreate',
+      async () => {
+        try {
+          return await deps.markers.markIfAbsent(username, { eventId: event.eventId, eventType: event.type, traceId: trace.traceId, createdAt: event.occurredAt, contacts: { email, phone } });
+        } catch (err) {
+          throw new AppError(ERRORS.REDIS_UNAVAILABLE, undefined, { cause: err });
+        }
+      },
+      { 'enduser.id': username, 'event.id': event.eventId },
+    );
+    if (!marked.created) {
+      // Already in flight. Keep what the in-flight sign-up also reserved (same name owns it).
+      const existing = marked.existing?.contacts;
+      keep = existing ?? { email, phone };
+      // The same client retrying (same contacts) gets the same answer and no second event; a
+      // different sign-up for that name lost the race and is told so.
+      if (!existing || (existing.email === email && existing.phone === phone)) return { outcome: 'in_progress', eventId: marked.existing?.eventId, ttlRemainingMs: marked.ttlMs };
+      throw new AppError(ERRORS.USERNAME_TAKEN, 'username is already taken (a sign-up for it is in progress)', { details: { field: 'username' } });
     }
-  });
-  // Same name already in flight (a client retry or a concurrent sign-up): no second event.
-  if (!marked.created) return { outcome: 'in_progress', eventId: marked.existing?.eventId };
-
-  await deps.step('walAppend', async () => {
-    try {
-      await deps.events.append(event);
-    } catch (err) {
-      // The marker stays and expires by TTL; the client may retry.
-      throw new AppError(ERRORS.WAL_UNAVAILABLE, undefined, { cause: err });
-    }
-  });
-  return { outcome: 'accepted', eventId: event.eventId };
+    // From here the marker stays even if the append fails: it expires by its TTL.
+    await appendInTurn(deps, turn, event);
+    return { outcome: 'accepted', eventId: event.eventId };
+  } catch (err) {
+    await held.release(keep);
+    throw err;
+  }
 }

@@ -1,11 +1,50 @@
 import type { EventEnvelope } from '@usersys/event-schema';
 import type { MarkResult, PendingMarkerValue } from '@usersys/pending-marker';
+import type { CachedUser, ContactKind, Rejection } from '@usersys/user-cache';
 
-/** What the uniqueness check needs to know about already persisted users. */
+export type Contacts = { email?: string; phone?: string };
+
+/** Who owns an email or phone among persisted users (null: nobody). */
+export type ContactOwners = { email: string | null; phone: string | null };
+
+/** The database, as the synchronous path sees it: indexed equality lookups only. */
 export interface UserDirectory {
-  /** Which of the three keys already belong to a persisted user (indexed, key-column-only lookups). */
-  taken(keys: { username: string; email: string; phone: string }): Promise<{ username: boolean; email: boolean; phone: boolean }>;
-  stateOf(username: string): Promise<'active' | 'disabled' | 'deleted' | null>;
+  /** True when a row with that username exists (any state); reads only the key. */
+  usernameExists(username: string): Promise<boolean>;
+  /** Usernames owning the given email/phone, in one indexed lookup per key. */
+  contactOwners(contacts: Contacts): Promise<ContactOwners>;
+  /** The row as the cache holds it (null when absent). */
+  loadForCache(username: string): Promise<CachedUser | null>;
+  /** The public view of a user (never the password hash). */
+  view(username: string): Promise<UserView | null>;
+  /** State and last change of the row, for the request-state endpoint. */
+  stateOf(username: string): Promise<{ state: 'active' | 'disabled' | 'deleted'; updatedAt: Date } | null>;
+}
+
+export interface UserView {
+  username: string;
+  email: string;
+  phone: string;
+  nickname: string | null;
+  role: 'user' | 'admin';
+  state: 'active' | 'disabled' | 'deleted';
+  createdAt: string;
+  updatedAt: string;
+  lastLoginAt: string | null;
+}
+
+/** `user:cache:<username>`: read first; misses are filled only with SET NX (the consumer owns writes). */
+export interface UserCache {
+  read(username: string): Promise<CachedUser | null>;
+  fill(user: CachedUser): Promise<void>;
+}
+
+/** Short-lived SET NX reservations of an email or phone by a username. */
+export interface ContactReservations {
+  /** True when `username` holds it now (new or refreshed); false when another name does. */
+  reserve(kind: ContactKind, value: string, username: string): Promise<boolean>;
+  /** Owner-checked release; never throws (a reservation left behind expires by itself). */
+  release(kind: ContactKind, value: string, username: string): Promise<void>;
 }
 
 export interface PasswordHasher {
@@ -18,7 +57,7 @@ export interface PendingMarkers {
 }
 
 export interface RejectionRecords {
-  read(username: string): Promise<{ reason: string; eventId: string } | null>;
+  read(username: string): Promise<Rejection | null>;
 }
 
 /** The durable hand-off: once append resolves the event is on disk and will reach Kafka. */
@@ -28,3 +67,10 @@ export interface EventLog {
 
 /** Runs one named step: a span, a duration histogram, and a log line when it is slow. */
 export type StepRunner = <T>(step: string, fn: () => Promise<T>, attributes?: Record<string, string>) => Promise<T>;
+
+/** Trace context of the request, carried into the event envelope and the pending marker. */
+export interface RequestTrace {
+  traceparent?: string;
+  tracestate?: string;
+  traceId?: string;
+}

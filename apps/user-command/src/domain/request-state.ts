@@ -1,17 +1,39 @@
-import type { PendingMarkers, RejectionRecords, UserDirectory } from './ports';
+import { AppError } from '@usersys/service-kit';
+import { ERRORS } from '../errors';
+import type { PendingMarkers, RejectionRecords, UserCache, UserDirectory } from './ports';
+import { lookupUnavailable } from './uniqueness';
 
 export type RequestState = { state: 'pending' | 'active' | 'deleted' } | { state: 'rejected'; reason: string } | null;
 
+export interface RequestStateDeps {
+  markers: PendingMarkers;
+  directory: UserDirectory;
+  rejections: RejectionRecords;
+  cache: UserCache;
+}
+
 /**
- * What became of a sign-up: a live marker means still in flight; otherwise the database row, then a
- * rejection record the consumer left behind. Unknown → null (404).
+ * What became of the latest request for a name: a live pending marker means still in flight; a
+ * rejection the consumer recorded after the row's last change means rejected (with its reason);
+ * otherwise the row's state, or a cache tombstone once a force delete removed the row.
+ * Unknown → null (404).
  */
-export async function requestState(deps: { markers: PendingMarkers; directory: UserDirectory; rejections: RejectionRecords }, username: string): Promise<RequestState> {
-  const [marker, state] = await Promise.all([deps.markers.read(username), deps.directory.stateOf(username)]);
+export async function requestState(deps: RequestStateDeps, username: string): Promise<RequestState> {
+  const redis = <T>(p: Promise<T>) =>
+    p.catch((err: unknown) => {
+      throw new AppError(ERRORS.REDIS_UNAVAILABLE, undefined, { cause: err });
+    });
+  const [marker, rejection, row, cached] = await Promise.all([
+    redis(deps.markers.read(username)),
+    redis(deps.rejections.read(username)),
+    deps.directory.stateOf(username).catch((err: unknown) => {
+      throw lookupUnavailable(err);
+    }),
+    deps.cache.read(username),
+  ]);
   if (marker) return { state: 'pending' };
-  if (state === 'active' || state === 'disabled') return { state: 'active' };
-  if (state === 'deleted') return { state: 'deleted' };
-  const rejection = await deps.rejections.read(username);
-  if (rejection) return { state: 'rejected', reason: rejection.reason };
+  if (rejection && (!row || Date.parse(rejection.at) >= row.updatedAt.getTime())) return { state: 'rejected', reason: rejection.reason };
+  if (row) return { state: row.state === 'deleted' ? 'deleted' : 'active' };
+  if (cached?.state === 'deleted') return { state: 'deleted' };
   return null;
 }

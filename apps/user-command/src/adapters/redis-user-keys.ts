@@ -1,0 +1,56 @@
+import type { Logger } from '@usersys/logger';
+import { fillCachedUser, readCachedUser, readRejection, releaseContact, reserveContact, type CachedUser, type ContactKind, type Rejection } from '@usersys/user-cache';
+import type { Redis } from 'ioredis';
+import type { ContactReservations, RejectionRecords, UserCache } from '../domain/ports';
+
+/**
+ * The user cache read-through. The cache is an optimisation: when Redis fails the database answers
+ * (logged with `degrade`), and a failed fill is simply skipped.
+ */
+export class RedisUserCache implements UserCache {
+  constructor(
+    private readonly redis: Redis,
+    private readonly log: Logger,
+    private readonly ttlMs?: number,
+  ) {}
+
+  async read(username: string): Promise<CachedUser | null> {
+    try {
+      return await readCachedUser(this.redis, username);
+    } catch (err) {
+      this.log.warn({ username, step: 'userCache', degrade: 'database', err: (err as Error).message }, 'user cache unavailable, asking the database');
+      return null;
+    }
+  }
+
+  async fill(user: CachedUser): Promise<void> {
+    await fillCachedUser(this.redis, user, this.ttlMs).catch(() => undefined);
+  }
+}
+
+/** `user:reserve:email|phone:<value>` through the shared user-cache lib. */
+export class RedisContactReservations implements ContactReservations {
+  constructor(
+    private readonly redis: Redis,
+    private readonly log: Logger,
+    private readonly ttlMs?: number,
+  ) {}
+
+  reserve(kind: ContactKind, value: string, username: string): Promise<boolean> {
+    return reserveContact(this.redis, kind, value, username, this.ttlMs);
+  }
+
+  async release(kind: ContactKind, value: string, username: string): Promise<void> {
+    // Left behind it expires by its TTL; failing the request over it would help nobody.
+    await releaseContact(this.redis, kind, value, username).catch((err: Error) => this.log.warn({ username, kind, err: err.message }, 'could not release a contact reservation; it expires by TTL'));
+  }
+}
+
+/** `user:rejected:<username>`, written by user-consumer when an accepted request lost in the database. */
+export class RedisRejections implements RejectionRecords {
+  constructor(private readonly redis: Redis) {}
+
+  read(username: string): Promise<Rejection | null> {
+    return readRejection(this.redis, username);
+  }
+}

@@ -1,0 +1,98 @@
+import type { EventEnvelope } from '@usersys/event-schema';
+import type { MarkResult, PendingMarkerValue } from '@usersys/pending-marker';
+import type { CachedUser, ContactKind, Rejection } from '@usersys/user-cache';
+import type { CreateUserDeps } from '../create-user';
+import type { ContactOwners, Contacts, UserView } from '../ports';
+import { KeyedSequencer } from '../sequencer';
+
+/** In-memory stand-ins for the ports, for unit tests of the use cases (integration tests use the real ones). */
+export function fakeDeps() {
+  const rows = new Map<string, CachedUser>();
+  const cache = new Map<string, CachedUser>();
+  const reservations = new Map<string, string>();
+  const markers = new Map<string, PendingMarkerValue>();
+  const rejections = new Map<string, Rejection>();
+  const wal: EventEnvelope[] = [];
+  const failures = { redis: false, wal: false, db: false, marker: false };
+  const steps: string[] = [];
+  const redis = () => {
+    if (failures.redis) throw new Error('redis down');
+  };
+
+  const deps: CreateUserDeps & { rejections: { read(u: string): Promise<Rejection | null> } } = {
+    directory: {
+      usernameExists: async (u) => {
+        if (failures.db) throw new Error('db down');
+        return rows.has(u);
+      },
+      contactOwners: async (c: Contacts): Promise<ContactOwners> => {
+        if (failures.db) throw new Error('db down');
+        const all = [...rows.values()];
+        return { email: all.find((r) => c.email !== undefined && r.email === c.email)?.username ?? null, phone: all.find((r) => c.phone !== undefined && r.phone === c.phone)?.username ?? null };
+      },
+      loadForCache: async (u) => rows.get(u) ?? null,
+      view: async (u): Promise<UserView | null> => {
+        const r = rows.get(u);
+        return r ? { username: r.username, email: r.email, phone: r.phone, nickname: r.nickname, role: r.role, state: r.state, createdAt: r.updatedAt, updatedAt: r.updatedAt, lastLoginAt: null } : null;
+      },
+      stateOf: async (u) => {
+        const r = rows.get(u);
+        return r ? { state: r.state, updatedAt: new Date(r.updatedAt) } : null;
+      },
+    },
+    cache: {
+      read: async (u) => (failures.redis ? null : (cache.get(u) ?? null)),
+      fill: async (user) => {
+        if (!cache.has(user.username)) cache.set(user.username, user);
+      },
+    },
+    reservations: {
+      reserve: async (kind: ContactKind, value, username) => {
+        redis();
+        const key = `${kind}:${value}`;
+        const holder = reservations.get(key);
+        if (holder && holder !== username) return false;
+        reservations.set(key, username);
+        return true;
+      },
+      release: async (kind: ContactKind, value, username) => {
+        if (!failures.redis && reservations.get(`${kind}:${value}`) === username) reservations.delete(`${kind}:${value}`);
+      },
+    },
+    hasher: { hash: async () => `$2b$04$${'x'.repeat(53)}` },
+    markers: {
+      markIfAbsent: async (u, value): Promise<MarkResult> => {
+        redis();
+        if (failures.marker) throw new Error('redis down at the marker step');
+        const existing = markers.get(u);
+        if (existing) return { created: false, ttlMs: 600_000, existing };
+        markers.set(u, value);
+        return { created: true, ttlMs: 600_000 };
+      },
+      read: async (u) => {
+        redis();
+        const value = markers.get(u);
+        return value ? { value, ttlRemainingMs: 1000 } : null;
+      },
+    },
+    events: {
+      append: async (e) => {
+        if (failures.wal) throw new Error('EFBIG');
+        wal.push(e);
+      },
+    },
+    rejections: { read: async (u) => rejections.get(u) ?? null },
+    step: async (name, fn) => {
+      steps.push(name);
+      return fn();
+    },
+    sequencer: new KeyedSequencer(),
+  };
+
+  const addUser = (username: string, patch: Partial<CachedUser> = {}) => {
+    const user: CachedUser = { username, email: `${username}@example.com`, phone: '+4915100000001', nickname: null, role: 'user', state: 'active', passwordHash: 'h', lastEventId: null, updatedAt: new Date(0).toISOString(), ...patch };
+    rows.set(username, user);
+    return user;
+  };
+  return { deps, rows, cache, reservations, markers, rejections, wal, failures, steps, addUser };
+}

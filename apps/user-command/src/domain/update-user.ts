@@ -1,0 +1,39 @@
+import { createEvent, type PayloadOf } from '@usersys/event-schema';
+import { authorize, type Caller } from './caller';
+import { existingUser, type ExistingUserDeps } from './existing-user';
+import { appendInTurn, hashPassword, inTurn, type HandOffDeps } from './hand-off';
+import type { Contacts, RequestTrace } from './ports';
+import { reserveContacts, type UniquenessDeps } from './uniqueness';
+import type { UpdateUserInput } from './validation';
+
+export type UpdateUserDeps = UniquenessDeps & ExistingUserDeps & HandOffDeps;
+
+/**
+ * PATCH: the user must exist (404) and not be pending creation (409); a new email or phone is
+ * reserved and checked like a sign-up; a new password is hashed; then the event goes to the WAL.
+ */
+export async function updateUser(deps: UpdateUserDeps, caller: Caller, username: string, input: UpdateUserInput, trace: RequestTrace): Promise<{ eventId: string }> {
+  authorize(caller, 'self-or-admin', username);
+  const attrs = { 'enduser.id': username };
+  return inTurn(deps, username, async (turn) => {
+    const current = await deps.step('checkUserExist', () => existingUser(deps, username), attrs);
+    // Only values that change need a reservation; the user's own current ones are theirs already.
+    const changed: Contacts = {};
+    if (input.email !== undefined && input.email !== current.email) changed.email = input.email;
+    if (input.phone !== undefined && input.phone !== current.phone) changed.phone = input.phone;
+    const held = await deps.step('ensureContactUniqueness', () => reserveContacts(deps, username, changed), attrs);
+    try {
+      const payload: PayloadOf<'user.updated'> = {};
+      if (input.email !== undefined) payload.email = input.email;
+      if (input.phone !== undefined) payload.phone = input.phone;
+      if (input.nickname !== undefined) payload.nickname = input.nickname;
+      if (input.password !== undefined) payload.passwordHash = await hashPassword(deps, username, input.password);
+      const event = createEvent('user.updated', username, payload, { traceparent: trace.traceparent, tracestate: trace.tracestate });
+      await appendInTurn(deps, turn, event);
+      return { eventId: event.eventId };
+    } catch (err) {
+      await held.release();
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,159 @@
+import { createUser } from './create-user';
+import { deleteUser } from './delete-user';
+import { getUser } from './get-user';
+import { requestState } from './request-state';
+import { fakeDeps } from './testing/fakes';
+import { updateUser } from './update-user';
+
+const signUp = (username = 'alice', patch: Record<string, string> = {}) => ({ username, password: 'correct horse', email: `${username}@example.com`, phone: '+4915112345678', ...patch });
+const alice = { id: 'alice', role: 'user' as const };
+const admin = { id: 'root', role: 'admin' as const };
+
+describe('create', () => {
+  it('accepts a new user: one event, marker with event and contacts, contacts reserved', async () => {
+    const f = fakeDeps();
+    const result = await createUser(f.deps, signUp(), {});
+    expect(result.outcome).toBe('accepted');
+    expect(f.wal).toHaveLength(1);
+    expect(f.wal[0]).toMatchObject({ type: 'user.created', username: 'alice', payload: { email: 'alice@example.com', role: 'user' } });
+    expect(JSON.stringify(f.wal[0])).not.toContain('correct horse');
+    expect(f.markers.get('alice')).toMatchObject({ eventId: f.wal[0].eventId, contacts: { email: 'alice@example.com', phone: '+4915112345678' } });
+    expect(f.reservations.get('email:alice@example.com')).toBe('alice');
+    expect(f.steps).toEqual(['checkUserExist', 'ensureContactUniqueness', 'hashPassword', 'markUserPendingCreate', 'walAppend']);
+  });
+
+  it('answers a taken username from the cache without asking the database, and releases the reservations', async () => {
+    const f = fakeDeps();
+    f.cache.set('alice', { ...f.addUser('bob'), username: 'alice', email: 'other@example.com', phone: '+4915100000009' });
+    f.deps.directory.usernameExists = async () => {
+      throw new Error('must not be asked');
+    };
+    await expect(createUser(f.deps, signUp(), {})).rejects.toMatchObject({ code: 110002, details: { field: 'username' } });
+    expect(f.reservations.size).toBe(0);
+    expect(f.wal).toHaveLength(0);
+  });
+
+  it('refuses an email or phone a persisted user or a concurrent sign-up holds, naming the field', async () => {
+    const f = fakeDeps();
+    f.addUser('bob', { email: 'alice@example.com' });
+    await expect(createUser(f.deps, signUp(), {})).rejects.toMatchObject({ code: 110003, details: { field: 'email' } });
+    f.reservations.set('phone:+4915199999999', 'carol');
+    await expect(createUser(f.deps, signUp('dave', { phone: '+4915199999999' }), {})).rejects.toMatchObject({ code: 110004, details: { field: 'phone' } });
+    expect([...f.reservations.entries()]).toEqual([['phone:+4915199999999', 'carol']]);
+    expect(f.wal).toHaveLength(0);
+  });
+
+  it('answers a retry of an in-flight sign-up with its event and no second event; a different sign-up for the name gets 409', async () => {
+    const f = fakeDeps();
+    const first = await createUser(f.deps, signUp(), {});
+    const retry = await createUser(f.deps, signUp(), {});
+    expect(retry).toEqual({ outcome: 'in_progress', eventId: (first as { eventId: string }).eventId, ttlRemainingMs: 600_000 });
+    expect(f.reservations.get('email:alice@example.com')).toBe('alice');
+    await expect(createUser(f.deps, signUp('alice', { email: 'mallory@example.com' }), {})).rejects.toMatchObject({ code: 110002 });
+    expect(f.reservations.has('email:mallory@example.com')).toBe(false);
+    expect(f.reservations.get('phone:+4915112345678')).toBe('alice'); // shared with the in-flight sign-up: kept
+    expect(f.wal).toHaveLength(1);
+  });
+
+  it('Redis down at the marker step: 503, no event, reservations released', async () => {
+    const f = fakeDeps();
+    f.failures.marker = true;
+    await expect(createUser(f.deps, signUp(), {})).rejects.toMatchObject({ code: 110006, status: 503 });
+    expect(f.wal).toHaveLength(0);
+    expect(f.reservations.size).toBe(0);
+  });
+
+  it('WAL append failure: 503, the marker stays, reservations released', async () => {
+    const f = fakeDeps();
+    f.failures.wal = true;
+    await expect(createUser(f.deps, signUp(), {})).rejects.toMatchObject({ code: 110007, status: 503 });
+    expect(f.markers.has('alice')).toBe(true);
+    expect(f.reservations.size).toBe(0);
+  });
+
+  it('database down for the lookups: 503 and nothing reserved', async () => {
+    const f = fakeDeps();
+    f.failures.db = true;
+    await expect(createUser(f.deps, signUp(), {})).rejects.toMatchObject({ code: 110009 });
+    expect(f.reservations.size).toBe(0);
+  });
+});
+
+describe('update and delete', () => {
+  it('only the user or an admin may update or delete; only an admin may force delete', async () => {
+    const f = fakeDeps();
+    f.addUser('alice');
+    const anonymous = { role: 'anonymous' as const };
+    await expect(updateUser(f.deps, { id: 'bob', role: 'user' }, 'alice', { nickname: 'x' }, {})).rejects.toMatchObject({ status: 403 });
+    await expect(updateUser(f.deps, anonymous, 'alice', { nickname: 'x' }, {})).rejects.toMatchObject({ status: 403 });
+    await expect(deleteUser(f.deps, { id: 'bob', role: 'user' }, 'alice', 'soft', {})).rejects.toMatchObject({ status: 403 });
+    await expect(deleteUser(f.deps, alice, 'alice', 'force', {})).rejects.toMatchObject({ status: 403 });
+    await expect(getUser(f.deps, { id: 'bob', role: 'user' }, 'alice')).rejects.toMatchObject({ status: 403 });
+    expect(f.wal).toHaveLength(0);
+    await updateUser(f.deps, admin, 'alice', { nickname: 'x' }, {});
+    await deleteUser(f.deps, admin, 'alice', 'force', {});
+    expect(f.wal.map((e) => e.type)).toEqual(['user.updated', 'user.force_deleted']);
+  });
+
+  it('404 for an unknown or soft-deleted user, 409 while it is pending creation; no event', async () => {
+    const f = fakeDeps();
+    await expect(updateUser(f.deps, alice, 'alice', { nickname: 'x' }, {})).rejects.toMatchObject({ code: 110005, status: 404 });
+    await expect(deleteUser(f.deps, alice, 'alice', 'soft', {})).rejects.toMatchObject({ status: 404 });
+    await createUser(f.deps, signUp(), {});
+    await expect(updateUser(f.deps, alice, 'alice', { nickname: 'x' }, {})).rejects.toMatchObject({ code: 110011, status: 409 });
+    await expect(deleteUser(f.deps, admin, 'alice', 'force', {})).rejects.toMatchObject({ status: 409 });
+    f.addUser('gone', { state: 'deleted' });
+    await expect(deleteUser(f.deps, admin, 'gone', 'soft', {})).rejects.toMatchObject({ status: 404 });
+    expect(f.wal.map((e) => e.type)).toEqual(['user.created']);
+    await deleteUser(f.deps, admin, 'gone', 'force', {}); // a force delete purges a soft-deleted row
+    expect(f.wal.map((e) => e.type)).toEqual(['user.created', 'user.force_deleted']);
+  });
+
+  it('reserves a changed email like a sign-up, skips the unchanged phone, hashes a new password', async () => {
+    const f = fakeDeps();
+    f.addUser('alice');
+    f.addUser('bob', { email: 'bob@example.com', phone: '+4915100000002' });
+    await expect(updateUser(f.deps, alice, 'alice', { email: 'bob@example.com' }, {})).rejects.toMatchObject({ code: 110003 });
+    const { eventId } = await updateUser(f.deps, alice, 'alice', { email: 'new@example.com', phone: '+4915100000001', password: 'another secret' }, {});
+    expect(f.reservations.get('email:new@example.com')).toBe('alice');
+    expect(f.reservations.has('phone:+4915100000001')).toBe(false);
+    expect(f.wal[0]).toMatchObject({ eventId, type: 'user.updated', payload: { email: 'new@example.com', passwordHash: expect.stringMatching(/^\$2b\$/) } });
+    expect(JSON.stringify(f.wal[0])).not.toContain('another secret');
+  });
+
+  it('keeps arrival order per username in the WAL even when an earlier request hashes longer', async () => {
+    const f = fakeDeps();
+    f.addUser('alice');
+    let releaseHash!: () => void;
+    f.deps.hasher.hash = () => new Promise((resolve) => (releaseHash = () => resolve(`$2b$04$${'y'.repeat(53)}`)));
+    const update = updateUser(f.deps, alice, 'alice', { password: 'a new password' }, {});
+    await new Promise((r) => setImmediate(r));
+    const del = deleteUser(f.deps, alice, 'alice', 'soft', {});
+    await new Promise((r) => setImmediate(r));
+    expect(f.wal).toHaveLength(0); // the delete waits for the update that arrived first
+    releaseHash();
+    await Promise.all([update, del]);
+    expect(f.wal.map((e) => e.type)).toEqual(['user.updated', 'user.deleted']);
+    expect(f.deps.sequencer.size).toBe(0);
+  });
+});
+
+describe('request state', () => {
+  it('pending from the marker, rejected with the reason, active or deleted from the row, tombstone after a purge', async () => {
+    const f = fakeDeps();
+    expect(await requestState(f.deps, 'alice')).toBeNull();
+    await createUser(f.deps, signUp(), {});
+    expect(await requestState(f.deps, 'alice')).toEqual({ state: 'pending' });
+    f.markers.clear();
+    f.rejections.set('alice', { eventId: 'e', reason: 'email taken by a concurrent sign-up', at: new Date().toISOString() });
+    expect(await requestState(f.deps, 'alice')).toEqual({ state: 'rejected', reason: 'email taken by a concurrent sign-up' });
+    f.rejections.clear();
+    f.addUser('alice');
+    expect(await requestState(f.deps, 'alice')).toEqual({ state: 'active' });
+    f.rows.get('alice')!.state = 'deleted';
+    expect(await requestState(f.deps, 'alice')).toEqual({ state: 'deleted' });
+    f.rows.delete('alice');
+    f.cache.set('alice', { ...f.addUser('x'), username: 'alice', state: 'deleted' });
+    expect(await requestState(f.deps, 'alice')).toEqual({ state: 'deleted' });
+  });
+});

@@ -1,0 +1,71 @@
+import { createLogger } from '@usersys/logger';
+import { WalReader } from '@usersys/wal';
+import { decodeEvent, type EventEnvelope } from '@usersys/event-schema';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { loadConfig, type UserCommandConfig } from '../config';
+import { startUserCommand, type RunningUserCommand } from '../server';
+
+export const TOKEN = 'test-internal-token';
+
+/** The real user-command (real Redis, PostgreSQL, WAL, bcrypt pool) in this process, on a free port. */
+export async function startInProcess(overrides: Partial<UserCommandConfig> & { databaseUrl: string }): Promise<RunningUserCommand & { walPath: string; cleanup(): Promise<void> }> {
+  const walDir = await mkdtemp(path.join(os.tmpdir(), 'user-command-wal-'));
+  const config: UserCommandConfig = {
+    ...loadConfig({}),
+    port: 0,
+    internalToken: TOKEN,
+    bcryptCost: 4,
+    logLevel: 'silent',
+    walDir,
+    walPath: path.join(walDir, 'user-command'),
+    ...overrides,
+  };
+  const running = await startUserCommand(config, createLogger('user-command', { level: config.logLevel }));
+  return {
+    ...running,
+    walPath: config.walPath,
+    cleanup: async () => {
+      await running.close();
+      await rm(walDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every event in a WAL directory, in order. */
+export async function walEvents(walPath: string): Promise<EventEnvelope[]> {
+  const reader = new WalReader(walPath, null);
+  const events: EventEnvelope[] = [];
+  try {
+    for (;;) {
+      const batch = await reader.read(10_000);
+      if (batch.length === 0) return events;
+      events.push(...batch.map((r) => decodeEvent(r.payload)));
+    }
+  } finally {
+    await reader.close();
+  }
+}
+
+export interface Caller {
+  id?: string;
+  role?: 'anonymous' | 'user' | 'admin';
+}
+
+/** Calls user-command the way the gateway does (internal token, caller headers). */
+export async function call(base: string, method: string, urlPath: string, body?: unknown, caller: Caller = {}, extra: Record<string, string> = {}) {
+  const headers: Record<string, string> = { 'x-internal-token': TOKEN, 'x-caller-role': caller.role ?? 'anonymous', ...extra };
+  if (caller.id) headers['x-caller-id'] = caller.id;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${base}${urlPath}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
+}
+
+export function newUser(prefix = 'uc') {
+  const id = randomUUID().replace(/-/g, '').slice(0, 12);
+  const digits = String(Math.floor(Math.random() * 1e9)).padStart(9, '0');
+  return { username: `${prefix}_${id}`, password: `pw-${id}`, email: `${prefix}.${id}@Example.com`, phone: `+49 151 ${digits}` };
+}
