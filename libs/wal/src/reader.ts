@@ -46,6 +46,7 @@ export class WalReader {
       this.position = { segment: segments[0], offset: 0 };
     }
     for (;;) {
+      if (!this.handle && !(await this.openSegment())) return [];
       const records = await this.readFromSegment(maxRecords, maxBytes);
       if (records.length > 0) return records;
       if (!(await this.advanceIfSealed())) return [];
@@ -54,11 +55,10 @@ export class WalReader {
 
   private async readFromSegment(maxRecords: number, maxBytes: number): Promise<WalRecord[]> {
     const pos = this.position!;
-    if (!this.handle) this.handle = await fs.open(segmentPath(this.dir, pos.segment), 'r');
     let want = Math.max(maxBytes, HEADER_BYTES);
     for (;;) {
       const buf = Buffer.allocUnsafe(want);
-      const { bytesRead } = await this.handle.read(buf, 0, want, pos.offset);
+      const { bytesRead } = await this.handle!.read(buf, 0, want, pos.offset);
       const data = buf.subarray(0, bytesRead);
       const records: WalRecord[] = [];
       let offset = 0;
@@ -80,6 +80,21 @@ export class WalReader {
         this.commit(records, pos, offset);
         return records;
       }
+    }
+  }
+
+  /** Opens the segment of the current position; one removed meanwhile (archived by hand) is skipped. */
+  private async openSegment(): Promise<boolean> {
+    const pos = this.position!;
+    try {
+      this.handle = await fs.open(segmentPath(this.dir, pos.segment), 'r');
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const next = (await listSegments(this.dir)).find((s) => s > pos.segment);
+      if (next === undefined) return false;
+      this.position = { segment: next, offset: 0 };
+      return this.openSegment();
     }
   }
 
@@ -112,11 +127,4 @@ export class WalReader {
     await this.handle?.close();
     this.handle = null;
   }
-}
-
-/** Deletes segments that lie wholly before the checkpoint (every record in them is acknowledged). */
-export async function pruneSegments(dir: string, checkpoint: WalPosition): Promise<number> {
-  const old = (await listSegments(dir)).filter((s) => s < checkpoint.segment);
-  for (const seq of old) await fs.rm(segmentPath(dir, seq), { force: true });
-  return old.length;
 }
