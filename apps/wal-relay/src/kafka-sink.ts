@@ -58,6 +58,7 @@ export class KafkaSink implements MessageSink {
 
   async send(messages: OutgoingMessage[], lane = 0): Promise<void> {
     await this.connect(lane);
+    if (messages.length === 0) return;
     const byTopic = new Map<string, OutgoingMessage[]>();
     for (const m of messages) {
       const list = byTopic.get(m.topic);

@@ -99,7 +99,9 @@ export class Lane {
       try {
         await sink.send(messages, this.index);
         metrics.sendDuration.observe((performance.now() - started) / 1000);
-        for (const m of messages) metrics.published.inc({ topic: m.topic });
+        const perTopic = new Map<string, number>();
+        for (const m of messages) perTopic.set(m.topic, (perTopic.get(m.topic) ?? 0) + 1);
+        for (const [topic, n] of perTopic) metrics.published.inc({ topic }, n);
         if (this.failingSince !== null) log.info({ log: logName, lane: this.index, attempt, down_ms: Date.now() - this.failingSince }, 'kafka send succeeded again');
         this.failingSince = null;
         return true;

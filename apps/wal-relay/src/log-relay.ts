@@ -197,6 +197,11 @@ export class LogRelay {
     }
   }
 
+  /** Records Kafka acknowledged since start (those behind the checkpoint included as soon as acked). */
+  get acknowledged(): number {
+    return this.tracker.ackedRecords;
+  }
+
   get backlog(): number {
     return Math.max(0, this.scanned - this.tracker.ackedRecords);
   }

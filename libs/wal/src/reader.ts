@@ -57,8 +57,12 @@ export class WalReader {
     const pos = this.position!;
     let want = Math.max(maxBytes, HEADER_BYTES);
     for (;;) {
-      const buf = Buffer.allocUnsafe(want);
-      const { bytesRead } = await this.handle!.read(buf, 0, want, pos.offset);
+      // Sized to what is there: an idle poll allocates nothing, a busy one no more than it reads.
+      const available = (await this.handle!.stat()).size - pos.offset;
+      if (available < HEADER_BYTES) return [];
+      const window = Math.min(want, available);
+      const buf = Buffer.allocUnsafe(window);
+      const { bytesRead } = await this.handle!.read(buf, 0, window, pos.offset);
       const data = buf.subarray(0, bytesRead);
       const records: WalRecord[] = [];
       let offset = 0;
@@ -66,7 +70,7 @@ export class WalReader {
         const frame = parseFrame(data, offset);
         if (frame.kind !== 'record') {
           // A single record larger than the read window: read again with a window that fits it.
-          if (frame.kind === 'incomplete' && records.length === 0 && bytesRead === want && data.length >= HEADER_BYTES) {
+          if (frame.kind === 'incomplete' && records.length === 0 && window === want && bytesRead === window && data.length >= HEADER_BYTES) {
             want = HEADER_BYTES + data.readUInt32LE(0);
             break;
           }
@@ -74,7 +78,8 @@ export class WalReader {
           return records;
         }
         offset += frame.bytes;
-        records.push({ payload: Buffer.from(frame.payload), appendedAtMs: frame.appendedAtMs, end: { segment: pos.segment, offset: pos.offset + offset } });
+        // A view, not a copy: every read has its own buffer.
+        records.push({ payload: frame.payload, appendedAtMs: frame.appendedAtMs, end: { segment: pos.segment, offset: pos.offset + offset } });
       }
       if (records.length === maxRecords) {
         this.commit(records, pos, offset);

@@ -106,6 +106,10 @@ export class WalWriter {
       } catch (err) {
         batch.forEach((p) => p.reject(err as Error));
       }
+      // One turn of the event loop before the next batch: callers whose appends just resolved
+      // (and requests that arrived meanwhile) join it, so a batch is about all concurrent
+      // appenders rather than the half that happened to miss the previous one.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     this.flushing = null;
   }
