@@ -40,7 +40,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     batchMaxRecords: envInt(env, 'RELAY_BATCH_MAX_RECORDS', 1000, { min: 1, max: 100_000 }),
     batchMaxBytes: envInt(env, 'RELAY_BATCH_MAX_BYTES', 1024 * 1024, { min: 1024 }),
     lingerMs: envDurationMs(env, 'RELAY_LINGER', '0ms'),
-    maxInFlight: envInt(env, 'RELAY_MAX_IN_FLIGHT', 1, { min: 1, max: 64 }),
+    maxInFlight: envInt(env, 'RELAY_MAX_IN_FLIGHT', 2, { min: 1, max: 64 }),
     compression: envEnum(env, 'RELAY_COMPRESSION', COMPRESSIONS, 'none'),
     pollIntervalMs: envDurationMs(env, 'RELAY_POLL_INTERVAL', '5ms', { minMs: 1 }),
     retryInitialMs: envDurationMs(env, 'RELAY_RETRY_INITIAL', '100ms', { minMs: 1 }),
