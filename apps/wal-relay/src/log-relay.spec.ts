@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { RelayConfig } from './config';
-import { LogRelay, type MessageSink, type OutgoingMessage } from './log-relay';
+import { LogRelay, laneOf, type LogRelayConfig } from './log-relay';
+import { RejectedRecordsError, type MessageSink, type OutgoingMessage } from './ports';
 import { createRelayMetrics } from './relay-metrics';
 
 // Unit test of the relay loop with a fake Kafka (the real one is covered by the e2e suite).
@@ -19,7 +19,40 @@ class FlakySink implements MessageSink {
   }
 }
 
-const config = { batchMaxRecords: 3, batchMaxBytes: 1 << 20, pollIntervalMs: 2, retryInitialMs: 5, retryMaxMs: 20, backlogWarnRecords: 1000, ageWarnMs: 5000, pruneSegments: true } as RelayConfig;
+/** Lanes answer after random delays, so later chunks often finish before earlier ones. */
+class JitterySink implements MessageSink {
+  delivered: OutgoingMessage[] = [];
+  lanesUsed = new Set<number>();
+  async send(messages: OutgoingMessage[], lane: number): Promise<void> {
+    this.lanesUsed.add(lane);
+    await new Promise((r) => setTimeout(r, Math.random() * 10));
+    this.delivered.push(...messages);
+  }
+}
+
+/** Refuses any batch holding a record bigger than `limit`, like MESSAGE_TOO_LARGE. */
+class PickySink implements MessageSink {
+  delivered: OutgoingMessage[] = [];
+  constructor(private readonly limit: number) {}
+  async send(messages: OutgoingMessage[]): Promise<void> {
+    if (messages.some((m) => m.value.length > this.limit && m.topic === TOPICS.events)) throw new RejectedRecordsError('MESSAGE_TOO_LARGE: too big');
+    this.delivered.push(...messages);
+  }
+}
+
+const config: LogRelayConfig = {
+  batchMaxRecords: 3,
+  batchMaxBytes: 1 << 20,
+  lingerMs: 0,
+  maxInFlight: 1,
+  pollIntervalMs: 2,
+  retryInitialMs: 5,
+  retryMaxMs: 20,
+  checkpointIntervalMs: 5,
+  backlogWarnRecords: 1000,
+  ageWarnMs: 5000,
+  ackedSegments: 'delete',
+};
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 async function until(check: () => boolean, ms = 5000) {
@@ -28,6 +61,15 @@ async function until(check: () => boolean, ms = 5000) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+async function drained(relay: LogRelay) {
+  for (let i = 0; i < 500; i++) {
+    await relay.updateBacklog();
+    if (relay.backlog === 0) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`backlog stays at ${relay.backlog}`);
 }
 
 describe('LogRelay', () => {
@@ -41,7 +83,7 @@ describe('LogRelay', () => {
     const relay = new LogRelay(dir, sink, config, metrics, pino({ level: 'silent' }));
     await relay.start();
     await until(() => sink.delivered.length === 10);
-    await relay.updateBacklog();
+    await drained(relay);
     await relay.stop();
     await writer.close();
 
@@ -86,5 +128,75 @@ describe('LogRelay', () => {
     await second.stop();
     await writer.close();
     expect(secondSink.delivered.map((m) => m.key)).toEqual(['u_4x', 'u_5x']);
+  });
+
+  it('keeps per-key order over several lanes that finish out of order, and checkpoints only the acknowledged prefix', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'relay-spec-'));
+    const writer = await WalWriter.open(dir, { segmentBytes: 4096 });
+    const events = Array.from({ length: 300 }, (_, i) => createEvent('user.deleted', `user_${i % 17}`, {}));
+    await Promise.all(events.map((e) => writer.append(encodeEvent(e))));
+    const sink = new JitterySink();
+    const relay = new LogRelay(dir, sink, { ...config, batchMaxRecords: 20, maxInFlight: 4 }, createRelayMetrics(new Registry()), pino({ level: 'silent' }));
+    await relay.start();
+    await until(() => sink.delivered.length === 300);
+    await drained(relay);
+    await relay.stop();
+    expect(sink.lanesUsed.size).toBe(4);
+    const order = (list: string[]) => {
+      const byKey = new Map<string, string[]>();
+      for (const id of list) {
+        const key = events.find((e) => e.eventId === id)!.username;
+        byKey.set(key, [...(byKey.get(key) ?? []), id]);
+      }
+      return byKey;
+    };
+    expect(order(sink.delivered.map((m) => m.headers['event-id']))).toEqual(order(events.map((e) => e.eventId)));
+    expect(await readCheckpoint(dir)).toEqual(writer.position);
+    await writer.close();
+  });
+
+  it('sends a record Kafka refuses to the dead-letter topic with the reason, and the rest of its batch normally', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'relay-spec-'));
+    const writer = await WalWriter.open(dir);
+    const small = createEvent('user.deleted', 'small_1', {});
+    const big = createEvent('user.updated', 'big_1', { nickname: 'n'.repeat(60) });
+    const after = createEvent('user.deleted', 'small_2', {});
+    for (const e of [small, big, after]) await writer.append(encodeEvent(e));
+    const sink = new PickySink(encodeEvent(big).length - 1);
+    const metrics = createRelayMetrics(new Registry());
+    const relay = new LogRelay(dir, sink, config, metrics, pino({ level: 'silent' }));
+    await relay.start();
+    await until(() => sink.delivered.length === 3);
+    await relay.stop();
+    await writer.close();
+    expect(sink.delivered.map((m) => [m.topic, m.key])).toEqual([
+      [TOPICS.events, 'small_1'],
+      [TOPICS.deadLetter, 'big_1'],
+      [TOPICS.events, 'small_2'],
+    ]);
+    expect(sink.delivered[1].headers).toMatchObject({ 'dlq-reason': expect.stringContaining('MESSAGE_TOO_LARGE'), 'event-id': big.eventId });
+    expect((await metrics.deadLetters.get()).values[0].value).toBe(1);
+  });
+
+  it('stops promptly while Kafka is down, without moving the checkpoint past unacknowledged records', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'relay-spec-'));
+    const writer = await WalWriter.open(dir);
+    for (let i = 0; i < 5; i++) await writer.append(encodeEvent(createEvent('user.deleted', `down_${i}`, {})));
+    const sink = new FlakySink(Number.MAX_SAFE_INTEGER);
+    const relay = new LogRelay(dir, sink, { ...config, retryMaxMs: 60_000 }, createRelayMetrics(new Registry()), pino({ level: 'silent' }));
+    await relay.start();
+    await until(() => relay.problem() !== null);
+    expect(relay.problem()).toMatch(/kafka sends failing/);
+    await relay.stop();
+    expect(await readCheckpoint(dir)).toBeNull();
+    await writer.close();
+  });
+});
+
+describe('laneOf', () => {
+  it('maps a key to one lane, spreading keys over all of them', () => {
+    expect(laneOf('alice', 4)).toBe(laneOf('alice', 4));
+    expect(new Set(Array.from({ length: 100 }, (_, i) => laneOf(`user_${i}`, 4))).size).toBe(4);
+    expect(laneOf('anything', 1)).toBe(0);
   });
 });

@@ -1,50 +1,54 @@
-import { decodeEvent, eventHeaders, InvalidEventError, TOPICS, type EventEnvelope } from '@usersys/event-schema';
 import type { Logger } from '@usersys/logger';
-import { context, extractTraceContext, injectTraceContext, SpanKind, SpanStatusCode, trace, tracer, type Span } from '@usersys/tracing';
-import { pruneSegments, readCheckpoint, WalReader, writeCheckpoint, type WalRecord } from '@usersys/wal';
+import { comparePositions, pruneSegments, readCheckpoint, WalReader, writeCheckpoint, type WalPosition, type WalRecord } from '@usersys/wal';
 import path from 'node:path';
+import { AckTracker } from './ack-tracker';
 import type { RelayConfig } from './config';
+import { Lane, type LanePart } from './lane';
+import type { MessageSink } from './ports';
+import { prepareRecords, type PreparedMessage } from './prepare';
 import type { RelayMetrics } from './relay-metrics';
 
-export interface OutgoingMessage {
-  topic: string;
-  key: string;
-  value: Buffer;
-  headers: Record<string, string>;
-}
+export type { MessageSink, OutgoingMessage } from './ports';
 
-/** The Kafka side of the relay, as a port: resolves once every message is acknowledged by all in-sync replicas. */
-export interface MessageSink {
-  send(messages: OutgoingMessage[]): Promise<void>;
-}
+export type LogRelayConfig = Pick<
+  RelayConfig,
+  'batchMaxRecords' | 'batchMaxBytes' | 'lingerMs' | 'maxInFlight' | 'pollIntervalMs' | 'retryInitialMs' | 'retryMaxMs' | 'checkpointIntervalMs' | 'backlogWarnRecords' | 'ageWarnMs' | 'ackedSegments' | 'archiveDir'
+>;
 
-interface Prepared {
-  messages: OutgoingMessage[];
-  spans: Span[];
+/** FNV-1a: a key always lands on the same lane, which is what keeps per-key order. */
+export function laneOf(key: string, lanes: number): number {
+  if (lanes === 1) return 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % lanes;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Relays one WAL directory to Kafka: read a batch after the checkpoint, publish it, and only then
- * move the checkpoint. A batch that fails is retried with capped exponential backoff, forever:
- * nothing is dropped, and with Kafka down the backlog simply grows until Kafka returns.
+ * Relays one WAL directory to Kafka. A pump reads batches after the checkpoint and splits each
+ * over the lanes (one producer each); every lane sends its parts in order, retrying forever with
+ * capped backoff, so nothing is dropped and with Kafka down the backlog simply grows. The
+ * checkpoint only moves over what every lane has acknowledged, and is written every
+ * `checkpointIntervalMs` and on stop: a crash resends at most that much (at-least-once).
  */
 export class LogRelay {
-  private readonly name: string;
+  readonly name: string;
   private reader!: WalReader;
   private scanner!: WalReader;
+  private tracker!: AckTracker;
+  private lanes: Lane[] = [];
   private running = false;
-  private loop: Promise<void> | null = null;
+  private pump: Promise<void> | null = null;
+  private checkpointer: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private checkpointed: WalPosition | null = null;
   private scanned = 0;
-  private acked = 0;
-  private inflightOldestMs: number | null = null;
   private lastWarnAt = 0;
+  private readError: string | null = null;
 
   constructor(
     readonly dir: string,
     private readonly sink: MessageSink,
-    private readonly config: RelayConfig,
+    private readonly config: LogRelayConfig,
     private readonly metrics: RelayMetrics,
     private readonly log: Logger,
   ) {
@@ -53,130 +57,160 @@ export class LogRelay {
 
   async start(): Promise<void> {
     const checkpoint = await readCheckpoint(this.dir);
+    this.checkpointed = checkpoint;
     this.reader = new WalReader(this.dir, checkpoint);
     this.scanner = new WalReader(this.dir, checkpoint);
+    this.tracker = new AckTracker(checkpoint);
+    this.lanes = Array.from(
+      { length: this.config.maxInFlight },
+      (_, i) => new Lane(i, { sink: this.sink, config: this.config, metrics: this.metrics, log: this.log, logName: this.name, onPartDone: (part) => this.partDone(part) }),
+    );
+    for (const lane of this.lanes) lane.start();
     this.running = true;
-    this.loop = this.run();
+    this.pump = this.pumpLoop();
+    this.checkpointer = this.checkpointLoop();
     this.log.info({ log: this.name, checkpoint }, 'relaying WAL');
   }
 
-  /** Stops reading, lets the batch in flight finish (its checkpoint is written), then closes. */
+  /** SIGTERM path: stop reading, let the sends in flight finish, write the checkpoint. */
   async stop(): Promise<void> {
+    if (!this.running) return;
     this.running = false;
-    await this.loop;
+    this.wakeUp();
+    await this.pump;
+    await Promise.all(this.lanes.map((lane) => lane.stop()));
+    await this.checkpointer;
+    await this.flushCheckpoint();
     await this.reader.close();
     await this.scanner.close();
   }
 
-  private async run(): Promise<void> {
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  private pause(ms?: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = ms === undefined ? null : setTimeout(() => this.wakeUp(), ms);
+      this.wake = () => {
+        if (timer) clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async pumpLoop(): Promise<void> {
+    // One chunk per lane in flight plus one read ahead per lane, so reading and preparing overlap sends.
+    const window = this.lanes.length * 2;
     while (this.running) {
-      const records = await this.reader.read(this.config.batchMaxRecords, this.config.batchMaxBytes);
-      if (records.length === 0) {
-        await sleep(this.config.pollIntervalMs);
+      if (this.tracker.outstanding >= window) {
+        await this.pause();
         continue;
       }
-      this.inflightOldestMs = records[0].appendedAtMs;
-      const delivered = await this.publishWithRetry(records);
-      if (!delivered) return; // stopping: the checkpoint stays before this batch, which is resent on restart
-      this.acked += records.length;
-      this.inflightOldestMs = null;
-      const end = records[records.length - 1].end;
-      await writeCheckpoint(this.dir, end);
-      if (this.config.pruneSegments) await pruneSegments(this.dir, end);
-      const now = Date.now();
-      for (const r of records) this.metrics.publishLatency.observe((now - r.appendedAtMs) / 1000);
-    }
-  }
-
-  private async publishWithRetry(records: WalRecord[]): Promise<boolean> {
-    let delay = this.config.retryInitialMs;
-    for (let attempt = 1; ; attempt++) {
-      const prepared = this.prepare(records);
       try {
-        await this.sink.send(prepared.messages);
-        for (const span of prepared.spans) span.end();
-        for (const m of prepared.messages) this.metrics.published.inc({ topic: m.topic });
-        if (attempt > 1) this.log.info({ log: this.name, attempt, records: records.length }, 'kafka send succeeded after retries');
-        return true;
-      } catch (err) {
-        for (const span of prepared.spans) {
-          span.recordException(err as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-          span.end();
+        let records = await this.reader.read(this.config.batchMaxRecords, this.config.batchMaxBytes);
+        if (records.length === 0) {
+          await this.pause(this.config.pollIntervalMs);
+          continue;
         }
-        this.metrics.sendFailures.inc();
-        this.log.warn({ log: this.name, attempt, records: records.length, retry_in_ms: delay, err: (err as Error).message }, 'kafka send failed; will retry');
-        if (!this.running) return false;
-        await sleep(delay);
-        if (!this.running) return false;
-        delay = Math.min(delay * 2, this.config.retryMaxMs);
-      }
-    }
-  }
-
-  /**
-   * One PRODUCER span per record, child of the request context stored in the WAL record, and its
-   * traceparent in the message headers, so the consumer continues the same trace.
-   */
-  private prepare(records: WalRecord[]): Prepared {
-    const messages: OutgoingMessage[] = [];
-    const spans: Span[] = [];
-    for (const record of records) {
-      let event: EventEnvelope;
-      try {
-        event = decodeEvent(record.payload);
+        if (records.length < this.config.batchMaxRecords && this.config.lingerMs > 0) {
+          await this.pause(this.config.lingerMs);
+          if (!this.running) return; // nothing of this read is in flight: it is resent after restart
+          records = records.concat(await this.reader.read(this.config.batchMaxRecords - records.length, this.config.batchMaxBytes));
+        }
+        this.readError = null;
+        this.dispatch(records);
       } catch (err) {
-        // Never silently away: an unreadable record goes to the dead-letter topic with the reason.
-        const reason = err instanceof InvalidEventError ? err.message : String(err);
-        messages.push({ topic: TOPICS.deadLetter, key: 'unparsable', value: record.payload, headers: { 'dlq-reason': reason, 'dlq-source': `wal:${this.name}` } });
-        this.log.error({ log: this.name, reason }, 'invalid WAL record sent to dead-letter topic');
-        continue;
+        // A sealed segment that does not parse is not skipped: it waits for an operator, loudly.
+        this.readError = (err as Error).message;
+        this.log.error({ log: this.name, err: this.readError }, 'reading the WAL failed; retrying');
+        await this.pause(this.config.retryMaxMs);
       }
-      const parent = extractTraceContext(event.trace);
-      const span = tracer().startSpan(
-        'relayPublish',
-        {
-          kind: SpanKind.PRODUCER,
-          attributes: {
-            'messaging.system': 'kafka',
-            'messaging.operation.type': 'send',
-            'messaging.destination.name': TOPICS.events,
-            'messaging.kafka.message.key': event.username,
-            'enduser.id': event.username,
-            'event.id': event.eventId,
-            'event.type': event.type,
-          },
-        },
-        parent,
-      );
-      spans.push(span);
-      const injected = injectTraceContext(trace.setSpan(context.active(), span));
-      // Without a tracing SDK (OTEL disabled) pass the request's own context through unchanged.
-      const headers = eventHeaders(event, injected.traceparent ? injected : event.trace);
-      messages.push({ topic: TOPICS.events, key: event.username, value: record.payload, headers });
     }
-    return { messages, spans };
   }
 
-  /** Counts records appended since the last scan; backlog = appended − acknowledged. Called once a second. */
+  private dispatch(records: WalRecord[]): void {
+    const prepared = prepareRecords(records, this.name);
+    const chunk = this.tracker.add(
+      records[records.length - 1].end,
+      records.map((r) => r.appendedAtMs),
+    );
+    const perLane = new Map<number, PreparedMessage[]>();
+    for (const p of prepared) {
+      const lane = laneOf(p.message.key, this.lanes.length);
+      const list = perLane.get(lane);
+      if (list) list.push(p);
+      else perLane.set(lane, [p]);
+    }
+    chunk.partsLeft = perLane.size;
+    for (const [lane, list] of perLane) this.lanes[lane].enqueue({ chunk, prepared: list });
+  }
+
+  private partDone(part: LanePart): void {
+    const released = this.tracker.partDone(part.chunk);
+    if (released.length === 0) return;
+    const now = Date.now();
+    for (const chunk of released) for (const t of chunk.appendedAtMs) this.metrics.publishLatency.observe((now - t) / 1000);
+    this.wakeUp();
+  }
+
+  private async checkpointLoop(): Promise<void> {
+    while (this.running) {
+      await new Promise((r) => setTimeout(r, this.config.checkpointIntervalMs));
+      await this.flushCheckpoint();
+    }
+  }
+
+  /** Writes the acknowledged position if it moved, then drops (or archives) the segments wholly behind it. */
+  private async flushCheckpoint(): Promise<void> {
+    const acked = this.tracker.acked;
+    if (!acked || (this.checkpointed && comparePositions(acked, this.checkpointed) === 0)) return;
+    try {
+      await writeCheckpoint(this.dir, acked);
+      this.checkpointed = acked;
+      if (this.config.ackedSegments !== 'keep') {
+        await pruneSegments(this.dir, acked, this.config.ackedSegments === 'archive' ? { archiveDir: this.config.archiveDir ?? path.join(this.dir, 'archive') } : {});
+      }
+    } catch (err) {
+      this.log.error({ log: this.name, err: (err as Error).message }, 'writing the WAL checkpoint failed; retrying');
+    }
+  }
+
+  /** Counts records appended since the last scan; backlog = appended − acknowledged. Called about once a second. */
   async updateBacklog(): Promise<void> {
-    for (;;) {
+    while (this.running) {
       const batch = await this.scanner.read(10_000, 4 * 1024 * 1024);
       if (batch.length === 0) break;
       this.scanned += batch.length;
     }
-    const backlog = Math.max(0, this.scanned - this.acked);
-    const ageMs = this.inflightOldestMs === null ? 0 : Date.now() - this.inflightOldestMs;
+    const backlog = this.backlog;
+    const oldest = this.tracker.oldestAppendedAtMs;
+    const ageMs = oldest === null ? 0 : Date.now() - oldest;
     this.metrics.backlog.set({ log: this.name }, backlog);
     this.metrics.oldestAge.set({ log: this.name }, ageMs / 1000);
     const now = Date.now();
     if ((backlog > this.config.backlogWarnRecords || ageMs > this.config.ageWarnMs) && now - this.lastWarnAt >= 5000) {
       this.lastWarnAt = now;
-      this.log.warn({ log: this.name, backlog, oldest_age_seconds: Math.round(ageMs / 100) / 10 }, 'WAL backlog over threshold');
+      this.log.warn({ log: this.name, backlog, oldest_age_seconds: Math.round(ageMs / 100) / 10, kafka_error: this.problem() }, 'WAL backlog over threshold');
     }
   }
 
+  /** Records Kafka acknowledged since start (those behind the checkpoint included as soon as acked). */
+  get acknowledged(): number {
+    return this.tracker.ackedRecords;
+  }
+
   get backlog(): number {
-    return Math.max(0, this.scanned - this.acked);
+    return Math.max(0, this.scanned - this.tracker.ackedRecords);
+  }
+
+  /** What keeps this log from draining, if anything (for /readyz and the backlog warning). */
+  problem(): string | null {
+    if (this.readError) return `WAL ${this.name}: ${this.readError}`;
+    const failing = this.lanes.find((l) => l.failingSince !== null);
+    if (failing) return `kafka sends failing for ${Math.round((Date.now() - failing.failingSince!) / 1000)}s: ${failing.lastError}`;
+    return null;
   }
 }

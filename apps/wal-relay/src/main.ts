@@ -2,6 +2,7 @@ import { runMain } from '@usersys/config';
 import { createLogger } from '@usersys/logger';
 import { closeServer, createMetrics, createServiceApp, handleShutdown, listen } from '@usersys/service-kit';
 import { shutdownTracing } from '@usersys/tracing';
+import { constants, promises as fs } from 'node:fs';
 import { loadConfig } from './config';
 import { KafkaSink } from './kafka-sink';
 import { Relay } from './relay';
@@ -16,11 +17,23 @@ runMain(async () => {
   const sink = new KafkaSink(config.kafkaBrokers, config.compression, log);
   const relay = new Relay(config, sink, relayMetrics, log);
 
-  const app = createServiceApp({ metrics, log, readiness: { kafka: () => sink.ready() } });
+  const app = createServiceApp({
+    metrics,
+    log,
+    readiness: {
+      kafka: async () => {
+        const problem = relay.problem();
+        if (problem) throw new Error(problem);
+        await sink.ready();
+      },
+      wal: () => fs.access(config.walRoot, constants.R_OK | constants.W_OK),
+    },
+  });
   const server = await listen(app, config.port, config.host, log);
   await relay.start();
-  log.info({ walRoot: config.walRoot, brokers: config.kafkaBrokers }, 'wal-relay ready');
+  log.info({ walRoot: config.walRoot, brokers: config.kafkaBrokers, batchMaxRecords: config.batchMaxRecords, lingerMs: config.lingerMs, maxInFlight: config.maxInFlight, compression: config.compression }, 'wal-relay ready');
 
+  // SIGTERM: stop reading, let sends in flight finish, write checkpoints, then close the producers.
   handleShutdown(log, [
     ['relay', () => relay.stop()],
     ['kafka', () => sink.close()],

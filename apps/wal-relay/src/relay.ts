@@ -3,7 +3,8 @@ import { listSegments } from '@usersys/wal';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { RelayConfig } from './config';
-import { LogRelay, type MessageSink } from './log-relay';
+import { LogRelay } from './log-relay';
+import type { MessageSink } from './ports';
 import type { RelayMetrics } from './relay-metrics';
 
 /**
@@ -36,6 +37,7 @@ export class Relay {
       for (const entry of entries) {
         if (!entry.isDirectory() || this.logs.has(entry.name)) continue;
         const dir = path.join(this.config.walRoot, entry.name);
+        if (dir === this.config.archiveDir) continue;
         if ((await listSegments(dir)).length === 0) continue;
         const relay = new LogRelay(dir, this.sink, this.config, this.metrics, this.log);
         this.logs.set(entry.name, relay);
@@ -47,12 +49,19 @@ export class Relay {
     }
   }
 
+  /** Why the relay is not draining (read errors, Kafka failing), for /readyz; null when healthy. */
+  problem(): string | null {
+    const problems = [...this.logs.values()].map((r) => r.problem()).filter((p): p is string => p !== null);
+    return problems.length ? problems.join('; ') : null;
+  }
+
   get totalBacklog(): number {
     let n = 0;
     for (const relay of this.logs.values()) n += relay.backlog;
     return n;
   }
 
+  /** Stops discovery, then every log: reading stops, sends in flight finish, checkpoints are written. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.ticking;

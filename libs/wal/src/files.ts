@@ -33,3 +33,20 @@ export async function fsyncDir(dir: string): Promise<void> {
     await handle.close();
   }
 }
+
+/** mkdir -p that makes each directory it creates durable in its parent. */
+export async function ensureDir(dir: string): Promise<void> {
+  const absolute = path.resolve(dir);
+  const missing: string[] = [];
+  for (let d = absolute; ; d = path.dirname(d)) {
+    try {
+      await fs.stat(d);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || d === path.dirname(d)) throw err;
+      missing.unshift(d);
+    }
+  }
+  await fs.mkdir(absolute, { recursive: true });
+  for (const d of missing) await fsyncDir(path.dirname(d));
+}

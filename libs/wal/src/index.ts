@@ -1,9 +1,11 @@
-export { WalWriter, WalClosedError } from './writer';
+export { WalWriter, WalClosedError, WalFailedError } from './writer';
 export type { WalWriterOptions } from './writer';
-export { WalReader, WalCorruptError, pruneSegments } from './reader';
+export { WalReader, WalCorruptError } from './reader';
+export { pruneSegments } from './prune';
+export type { PruneOptions } from './prune';
 export type { WalRecord } from './reader';
 export { readCheckpoint, writeCheckpoint, comparePositions } from './checkpoint';
 export type { WalPosition } from './checkpoint';
-export { WalLockedError } from './lock';
-export { listSegments, fsyncDir } from './files';
+export { WalLockedError, LOCK_FILE } from './lock';
+export { listSegments, fsyncDir, ensureDir, segmentName, segmentPath } from './files';
 export { encodeFrame, parseFrame, HEADER_BYTES, MAX_RECORD_BYTES } from './frame';

@@ -46,6 +46,7 @@ export class WalReader {
       this.position = { segment: segments[0], offset: 0 };
     }
     for (;;) {
+      if (!this.handle && !(await this.openSegment())) return [];
       const records = await this.readFromSegment(maxRecords, maxBytes);
       if (records.length > 0) return records;
       if (!(await this.advanceIfSealed())) return [];
@@ -54,11 +55,14 @@ export class WalReader {
 
   private async readFromSegment(maxRecords: number, maxBytes: number): Promise<WalRecord[]> {
     const pos = this.position!;
-    if (!this.handle) this.handle = await fs.open(segmentPath(this.dir, pos.segment), 'r');
     let want = Math.max(maxBytes, HEADER_BYTES);
     for (;;) {
-      const buf = Buffer.allocUnsafe(want);
-      const { bytesRead } = await this.handle.read(buf, 0, want, pos.offset);
+      // Sized to what is there: an idle poll allocates nothing, a busy one no more than it reads.
+      const available = (await this.handle!.stat()).size - pos.offset;
+      if (available < HEADER_BYTES) return [];
+      const window = Math.min(want, available);
+      const buf = Buffer.allocUnsafe(window);
+      const { bytesRead } = await this.handle!.read(buf, 0, window, pos.offset);
       const data = buf.subarray(0, bytesRead);
       const records: WalRecord[] = [];
       let offset = 0;
@@ -66,7 +70,7 @@ export class WalReader {
         const frame = parseFrame(data, offset);
         if (frame.kind !== 'record') {
           // A single record larger than the read window: read again with a window that fits it.
-          if (frame.kind === 'incomplete' && records.length === 0 && bytesRead === want && data.length >= HEADER_BYTES) {
+          if (frame.kind === 'incomplete' && records.length === 0 && window === want && bytesRead === window && data.length >= HEADER_BYTES) {
             want = HEADER_BYTES + data.readUInt32LE(0);
             break;
           }
@@ -74,12 +78,28 @@ export class WalReader {
           return records;
         }
         offset += frame.bytes;
-        records.push({ payload: Buffer.from(frame.payload), appendedAtMs: frame.appendedAtMs, end: { segment: pos.segment, offset: pos.offset + offset } });
+        // A view, not a copy: every read has its own buffer.
+        records.push({ payload: frame.payload, appendedAtMs: frame.appendedAtMs, end: { segment: pos.segment, offset: pos.offset + offset } });
       }
       if (records.length === maxRecords) {
         this.commit(records, pos, offset);
         return records;
       }
+    }
+  }
+
+  /** Opens the segment of the current position; one removed meanwhile (archived by hand) is skipped. */
+  private async openSegment(): Promise<boolean> {
+    const pos = this.position!;
+    try {
+      this.handle = await fs.open(segmentPath(this.dir, pos.segment), 'r');
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const next = (await listSegments(this.dir)).find((s) => s > pos.segment);
+      if (next === undefined) return false;
+      this.position = { segment: next, offset: 0 };
+      return this.openSegment();
     }
   }
 
@@ -112,11 +132,4 @@ export class WalReader {
     await this.handle?.close();
     this.handle = null;
   }
-}
-
-/** Deletes segments that lie wholly before the checkpoint (every record in them is acknowledged). */
-export async function pruneSegments(dir: string, checkpoint: WalPosition): Promise<number> {
-  const old = (await listSegments(dir)).filter((s) => s < checkpoint.segment);
-  for (const seq of old) await fs.rm(segmentPath(dir, seq), { force: true });
-  return old.length;
 }

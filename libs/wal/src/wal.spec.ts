@@ -80,6 +80,48 @@ describe('WalWriter and WalReader', () => {
     await again.close();
   });
 
+  it('refuses a log locked by another live process, naming it and what to do', async () => {
+    const dir = await tempDir();
+    await fs.writeFile(path.join(dir, 'writer.lock'), JSON.stringify({ pid: process.ppid, host: os.hostname(), started: null }));
+    const err = await WalWriter.open(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WalLockedError);
+    expect((err as Error).message).toContain(`process ${process.ppid}`);
+    expect((err as Error).message).toContain('WAL_NAME');
+  });
+
+  it('takes over a lock naming this very pid that this process does not hold (container restart)', async () => {
+    const dir = await tempDir();
+    await fs.writeFile(path.join(dir, 'writer.lock'), JSON.stringify({ pid: process.pid, host: os.hostname(), started: null }));
+    const writer = await WalWriter.open(dir);
+    await writer.close();
+  });
+
+  it('starts a fresh segment on reopen instead of appending after recovered data', async () => {
+    const dir = await tempDir();
+    const first = await WalWriter.open(dir);
+    await first.append(Buffer.from('a'));
+    await first.close();
+    const second = await WalWriter.open(dir);
+    expect(second.position).toEqual({ segment: 2, offset: 0 });
+    await second.close();
+    const third = await WalWriter.open(dir); // the newest segment is still empty: reused
+    expect(third.position).toEqual({ segment: 2, offset: 0 });
+    await third.append(Buffer.from('b'));
+    await third.close();
+    expect(await readAll(new WalReader(dir, null))).toEqual(['a', 'b']);
+  });
+
+  it('archives acknowledged segments instead of deleting them when asked', async () => {
+    const dir = await tempDir();
+    const writer = await WalWriter.open(dir, { segmentBytes: 50 });
+    for (let i = 0; i < 5; i++) await writer.append(Buffer.from(`x${i}`.padEnd(40, '.')));
+    const archiveDir = path.join(dir, 'archive');
+    expect(await pruneSegments(dir, writer.position, { archiveDir })).toBe(4);
+    expect(await listSegments(archiveDir)).toEqual([1, 2, 3, 4]);
+    expect(await listSegments(dir)).toEqual([5]);
+    await writer.close();
+  });
+
   it('takes over the lock of a dead process', async () => {
     const dir = await tempDir();
     await fs.writeFile(path.join(dir, 'writer.lock'), '999999999');

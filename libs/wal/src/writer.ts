@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { fsyncDir, listSegments, segmentPath } from './files';
+import { ensureDir, fsyncDir, listSegments, segmentPath } from './files';
 import { encodeFrame, parseFrame } from './frame';
 import { acquireWriterLock } from './lock';
 import type { WalPosition } from './checkpoint';
@@ -22,6 +22,13 @@ export class WalClosedError extends Error {
   constructor() {
     super('WAL writer is closed');
     this.name = 'WalClosedError';
+  }
+}
+
+export class WalFailedError extends Error {
+  constructor(dir: string, cause: Error) {
+    super(`WAL ${dir} failed (${cause.message}); no further appends until the process restarts and recovers it`, { cause });
+    this.name = 'WalFailedError';
   }
 }
 
@@ -48,15 +55,21 @@ export class WalWriter {
     private readonly maxBatchBytes: number,
   ) {}
 
+  /**
+   * Takes the writer lock, repairs a torn tail left by a crash and starts a fresh segment (unless
+   * the newest one is still empty). Starting fresh means a reader that saw bytes a power loss then
+   * took away never waits at an offset the new writer will fill with different records.
+   */
   static async open(dir: string, options: WalWriterOptions = {}): Promise<WalWriter> {
-    await fs.mkdir(dir, { recursive: true });
+    await ensureDir(dir);
     const release = await acquireWriterLock(dir);
     try {
       const segments = await listSegments(dir);
-      const segment = segments.length ? segments[segments.length - 1] : 1;
-      const size = await recoverTail(segmentPath(dir, segment));
+      let segment = segments.length ? segments[segments.length - 1] : 1;
+      if (segments.length > 0 && (await recoverTail(segmentPath(dir, segment))).original > 0) segment += 1;
       const handle = await fs.open(segmentPath(dir, segment), 'a');
-      if (segments.length === 0) await fsyncDir(dir);
+      const { size } = await handle.stat();
+      if (!segments.includes(segment)) await fsyncDir(dir);
       return new WalWriter(dir, handle, segment, size, release, options.segmentBytes ?? 64 * 1024 * 1024, options.maxBatchBytes ?? 4 * 1024 * 1024);
     } catch (err) {
       await release();
@@ -82,6 +95,10 @@ export class WalWriter {
 
   private async flushLoop(): Promise<void> {
     while (this.pending.length > 0) {
+      if (this.failure) {
+        for (const p of this.pending.splice(0)) p.reject(this.failure);
+        break;
+      }
       const batch = this.takeBatch();
       try {
         const positions = await this.writeBatch(batch.map((p) => p.frame));
@@ -89,6 +106,10 @@ export class WalWriter {
       } catch (err) {
         batch.forEach((p) => p.reject(err as Error));
       }
+      // One turn of the event loop before the next batch: callers whose appends just resolved
+      // (and requests that arrived meanwhile) join it, so a batch is about all concurrent
+      // appenders rather than the half that happened to miss the previous one.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     this.flushing = null;
   }
@@ -109,13 +130,20 @@ export class WalWriter {
     const before = this.size;
     try {
       await this.handle.writev(frames);
-      await this.handle.datasync();
     } catch (err) {
-      // A half-written batch would hide every later record from the reader: cut it off again.
+      // A half-written batch (e.g. ENOSPC) would hide every later record from the reader: cut it off again.
       await this.handle.truncate(before).catch(() => {
-        this.failure = new Error(`WAL ${this.dir} is in an unknown state after a failed write; restart to recover`);
+        this.failure = new WalFailedError(this.dir, err as Error);
       });
       throw err;
+    }
+    try {
+      await this.handle.datasync();
+    } catch (err) {
+      // After a failed fdatasync the kernel may have dropped the dirty pages and a retry can report
+      // success for data that never reached the disk: refuse further appends until a restart recovers.
+      this.failure = new WalFailedError(this.dir, err as Error);
+      throw this.failure;
     }
     const positions: WalPosition[] = [];
     let offset = before;
@@ -129,11 +157,17 @@ export class WalWriter {
   }
 
   private async rotate(): Promise<void> {
-    await this.handle.close();
-    this.segment += 1;
-    this.handle = await fs.open(segmentPath(this.dir, this.segment), 'a');
-    this.size = 0;
+    const next = await fs.open(segmentPath(this.dir, this.segment + 1), 'a');
     await fsyncDir(this.dir);
+    await this.handle.close();
+    this.handle = next;
+    this.segment += 1;
+    this.size = 0;
+  }
+
+  /** Where the next record will go (segment, byte offset). */
+  get position(): WalPosition {
+    return { segment: this.segment, offset: this.size };
   }
 
   /** Waits for queued appends, then releases the file and the writer lock. */
@@ -148,9 +182,9 @@ export class WalWriter {
 
 /**
  * A crash mid-write leaves a torn record at the end of the last segment. Everything up to the last
- * complete, CRC-valid record stays; the rest is cut off. Returns the valid size.
+ * complete, CRC-valid record stays; the rest is cut off. Returns the size found and the size kept.
  */
-async function recoverTail(file: string): Promise<number> {
+async function recoverTail(file: string): Promise<{ original: number; valid: number }> {
   const data = await fs.readFile(file).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return Buffer.alloc(0);
     throw err;
@@ -170,5 +204,5 @@ async function recoverTail(file: string): Promise<number> {
       await handle.close();
     }
   }
-  return offset;
+  return { original: data.length, valid: offset };
 }
