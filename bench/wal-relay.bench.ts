@@ -16,9 +16,13 @@ import { closeSync, fdatasyncSync, openSync, promises as fs, writeSync } from 'n
 import path from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { KafkaSink } from '../apps/wal-relay/src/kafka-sink';
-import { LogRelay, type LogRelayConfig } from '../apps/wal-relay/src/log-relay';
-import { createRelayMetrics } from '../apps/wal-relay/src/relay-metrics';
+// The relay's engine is driven in-process to measure it without HTTP or process start-up noise; a
+// benchmark is the one place that may reach into an app (apps and libs never do).
+/* eslint-disable @nx/enforce-module-boundaries */
+import { KafkaSink } from '@usersys/wal-relay/src/kafka-sink';
+import { LogRelay, type LogRelayConfig } from '@usersys/wal-relay/src/log-relay';
+import { createRelayMetrics } from '@usersys/wal-relay/src/relay-metrics';
+/* eslint-enable @nx/enforce-module-boundaries */
 import { median, percentile, writeResults, type Figure } from './lib/report';
 import { benchEvent, frameLike } from './lib/wal-records';
 
