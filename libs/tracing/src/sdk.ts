@@ -16,9 +16,12 @@ const IGNORED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
  * Starts the OpenTelemetry Node SDK once per process. It must run before the app loads express,
  * ioredis or pg (the preload `register.ts` does that), or auto-instrumentation cannot patch them.
  *
- * kafkajs is instrumented by hand (see kafka-context.ts): the kafkajs auto-instrumentation
+ * kafkajs is instrumented by hand, not by @opentelemetry/instrumentation-kafkajs: that package
  * overwrites each message's `traceparent` with whatever context is active at send time, which
- * would cut the relay's batched records off from the request traces they belong to.
+ * would cut the relay's batched records off from the request traces they belong to, and starts
+ * one span per batch on the consumer side. Instead the relay opens a PRODUCER `relayPublish` span
+ * per record under the context stored in the WAL record (injectTraceContext into the headers),
+ * and the consumer opens a CONSUMER span per message under the context extracted from them.
  */
 export function startTracing(env: Record<string, string | undefined> = process.env): NodeSDK {
   const holder = globalThis as GlobalWithSdk;
