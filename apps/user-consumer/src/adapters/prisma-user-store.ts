@@ -5,6 +5,23 @@ import type { ParkedItem, ParkState, UserRow, UserStore, WriteResult } from '../
 
 type Json = Record<string, unknown>;
 
+/**
+ * Which user field a unique violation hit: model calls come as P2002 (uniqueViolationFields), raw
+ * statements as P2010 carrying PostgreSQL's 23505 and the constraint name in the message.
+ */
+export function violatedFields(err: unknown): string[] | null {
+  const fields = uniqueViolationFields(err);
+  if (fields) return fields;
+  type Cause = { kind?: string; originalCode?: string; constraint?: { index?: string; fields?: string[] }; originalMessage?: string; message?: string };
+  const e = err as { code?: string; meta?: { driverAdapterError?: { cause?: Cause } } };
+  const cause = e?.code === 'P2010' ? e.meta?.driverAdapterError?.cause : undefined;
+  if (!cause || (cause.kind !== 'UniqueConstraintViolation' && cause.originalCode !== '23505')) return null;
+  if (cause.constraint?.fields?.length) return cause.constraint.fields.map((f) => f.replace(/"/g, ''));
+  const constraint = cause.constraint?.index ?? /unique constraint "([^"]+)"/.exec(cause.originalMessage ?? cause.message ?? '')?.[1] ?? '';
+const known: Record<string, string> = { users_email_key: 'email', users_phone_key: 'phone', users_username_key: 'username', processed_events_pkey: 'eventId' };
+  return [known[constraint] ?? constraint];
+}
+
 /** users row as to_jsonb() renders it (snake_case, timestamps as text). */
 function rowFromJson(raw: unknown): UserRow | null {
   if (raw === null || raw === undefined) return null;
@@ -174,7 +191,7 @@ def AS (DELETE FROM consumer_deferred_columns WHERE username = $2 AND ${NOT_SEEN
     try {
       [r] = await this.prisma.$queryRawUnsafe<SingleRow[]>(sql, ...args);
     } catch (err) {
-      const fields = uniqueViolationFields(err);
+      const fields = violatedFields(err);
       if (!fields || fields.includes('eventId')) throw err;
       // Another user holds the new email/phone: a decision, recorded like any outcome.
       await this.prisma.processedEvent.createMany({ data: [{ eventId: event.eventId, username: event.username, eventType: event.type, outcome: 'rejected' }], skipDuplicates: true });
