@@ -292,6 +292,10 @@ def AS (UPDATE consumer_deferred_columns SET columns = columns - 'nickname' WHER
     ]);
   }
 
+  async markDiscarded(event: EventEnvelope): Promise<void> {
+    await this.prisma.processedEvent.createMany({ data: [{ eventId: event.eventId, username: event.username, eventType: event.type, outcome: 'discarded' }], skipDuplicates: true });
+  }
+
   async repairDeferred(limit: number): Promise<UserRow[]> {
     const rows = await this.prisma.$queryRawUnsafe<Array<{ row: unknown }>>(
       `WITH d AS (

@@ -62,6 +62,8 @@ export interface UserStore {
   removeParked(seq: bigint): Promise<void>;
   /** A drained event failed: it becomes the head (removed from the queue, status retrying, attempt 1). */
   promoteParked(item: ParkedItem, event: EventEnvelope, error: string): Promise<void>;
+  /** An operator discarded this dead letter: record it as processed (outcome discarded) so no replay applies it. */
+  markDiscarded(event: EventEnvelope): Promise<void>;
   /** Fills columns the degrade switch deferred; returns the rows it changed. */
   repairDeferred(limit: number): Promise<UserRow[]>;
   /** Cheap reachability check that tells "the database is down" apart from "this write failed". */

@@ -229,10 +229,11 @@ export class EventProcessor {
     const isHead = p?.headEventId === e.eventId;
     if (meta.action === 'discard') {
       const w = this.begin(m, e, null);
+      await this.must(() => store.markDiscarded(e), ctl);
       if (isHead) {
         this.note(w, 'discarded', 'dead letter discarded by an operator: releasing the user\'s parked events');
         await this.drain(e.username, ctl);
-      } else this.note(w, 'stale', 'discard of an event that is not the head of a parked user: nothing to do');
+      } else this.note(w, 'discarded', 'dead letter discarded by an operator (recorded as processed; the user was not parked behind it)');
       return true;
     }
     if (p && !isHead) {
