@@ -1,6 +1,5 @@
 import { createPrismaClient } from '@usersys/db';
 import type { Logger } from '@usersys/logger';
-import { PendingMarkerStore } from '@usersys/pending-marker';
 import { closeServer, createMetrics, createRedisClient, createServiceApp, listen } from '@usersys/service-kit';
 import { Kafka, logLevel } from 'kafkajs';
 import type { AddressInfo } from 'node:net';
@@ -35,7 +34,7 @@ export async function startConsumer(config: ConsumerConfig, log: Logger): Promis
   const republisher = new KafkaRepublisher(producer);
   const store = new PrismaUserStore(prisma);
   const degrade = new DegradeSwitch(redis, config.degrade, log, (on) => consumerMetrics.degrade.set(on ? 1 : 0));
-  const bookkeeping = new RedisBookkeeping(redis, new PendingMarkerStore(redis, { ttlMs: 0 }), { rejectionTtlMs: config.rejectionTtlMs, userCacheTtlMs: config.userCacheTtlMs });
+  const bookkeeping = new RedisBookkeeping(redis, { rejectionTtlMs: config.rejectionTtlMs, userCacheTtlMs: config.userCacheTtlMs });
   const processor = new EventProcessor({ store, bookkeeping, republisher, metrics: consumerMetrics, log, retry: config.retry, writeBatchMax: config.writeBatchMax, degrade: () => degrade.enabled });
   const runner = new KafkaEventRunner(kafka, { groupId: config.groupId, sessionTimeoutMs: config.sessionTimeoutMs, partitionsConcurrency: config.partitionsConcurrency }, processor, log);
   const audit = config.loginAudit

@@ -45,9 +45,6 @@ CREATE TABLE "consumer_deferred_columns" (
 ALTER TABLE "login_audit" ADD COLUMN "audit_id" UUID;
 
 -- CreateIndex
-CREATE INDEX "processed_events_username_idx" ON "processed_events"("username");
-
--- CreateIndex
 CREATE UNIQUE INDEX "consumer_parked_events_event_id_key" ON "consumer_parked_events"("event_id");
 
 -- CreateIndex

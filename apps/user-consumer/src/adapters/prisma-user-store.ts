@@ -35,7 +35,7 @@ function rowFromJson(raw: unknown): UserRow | null {
     state: r.state as UserRow['state'],
     passwordHash: String(r.password_hash),
     lastEventId: (r.last_event_id as string | null) ?? null,
-    updatedAt: new Date(String(r.updated_at)),
+    updatedAt: r.updated_at instanceof Date ? r.updated_at : new Date(String(r.updated_at)),
   };
 }
 
@@ -45,36 +45,50 @@ function deferredOf(payload: { nickname?: string | null }, degrade: boolean): Js
 }
 
 // One statement per batch of creates (distinct usernames): the processed_events check, the insert,
-// the idempotency record and deferred columns, all atomic. Data-modifying CTEs do not see each
-// other's rows through table scans, so `prev`/`cur` in the final SELECT show the state before it.
-const CREATE_BATCH_SQL = `
+// the idempotency record and deferred columns, all atomic. The processed_events lookup is a
+// per-row index probe (OFFSET 0 keeps the planner from turning it into a scan of the whole table).
+export const CREATE_BATCH_SQL = `
 WITH input AS (
-  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ord int, event_id uuid, username text, email text, phone text,
+  SELECT x.*, p.seen, p.prior_outcome
+  FROM jsonb_to_recordset($1::jsonb) AS x(ord int, event_id uuid, username text, email text, phone text,
     password_hash text, nickname text, role text, created_at timestamptz, deferred jsonb)
-), fresh AS (
-  SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM processed_events p WHERE p.event_id = i.event_id)
+  LEFT JOIN LATERAL (SELECT true AS seen, outcome AS prior_outcome FROM processed_events pe WHERE pe.event_id = x.event_id OFFSET 0) p ON true
 ), ins AS (
   INSERT INTO users (username, email, phone, password_hash, nickname, role, state, created_at, updated_at, last_event_id)
-  SELECT username, email, phone, password_hash, nickname, role::user_role, 'active', created_at, now(), event_id FROM fresh ORDER BY ord
+  SELECT username, email, phone, password_hash, nickname, role::user_role, 'active', created_at, now(), event_id
+  FROM input WHERE seen IS NULL ORDER BY ord
   ON CONFLICT DO NOTHING
-  RETURNING *
+  RETURNING username, email, phone, password_hash, nickname, role, state, last_event_id, updated_at
 ), pe AS (
   INSERT INTO processed_events (event_id, username, event_type, outcome)
-  SELECT f.event_id, f.username, 'user.created', CASE WHEN ins.id IS NULL THEN 'conflict' ELSE 'applied' END
-  FROM fresh f LEFT JOIN ins ON ins.last_event_id = f.event_id
+  SELECT i.event_id, i.username, 'user.created', CASE WHEN i.event_id IN (SELECT last_event_id FROM ins) THEN 'applied' ELSE 'conflict' END
+  FROM input i WHERE i.seen IS NULL
   ON CONFLICT (event_id) DO NOTHING
 ), def AS (
   INSERT INTO consumer_deferred_columns (username, event_id, columns)
-  SELECT f.username, f.event_id, f.deferred FROM fresh f JOIN ins ON ins.last_event_id = f.event_id WHERE f.deferred IS NOT NULL
+  SELECT i.username, i.event_id, i.deferred FROM input i WHERE i.deferred IS NOT NULL AND i.event_id IN (SELECT last_event_id FROM ins)
   ON CONFLICT (username) DO UPDATE SET event_id = EXCLUDED.event_id, columns = consumer_deferred_columns.columns || EXCLUDED.columns, deferred_at = now()
 )
-SELECT i.event_id::text AS event_id, prev.event_id IS NOT NULL AS seen, prev.outcome AS prior_outcome,
-       to_jsonb(ins) AS new_row, to_jsonb(cur) AS cur_row
-FROM input i
-LEFT JOIN ins ON ins.last_event_id = i.event_id
-LEFT JOIN processed_events prev ON prev.event_id = i.event_id
-LEFT JOIN users cur ON cur.username = i.username
+SELECT i.event_id::text AS event_id, COALESCE(i.seen, false) AS seen, i.prior_outcome,
+       ins.username, ins.email, ins.phone, ins.password_hash, ins.nickname, ins.role::text AS role, ins.state::text AS state,
+       ins.last_event_id::text AS last_event_id, ins.updated_at
+FROM input i LEFT JOIN ins ON ins.last_event_id = i.event_id
 ORDER BY i.ord`;
+
+interface CreateRow {
+  event_id: string;
+  seen: boolean;
+  prior_outcome: string | null;
+  username: string | null;
+  email: string;
+  phone: string;
+  password_hash: string;
+  nickname: string | null;
+  role: string;
+  state: string;
+  last_event_id: string | null;
+  updated_at: Date | string;
+}
 
 // Single-event statements share this frame: $1 event id, $2 username; `change` is a CTE named chg
 // that modifies users only when the event was not processed before.
@@ -133,17 +147,24 @@ export class PrismaUserStore implements UserStore {
         deferred,
       };
     });
-    const rows = await this.prisma.$queryRawUnsafe<Array<{ event_id: string; seen: boolean; prior_outcome: string | null; new_row: unknown; cur_row: unknown }>>(CREATE_BATCH_SQL, JSON.stringify(input));
+    const rows = await this.prisma.$queryRawUnsafe<CreateRow[]>(CREATE_BATCH_SQL, JSON.stringify(input));
     const results: WriteResult[] = [];
+    const others: number[] = [];
     const conflicts: number[] = [];
     rows.forEach((r, i) => {
-      const inserted = rowFromJson(r.new_row);
-      if (inserted) results.push({ eventId: r.event_id, kind: 'applied', row: inserted });
-      else {
-        results.push({ eventId: r.event_id, kind: r.seen ? 'duplicate' : 'skipped', row: rowFromJson(r.cur_row) });
-        if (!r.seen || r.prior_outcome === 'conflict') conflicts.push(i);
+      if (r.username !== null) {
+        results.push({ eventId: r.event_id, kind: 'applied', row: rowFromJson(r) });
+        return;
       }
+      results.push({ eventId: r.event_id, kind: r.seen ? 'duplicate' : 'skipped', row: null });
+      others.push(i);
+      if (!r.seen || r.prior_outcome === 'conflict') conflicts.push(i);
     });
+    // Rare paths (redelivery, conflicts): the current rows for the cache, and why nothing was inserted.
+    if (others.length) {
+      const current = await this.currentRows(others.map((i) => events[i].username));
+      for (const i of others) results[i].row = current.get(events[i].username) ?? null;
+    }
     if (conflicts.length) await this.classifyConflicts(conflicts.map((i) => events[i]), conflicts.map((i) => results[i]));
     return results;
   }

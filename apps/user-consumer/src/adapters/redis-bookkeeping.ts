@@ -1,19 +1,41 @@
 import type { EventEnvelope } from '@usersys/event-schema';
-import { pendingMarkerKey, type PendingMarkerStore } from '@usersys/pending-marker';
-import { deleteCachedUser, recordRejection, releaseContact, userCacheKey, type CachedUser } from '@usersys/user-cache';
+import { pendingMarkerKey } from '@usersys/pending-marker';
+import { rejectionKey, reservationKey, userCacheKey, type CachedUser } from '@usersys/user-cache';
 import type { Redis } from 'ioredis';
 import type { Bookkeeping, UserRow, WriteResult } from '../domain/ports';
 
-// SET the fresh entry unless the cache already holds a newer version of the row (the retry and the
-// main consumer can finish events of one user close together); updatedAt is ISO text, so it sorts.
-const SET_IF_NOT_OLDER = `
-local cur = redis.call('GET', KEYS[1])
-if cur then
-  local ok, d = pcall(cjson.decode, cur)
-  if ok and type(d) == 'table' and type(d['updatedAt']) == 'string' and d['updatedAt'] > ARGV[2] then return 0 end
+// Everything after one write in one round trip per batch (one script call per event, pipelined).
+// It does what the shared libs do, with the same owner checks: PendingMarkerStore.clear(name,
+// eventId) (delete only the marker written for this event), releaseContact (delete a reservation
+// only while this user holds it), recordRejection, and the consumer's SET of the fresh CachedUser,
+// here guarded so an older version of the row never replaces a newer one (updatedAt is ISO text).
+// KEYS: marker, email reservation, phone reservation, cache, rejection
+// ARGV: eventId|'' , username, releaseEmail, releasePhone, 'set'|'del', cacheJson, updatedAt, cacheTtlMs, rejectionJson|'', rejectionTtlMs
+const SETTLE = `
+if ARGV[1] ~= '' then
+  local v = redis.call('GET', KEYS[1])
+  if v then
+    local ok, d = pcall(cjson.decode, v)
+    if ok and type(d) == 'table' and d['eventId'] == ARGV[1] then redis.call('DEL', KEYS[1]) end
+  end
 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+if ARGV[3] == '1' and redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
+if ARGV[4] == '1' and redis.call('GET', KEYS[3]) == ARGV[2] then redis.call('DEL', KEYS[3]) end
+if ARGV[9] ~= '' then redis.call('SET', KEYS[5], ARGV[9], 'PX', ARGV[10]) end
+if ARGV[5] == 'del' then
+  redis.call('DEL', KEYS[4])
+else
+  local cur = redis.call('GET', KEYS[4])
+  if cur then
+    local ok, d = pcall(cjson.decode, cur)
+    if ok and type(d) == 'table' and type(d['updatedAt']) == 'string' and d['updatedAt'] > ARGV[7] then return 0 end
+  end
+  redis.call('SET', KEYS[4], ARGV[6], 'PX', ARGV[8])
+end
 return 1`;
+
+type SettleArgs = [string, string, string, string, string, string, string, string, string, string, string, string, string, string, string];
+type WithSettle = { usersysSettle(...args: SettleArgs): unknown };
 
 export function cachedUserOf(row: UserRow): CachedUser {
   return {
@@ -31,15 +53,14 @@ export function cachedUserOf(row: UserRow): CachedUser {
 
 /**
  * Same keys user-command and the gateway read: the pending marker, `user:reserve:*`, `user:cache:*`,
- * `user:rejected:*`. Commands of a batch are issued together (ioredis pipelines them on the wire).
+ * `user:rejected:*` (key names from @usersys/pending-marker and @usersys/user-cache).
  */
 export class RedisBookkeeping implements Bookkeeping {
   constructor(
     private readonly redis: Redis,
-    private readonly markers: PendingMarkerStore,
     private readonly options: { rejectionTtlMs: number; userCacheTtlMs: number },
   ) {
-    redis.defineCommand('usersysSetCachedUserIfNotOlder', { numberOfKeys: 1, lua: SET_IF_NOT_OLDER });
+    redis.defineCommand('usersysSettle', { numberOfKeys: 5, lua: SETTLE });
   }
 
   async markerEventIds(usernames: string[]): Promise<Map<string, string | null>> {
@@ -59,48 +80,59 @@ export class RedisBookkeeping implements Bookkeeping {
   }
 
   async settle(items: Array<{ event: EventEnvelope; result: WriteResult }>): Promise<Array<Error | null>> {
-    return Promise.all(
-      items.map(async ({ event, result }) => {
-        try {
-          await this.settleOne(event, result);
-          return null;
-        } catch (err) {
-          return err as Error;
-        }
-      }),
-    );
+    if (items.length === 0) return [];
+    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & WithSettle;
+    for (const { event, result } of items) pipeline.usersysSettle(...this.settleArgs(event, result));
+    let replies: Array<[Error | null, unknown]> | null;
+    try {
+      replies = await pipeline.exec();
+    } catch (err) {
+      return items.map(() => err as Error); // Redis unavailable: every item goes to the bookkeeping retry
+    }
+    return items.map((_, i) => replies?.[i]?.[0] ?? null);
   }
 
-  private async settleOne(event: EventEnvelope, result: WriteResult): Promise<void> {
-    const steps: Promise<unknown>[] = [];
+  private settleArgs(event: EventEnvelope, result: WriteResult): SettleArgs {
     const username = event.username;
-    if (event.type === 'user.created') {
-      // Only creates set a marker; the owner check keeps a newer request's marker in place.
-      steps.push(this.markers.clear(username, event.eventId));
-      steps.push(releaseContact(this.redis, 'email', event.payload.email, username), releaseContact(this.redis, 'phone', event.payload.phone, username));
-    } else if (event.type === 'user.updated') {
-      if (event.payload.email) steps.push(releaseContact(this.redis, 'email', event.payload.email, username));
-      if (event.payload.phone) steps.push(releaseContact(this.redis, 'phone', event.payload.phone, username));
+    let email = '';
+    let phone = '';
+    if (event.type === 'user.created' || event.type === 'user.updated') {
+      email = event.payload.email ?? '';
+      phone = event.payload.phone ?? '';
     }
     const rejectedField = result.kind === 'rejected' || result.kind === 'duplicate' ? result.field : undefined;
-    if (rejectedField) {
-      steps.push(recordRejection(this.redis, username, { eventId: event.eventId, reason: `${rejectedField} is already taken by another user` }, this.options.rejectionTtlMs));
-    }
+    const rejection = rejectedField ? JSON.stringify({ eventId: event.eventId, reason: `${rejectedField} is already taken by another user`, at: new Date().toISOString() }) : '';
     const isDelete = event.type === 'user.deleted' || event.type === 'user.force_deleted';
-    if (result.row) steps.push(this.setCachedUser(result.row));
-    else if (isDelete) steps.push(this.setCachedUser(tombstone(username, event.eventId)));
-    else steps.push(deleteCachedUser(this.redis, username));
-    await Promise.all(steps);
+    const row = result.row ?? (isDelete ? tombstone(username, event.eventId) : null);
+    const entry = row ? cachedUserOf(row) : null;
+    return [
+      pendingMarkerKey(username),
+      reservationKey('email', email || '-'),
+      reservationKey('phone', phone || '-'),
+      userCacheKey(username),
+      rejectionKey(username),
+      // Only creates set a marker; the owner check keeps a newer request's marker in place.
+      event.type === 'user.created' ? event.eventId : '',
+      username,
+      email ? '1' : '0',
+      phone ? '1' : '0',
+      entry ? 'set' : 'del',
+      entry ? JSON.stringify(entry) : '',
+      entry?.updatedAt ?? '',
+      String(this.options.userCacheTtlMs),
+      rejection,
+      String(this.options.rejectionTtlMs),
+    ];
   }
 
   async refreshRows(rows: UserRow[]): Promise<void> {
-    await Promise.all(rows.map((r) => this.setCachedUser(r)));
-  }
-
-  private async setCachedUser(row: UserRow): Promise<void> {
-    const entry = cachedUserOf(row);
-    const redis = this.redis as Redis & { usersysSetCachedUserIfNotOlder(key: string, value: string, updatedAt: string, ttlMs: string): Promise<number> };
-    await redis.usersysSetCachedUserIfNotOlder(userCacheKey(row.username), JSON.stringify(entry), entry.updatedAt, String(this.options.userCacheTtlMs));
+    if (rows.length === 0) return;
+    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & WithSettle;
+    for (const row of rows) {
+      const entry = cachedUserOf(row);
+      pipeline.usersysSettle(pendingMarkerKey(row.username), reservationKey('email', '-'), reservationKey('phone', '-'), userCacheKey(row.username), rejectionKey(row.username), '', row.username, '0', '0', 'set', JSON.stringify(entry), entry.updatedAt, String(this.options.userCacheTtlMs), '', '0');
+    }
+    await pipeline.exec();
   }
 }
 
