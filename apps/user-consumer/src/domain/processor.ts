@@ -52,6 +52,12 @@ interface Work {
   degrade: boolean;
 }
 
+/** Redis steps still running after a write (a wrapper: an async function would flatten a bare promise). */
+interface Pending {
+  settled: Promise<void>;
+}
+const DONE: Pending = { settled: Promise.resolve() };
+
 type DbResult<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 function decodeItem(msg: InboundMessage): Item {
@@ -113,14 +119,21 @@ export class EventProcessor {
 
     let group: Item[] = [];
     const inGroup = new Set<string>();
+    // The Redis steps of one write overlap the next write (depth 1); offsets still resolve in order,
+    // each only after its own Redis steps. Cache SETs cannot go backwards (guarded by updatedAt).
+    let settling: Promise<void> | null = null;
+    const complete = async ({ settled }: Pending, offset: string) => {
+      if (settling) await settling;
+      settling = settled.then(() => ctl.resolve(offset));
+      settling.catch(() => {}); // awaited below; this only keeps a failure from counting as unhandled meanwhile
+      await ctl.heartbeat();
+    };
     const flush = async () => {
       if (group.length === 0) return;
       const done = group;
       group = [];
       inGroup.clear();
-      await this.applyGroup(done, parked, markers, ctl);
-      ctl.resolve(done[done.length - 1].msg.offset);
-      await ctl.heartbeat();
+      await complete(await this.applyGroup(done, parked, markers, ctl), done[done.length - 1].msg.offset);
     };
     for (const item of items) {
       if (!ctl.isRunning()) throw new StopRequested();
@@ -138,12 +151,14 @@ export class EventProcessor {
         inGroup.add(e.username);
         continue;
       }
-      if (!e) await this.poison(item);
-      else await this.applyOrPark(item as Item & { event: EventEnvelope }, parked, markers, ctl);
-      ctl.resolve(item.msg.offset);
-      await ctl.heartbeat();
+      if (!e) {
+        if (settling) await settling;
+        await this.poison(item);
+        await complete(DONE, item.msg.offset);
+      } else await complete(await this.applyOrPark(item as Item & { event: EventEnvelope }, parked, markers, ctl), item.msg.offset);
     }
     await flush();
+    if (settling) await settling;
   }
 
   private async markers(usernames: string[]): Promise<Map<string, string | null> | null> {
@@ -155,7 +170,7 @@ export class EventProcessor {
     }
   }
 
-  private async applyOrPark(item: Item & { event: EventEnvelope }, parked: Map<string, ParkState>, markers: Map<string, string | null> | null, ctl: BatchControl): Promise<void> {
+  private async applyOrPark(item: Item & { event: EventEnvelope }, parked: Map<string, ParkState>, markers: Map<string, string | null> | null, ctl: BatchControl): Promise<Pending> {
     const e = item.event;
     const p = parked.get(e.username);
     if (p) {
@@ -165,28 +180,28 @@ export class EventProcessor {
           await this.deps.republisher.retry(this.outbound(item.msg), { attempt: p.attempts, notBefore: this.now() + backoffMs(p.attempts, this.deps.retry), stage: 'write', error: 'redelivered head of a parked user' });
         }
         this.note(this.begin(item.msg, e, null), 'parked', 'head of parked user redelivered');
-        return;
+        return DONE;
       }
       if (await this.must(() => this.deps.store.appendParked(e, this.storedHeaders(item.msg)), ctl)) {
         this.note(this.begin(item.msg, e, null), 'parked', 'queued behind the user\'s event in retry');
-        return;
+        return DONE;
       }
       parked.delete(e.username); // unparked in the meantime
     }
-    await this.applyGroup([item], parked, markers, ctl);
+    return this.applyGroup([item], parked, markers, ctl);
   }
 
-  private async applyGroup(group: Item[], parked: Map<string, ParkState>, markers: Map<string, string | null> | null, ctl: BatchControl): Promise<void> {
+  /** Writes the group; returns the still running Redis steps of what was written. */
+  private async applyGroup(group: Item[], parked: Map<string, ParkState>, markers: Map<string, string | null> | null, ctl: BatchControl): Promise<Pending> {
     const works = group.map((i) => this.begin(i.msg, i.event!, markers));
     const res = await this.write(works, ctl);
     if (res.ok) {
       this.deps.metrics.batchWritten(works.length);
-      await this.finish(works, res.value);
-      return;
+      return { settled: this.finish(works, res.value) };
     }
     if (works.length === 1) {
       await this.firstFailure(works[0], res.error, parked, ctl);
-      return;
+      return DONE;
     }
     // Find the event(s) that fail on their own; the others are written one by one.
     for (const w of works) {
@@ -194,6 +209,7 @@ export class EventProcessor {
       if (one.ok) await this.finish([w], one.value);
       else await this.firstFailure(w, one.error, parked, ctl);
     }
+    return DONE;
   }
 
   /** A write failed with the database up: park the user (first, so nothing overtakes) and schedule attempt 1. */
