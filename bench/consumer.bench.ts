@@ -5,9 +5,10 @@
 //
 //   node --import tsx bench/consumer.bench.ts [--events 6000] [--batch 100] [--reps 3] [--rate 800] [--seconds 10]
 //
-// Against the shared Kafka/Redis/PostgreSQL: a fresh database (createTestDatabase) and fresh consumer
-// groups that start at the current end of the shared topics. Other engineers' events produced
-// meanwhile are consumed too (they only add work to the consumer, never to the baseline).
+// A private Kafka broker (startPrivateKafka: the benchmark's tens of thousands of events must not end
+// up in the shared topics, where every fresh consumer group would have to read them), the shared
+// Redis and PostgreSQL server with a fresh database (createTestDatabase). --kafka HOST:PORT uses an
+// already running broker instead.
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
@@ -16,7 +17,8 @@ import { TOPICS, type EventEnvelope } from '../libs/event-schema/src';
 import { createLogger } from '../libs/logger/src';
 import { startConsumer } from '../apps/user-consumer/src/app';
 import { createdEvent, uniqueName } from '../apps/user-consumer/src/testing/fixtures';
-import { BROKERS, connectProducer, produceEvents, startGroupsAtEnd, testConfig, waitFor } from '../apps/user-consumer/src/testing/harness';
+import { startPrivateKafka, type PrivateService } from '../libs/test-infra/src';
+import { connectProducer, produceEvents, startGroupsAtEnd, testConfig, waitFor } from '../apps/user-consumer/src/testing/harness';
 import { median, percentile, writeResults, type Figure } from './lib/report';
 
 const { values } = parseArgs({
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '3' },
     rate: { type: 'string', default: '800' },
     seconds: { type: 'string', default: '10' },
+    kafka: { type: 'string' },
   },
 });
 const N = Number(values.events);
@@ -38,10 +41,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = createLogger('user-consumer-bench', { level: 'silent' });
 
 async function main(): Promise<void> {
+  let privateKafka: PrivateService | undefined;
+  if (!values.kafka) {
+    console.log('starting a private Kafka broker …');
+    privateKafka = await startPrivateKafka();
+  }
+  const BROKERS = [values.kafka ?? privateKafka!.url];
   const db = await createTestDatabase({ migrate: true });
   const prisma = createPrismaClient({ databaseUrl: db.url, poolMax: PARTITIONS_CONCURRENCY + 2, applicationName: 'bench' });
-  const producer = await connectProducer();
-  const env = { DATABASE_URL: db.url, CONSUMER_WRITE_BATCH_MAX: String(BATCH), CONSUMER_PARTITIONS_CONCURRENCY: String(PARTITIONS_CONCURRENCY), CONSUMER_DB_POOL_MAX: String(PARTITIONS_CONCURRENCY + 2) };
+  const producer = await connectProducer(BROKERS);
+  const env = { KAFKA_BROKERS: BROKERS.join(','), DATABASE_URL: db.url, CONSUMER_WRITE_BATCH_MAX: String(BATCH), CONSUMER_PARTITIONS_CONCURRENCY: String(PARTITIONS_CONCURRENCY), CONSUMER_DB_POOL_MAX: String(PARTITIONS_CONCURRENCY + 2) };
 
   /** Persist rate from the database's own clock: events after the first statement / time to the last one. */
   async function rateOf(ids: string[]): Promise<number> {
@@ -55,7 +64,7 @@ async function main(): Promise<void> {
 
   async function consumerRun(): Promise<{ rate: number; meanBatch: number }> {
     const config = testConfig(env);
-    await startGroupsAtEnd(config);
+    await startGroupsAtEnd(config, BROKERS);
     const events = Array.from({ length: N }, () => createdEvent(uniqueName('bench'), { nickname: 'bench' }));
     for (let i = 0; i < events.length; i += 1000) await produceEvents(producer, events.slice(i, i + 1000));
     const consumer = await startConsumer(config, log);
@@ -127,7 +136,7 @@ async function main(): Promise<void> {
   const latencies: number[] = [];
   {
     const config = testConfig(env);
-    await startGroupsAtEnd(config);
+    await startGroupsAtEnd(config, BROKERS);
     const consumer = await startConsumer(config, log);
     await sleep(3000); // group joined and first fetch done
     const admin = new Kafka({ clientId: 'bench-admin', brokers: BROKERS, logLevel: logLevel.NOTHING }).admin();
@@ -211,6 +220,7 @@ async function main(): Promise<void> {
   await pool.end();
   await prisma.$disconnect();
   await db.drop();
+  await privateKafka?.destroy();
 }
 
 main().then(

@@ -1,23 +1,25 @@
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
 import type { EventEnvelope } from '@usersys/event-schema';
-import { freePort } from '@usersys/test-infra';
+import { freePort, startPrivateKafka, type PrivateService } from '@usersys/test-infra';
 import type { Producer } from 'kafkajs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createdEvent, uniqueName, updatedEvent } from './testing/fixtures';
-import { BROKERS, connectProducer, produceEvents, SHARED_REDIS, startGroupsAtEnd, testConfig, waitFor } from './testing/harness';
+import { connectProducer, produceEvents, SHARED_REDIS, startGroupsAtEnd, testConfig, waitFor } from './testing/harness';
 
 const REPO = path.resolve(__dirname, '../../..');
 const LOG_DIR = path.join(REPO, '.data/logs/user-consumer-tests');
 
-// The real service process (main.ts), killed with SIGKILL mid-batch and restarted; then stopped with SIGTERM.
+// The real service process (main.ts), killed with SIGKILL mid-batch and restarted; then stopped with
+// SIGTERM. A private Kafka broker: thousands of events per run must not pile up in the shared topics.
 describe('user-consumer process: SIGKILL mid-batch, restart, SIGTERM', () => {
   let db: TestDatabase;
   let prisma: PrismaClient;
   let producer: Producer;
   let env: Record<string, string>;
   let child: ChildProcess | undefined;
+  let kafka: PrivateService;
 
   const start = async () => {
     mkdirSync(LOG_DIR, { recursive: true });
@@ -32,28 +34,30 @@ describe('user-consumer process: SIGKILL mid-batch, restart, SIGTERM', () => {
   const exited = (proc: ChildProcess) => new Promise<number | null>((resolve) => (proc.exitCode !== null ? resolve(proc.exitCode) : proc.once('exit', (code) => resolve(code))));
 
   beforeAll(async () => {
+    kafka = await startPrivateKafka();
     db = await createTestDatabase({ migrate: true });
     prisma = createPrismaClient({ databaseUrl: db.url, poolMax: 2 });
-    producer = await connectProducer();
+    producer = await connectProducer([kafka.url]);
     const config = testConfig({});
     env = {
       DATABASE_URL: db.url,
       REDIS_URL: SHARED_REDIS,
-      KAFKA_BROKERS: BROKERS.join(','),
+      KAFKA_BROKERS: kafka.url,
       CONSUMER_GROUP_ID: config.groupId,
       CONSUMER_LOGIN_AUDIT: 'false',
       CONSUMER_WRITE_BATCH_MAX: '50',
       OTEL_TRACES_EXPORTER: 'none',
       LOG_LEVEL: 'warn',
     };
-    await startGroupsAtEnd(config);
-  }, 60_000);
+    await startGroupsAtEnd(config, [kafka.url]);
+  }, 180_000);
 
   afterAll(async () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
     await producer?.disconnect();
     await prisma?.$disconnect();
     await db?.drop();
+    await kafka?.destroy();
   }, 60_000);
 
   it('applies every event exactly once in effect across a SIGKILL, then leaves cleanly on SIGTERM', async () => {
