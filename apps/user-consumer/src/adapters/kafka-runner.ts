@@ -1,115 +1,90 @@
-import { decodeEvent, HEADERS, InvalidEventError, TOPICS } from '@usersys/event-schema';
+import { TOPICS } from '@usersys/event-schema';
 import type { Logger } from '@usersys/logger';
-import { extractTraceContext, SpanKind, withSpan } from '@usersys/tracing';
-import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage, type Producer } from 'kafkajs';
-import { Counter, type Registry } from 'prom-client';
-import { applyEvent, SPAN_BY_TYPE } from '../domain/apply-event';
-import type { RequestBookkeeping, UserStore } from '../domain/ports';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { flattenHeaders, type InboundMessage } from '../domain/messages';
+import type { BatchControl } from '../domain/ports';
+import type { EventProcessor } from '../domain/processor';
 
-export interface RunnerDeps {
-  store: UserStore;
-  bookkeeping: RequestBookkeeping;
-  log: Logger;
-  registry: Registry;
+export interface RunnerOptions {
+  groupId: string;
+  sessionTimeoutMs: number;
+  partitionsConcurrency: number;
+}
+
+export function inbound(topic: string, partition: number, m: KafkaMessage): InboundMessage {
+  return { topic, partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value, headers: flattenHeaders(m.headers) };
+}
+
+function control({ resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): BatchControl {
+  return { resolve: resolveOffset, heartbeat, isRunning: () => isRunning() && !isStale() };
 }
 
 /**
- * Consumes `user.events.v1` in a consumer group. Messages of a partition are applied in order
- * (key = username, so per-user order holds) and an offset is resolved only after its database
- * write succeeded; kafkajs then commits resolved offsets only. A transient failure stops the batch
- * there and kafkajs redelivers from the first unresolved message.
+ * Two consumers over one processor: `<groupId>` reads user.events.v1 in batches, `<groupId>-retry`
+ * reads user.retry.v1 message by message (it waits for each message's not-before time, so it has
+ * its own group and never holds up the main topic). Offsets are resolved by the processor after the
+ * writes they cover; kafkajs commits resolved offsets only, so an unprocessed message is refetched
+ * after a failure, a rebalance or a restart. stop() lets running batches finish, commits and leaves.
  */
 export class KafkaEventRunner {
-  private readonly consumer: Consumer;
-  private readonly producer: Producer;
-  private readonly consumed: Counter<'type' | 'outcome'>;
-  private readonly deadLetters: Counter<'reason'>;
+  private readonly events: Consumer;
+  private readonly retries: Consumer;
 
   constructor(
-    brokers: string[],
-    groupId: string,
-    sessionTimeoutMs: number,
-    private readonly deps: RunnerDeps,
+    kafka: Kafka,
+    private readonly options: RunnerOptions,
+    private readonly processor: EventProcessor,
+    private readonly log: Logger,
   ) {
-    const kafka = new Kafka({ clientId: 'user-consumer', brokers, logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 } });
-    this.consumer = kafka.consumer({ groupId, sessionTimeout: sessionTimeoutMs, heartbeatInterval: 3000, allowAutoTopicCreation: false });
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    this.consumed = new Counter({ name: 'user_consumer_events_total', help: 'Consumed events by type and outcome', labelNames: ['type', 'outcome'] as const, registers: [deps.registry] });
-    this.deadLetters = new Counter({ name: 'user_consumer_dead_letters_total', help: 'Messages sent to the dead-letter topic', labelNames: ['reason'] as const, registers: [deps.registry] });
+    const common = { sessionTimeout: options.sessionTimeoutMs, heartbeatInterval: 3000, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 };
+    this.events = kafka.consumer({ groupId: options.groupId, ...common });
+    this.retries = kafka.consumer({ groupId: `${options.groupId}-retry`, ...common });
+    for (const [name, consumer] of [['events', this.events], ['retry', this.retries]] as const) {
+      consumer.on(consumer.events.CRASH, (e) => this.log.error({ consumer: name, err: e.payload.error?.message, restart: e.payload.restart }, 'kafka consumer crashed'));
+    }
   }
 
   async start(): Promise<void> {
-    await this.producer.connect();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [TOPICS.events], fromBeginning: true });
-    await this.consumer.run({
+    await Promise.all([this.events.connect(), this.retries.connect()]);
+    await this.events.subscribe({ topics: [TOPICS.events], fromBeginning: true });
+    await this.retries.subscribe({ topics: [TOPICS.retry], fromBeginning: true });
+    await this.events.run({
       autoCommit: true,
+      autoCommitInterval: 1000,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 3,
-      eachBatch: (payload) => this.handleBatch(payload),
+      partitionsConsumedConcurrently: this.options.partitionsConcurrency,
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        await this.processor.handleEventsBatch(
+          batch.messages.map((m) => inbound(batch.topic, batch.partition, m)),
+          control(payload),
+        );
+        await payload.commitOffsetsIfNecessary();
+      },
+    });
+    await this.retries.run({
+      autoCommit: true,
+      autoCommitInterval: 1000,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConcurrency,
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        const ctl = control(payload);
+        for (const m of batch.messages) {
+          if (!ctl.isRunning()) break;
+          if (!(await this.processor.handleRetryMessage(inbound(batch.topic, batch.partition, m), ctl))) break;
+          ctl.resolve(m.offset);
+          await payload.commitOffsetsIfNecessary();
+        }
+      },
     });
   }
 
-  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) break;
-      await this.handleMessage(batch.topic, batch.partition, message);
-      resolveOffset(message.offset);
-      await heartbeat();
-    }
-    await commitOffsetsIfNecessary();
-  }
-
-  private async handleMessage(topic: string, partition: number, message: KafkaMessage): Promise<void> {
-    let event;
-    try {
-      event = decodeEvent(message.value ?? Buffer.alloc(0));
-    } catch (err) {
-      // Poison message: it can never succeed, so it must not block the partition.
-      const reason = err instanceof InvalidEventError ? err.message : String(err);
-      await this.producer.send({
-        topic: TOPICS.deadLetter,
-        acks: -1,
-        messages: [{ key: message.key, value: message.value, headers: { ...message.headers, 'dlq-reason': reason, 'dlq-source': `${topic}/${partition}/${message.offset}` } }],
-      });
-      this.deadLetters.inc({ reason: 'invalid' });
-      this.deps.log.error({ topic, partition, offset: message.offset, reason }, 'poison message sent to dead-letter topic');
-      return;
-    }
-    const parent = extractTraceContext(message.headers as Record<string, Buffer | string | undefined>);
-    const outcome = await withSpan(
-      SPAN_BY_TYPE[event.type],
-      {
-        parent,
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          'messaging.system': 'kafka',
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': topic,
-          'messaging.destination.partition.id': String(partition),
-          'messaging.kafka.offset': Number(message.offset),
-          'messaging.kafka.message.key': message.key?.toString() ?? '',
-          'enduser.id': event.username,
-          'event.id': event.eventId,
-          'event.type': event.type,
-          [HEADERS.schemaVersion]: event.schemaVersion,
-        },
-      },
-      async (span) => {
-        const result = await applyEvent(event, this.deps);
-        span.setAttribute('outcome', result.kind);
-        return result;
-      },
-    );
-    this.consumed.inc({ type: event.type, outcome: outcome.kind });
-  }
-
   async ready(): Promise<void> {
-    await this.consumer.describeGroup();
+    await Promise.all([this.events.describeGroup(), this.retries.describeGroup()]);
   }
 
   async stop(): Promise<void> {
-    await this.consumer.disconnect();
-    await this.producer.disconnect();
+    await Promise.all([this.events.disconnect(), this.retries.disconnect()]);
   }
 }

@@ -1,78 +1,337 @@
 import { uniqueViolationFields, type PrismaClient } from '@usersys/db';
 import type { EventEnvelope, UserCreatedEvent, UserUpdatedEvent } from '@usersys/event-schema';
-import type { StoreOutcome, UserStore } from '../domain/ports';
+import type { Headers } from '../domain/messages';
+import type { ParkedItem, ParkState, UserRow, UserStore, WriteResult } from '../domain/ports';
+
+type Json = Record<string, unknown>;
 
 /**
- * Each change is written in one transaction together with its `processed_events` row, so an event
- * is applied exactly once in effect however often Kafka delivers it.
+ * Which user field a unique violation hit: model calls come as P2002 (uniqueViolationFields), raw
+ * statements as P2010 carrying PostgreSQL's 23505 and the constraint name in the message.
+ */
+export function violatedFields(err: unknown): string[] | null {
+  const fields = uniqueViolationFields(err);
+  if (fields) return fields;
+  type Cause = { kind?: string; originalCode?: string; constraint?: { index?: string; fields?: string[] }; originalMessage?: string; message?: string };
+  const e = err as { code?: string; meta?: { driverAdapterError?: { cause?: Cause } } };
+  const cause = e?.code === 'P2010' ? e.meta?.driverAdapterError?.cause : undefined;
+  if (!cause || (cause.kind !== 'UniqueConstraintViolation' && cause.originalCode !== '23505')) return null;
+  if (cause.constraint?.fields?.length) return cause.constraint.fields.map((f) => f.replace(/"/g, ''));
+  const constraint = cause.constraint?.index ?? /unique constraint "([^"]+)"/.exec(cause.originalMessage ?? cause.message ?? '')?.[1] ?? '';
+const known: Record<string, string> = { users_email_key: 'email', users_phone_key: 'phone', users_username_key: 'username', processed_events_pkey: 'eventId' };
+  return [known[constraint] ?? constraint];
+}
+
+/** users row as to_jsonb() renders it (snake_case, timestamps as text). */
+function rowFromJson(raw: unknown): UserRow | null {
+  if (raw === null || raw === undefined) return null;
+  const r = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Json;
+  return {
+    username: String(r.username),
+    email: String(r.email),
+    phone: String(r.phone),
+    nickname: (r.nickname as string | null) ?? null,
+    role: r.role as UserRow['role'],
+    state: r.state as UserRow['state'],
+    passwordHash: String(r.password_hash),
+    lastEventId: (r.last_event_id as string | null) ?? null,
+    updatedAt: r.updated_at instanceof Date ? r.updated_at : new Date(String(r.updated_at)),
+  };
+}
+
+/** Non-core columns: skipped under the degrade switch, kept in consumer_deferred_columns for the repair job. */
+function deferredOf(payload: { nickname?: string | null }, degrade: boolean): Json | null {
+  return degrade && payload.nickname !== undefined ? { nickname: payload.nickname } : null;
+}
+
+// One statement per batch of creates (distinct usernames): the processed_events check, the insert,
+// the idempotency record and deferred columns, all atomic. The processed_events lookup is a
+// per-row index probe (OFFSET 0 keeps the planner from turning it into a scan of the whole table).
+export const CREATE_BATCH_SQL = `
+WITH input AS (
+  SELECT x.*, p.seen, p.prior_outcome
+  FROM jsonb_to_recordset($1::jsonb) AS x(ord int, event_id uuid, username text, email text, phone text,
+    password_hash text, nickname text, role text, created_at timestamptz, deferred jsonb)
+  LEFT JOIN LATERAL (SELECT true AS seen, outcome AS prior_outcome FROM processed_events pe WHERE pe.event_id = x.event_id OFFSET 0) p ON true
+), ins AS (
+  INSERT INTO users (username, email, phone, password_hash, nickname, role, state, created_at, updated_at, last_event_id)
+  SELECT username, email, phone, password_hash, nickname, role::user_role, 'active', created_at, now(), event_id
+  FROM input WHERE seen IS NULL ORDER BY ord
+  ON CONFLICT DO NOTHING
+  RETURNING username, email, phone, password_hash, nickname, role, state, last_event_id, updated_at
+), pe AS (
+  INSERT INTO processed_events (event_id, username, event_type, outcome)
+  SELECT i.event_id, i.username, 'user.created', CASE WHEN i.event_id IN (SELECT last_event_id FROM ins) THEN 'applied' ELSE 'conflict' END
+  FROM input i WHERE i.seen IS NULL
+  ON CONFLICT (event_id) DO NOTHING
+), def AS (
+  INSERT INTO consumer_deferred_columns (username, event_id, columns)
+  SELECT i.username, i.event_id, i.deferred FROM input i WHERE i.deferred IS NOT NULL AND i.event_id IN (SELECT last_event_id FROM ins)
+  ON CONFLICT (username) DO UPDATE SET event_id = EXCLUDED.event_id, columns = consumer_deferred_columns.columns || EXCLUDED.columns, deferred_at = now()
+)
+SELECT i.event_id::text AS event_id, COALESCE(i.seen, false) AS seen, i.prior_outcome,
+       ins.username, ins.email, ins.phone, ins.password_hash, ins.nickname, ins.role::text AS role, ins.state::text AS state,
+       ins.last_event_id::text AS last_event_id, ins.updated_at
+FROM input i LEFT JOIN ins ON ins.last_event_id = i.event_id
+ORDER BY i.ord`;
+
+interface CreateRow {
+  event_id: string;
+  seen: boolean;
+  prior_outcome: string | null;
+  username: string | null;
+  email: string;
+  phone: string;
+  password_hash: string;
+  nickname: string | null;
+  role: string;
+  state: string;
+  last_event_id: string | null;
+  updated_at: Date | string;
+}
+
+// Single-event statements share this frame: $1 event id, $2 username; `change` is a CTE named chg
+// that modifies users only when the event was not processed before.
+function singleSql(eventType: string, change: string, extra = ''): string {
+  return `
+WITH seen AS (SELECT outcome FROM processed_events WHERE event_id = $1::uuid),
+chg AS (${change}),
+pe AS (
+  INSERT INTO processed_events (event_id, username, event_type, outcome)
+  SELECT $1::uuid, $2, '${eventType}', CASE WHEN EXISTS (SELECT 1 FROM chg) THEN 'applied' ELSE 'skipped' END
+  WHERE NOT EXISTS (SELECT 1 FROM seen)
+  ON CONFLICT (event_id) DO NOTHING
+)${extra}
+SELECT EXISTS (SELECT 1 FROM seen) AS seen, (SELECT outcome FROM seen) AS prior_outcome,
+       (SELECT to_jsonb(chg) FROM chg) AS new_row, (SELECT to_jsonb(u) FROM users u WHERE u.username = $2) AS cur_row, now() AS db_now`;
+}
+
+const NOT_SEEN = 'NOT EXISTS (SELECT 1 FROM seen)';
+
+interface SingleRow {
+  seen: boolean;
+  prior_outcome: string | null;
+  new_row: unknown;
+  cur_row: unknown;
+  db_now: Date | string;
+}
+
+/**
+ * PostgreSQL through Prisma (raw SQL where one statement must do several things atomically).
+ * Idempotency: `processed_events` holds every event id with its outcome, written in the same
+ * statement as the change; unique constraints on username/email/phone are the last line of defence.
  */
 export class PrismaUserStore implements UserStore {
   constructor(private readonly prisma: PrismaClient) {}
 
-  async create(event: UserCreatedEvent): Promise<StoreOutcome> {
+  async write(events: EventEnvelope[], options: { degrade: boolean }): Promise<WriteResult[]> {
+    if (events.length === 0) return [];
+    if (events.every((e) => e.type === 'user.created')) return this.creates(events as UserCreatedEvent[], options.degrade);
+    if (events.length !== 1) throw new Error('only creates are written in batches');
+    return [await this.single(events[0], options.degrade)];
+  }
+
+  private async creates(events: UserCreatedEvent[], degrade: boolean): Promise<WriteResult[]> {
+    const input = events.map((e, ord) => {
+      const deferred = deferredOf(e.payload, degrade);
+      return {
+        ord,
+        event_id: e.eventId,
+        username: e.username,
+        email: e.payload.email,
+        phone: e.payload.phone,
+        password_hash: e.payload.passwordHash,
+        nickname: deferred ? null : (e.payload.nickname ?? null),
+        role: e.payload.role,
+        created_at: e.occurredAt,
+        deferred,
+      };
+    });
+    const rows = await this.prisma.$queryRawUnsafe<CreateRow[]>(CREATE_BATCH_SQL, JSON.stringify(input));
+    const results: WriteResult[] = [];
+    const others: number[] = [];
+    const conflicts: number[] = [];
+    rows.forEach((r, i) => {
+      if (r.username !== null) {
+        results.push({ eventId: r.event_id, kind: 'applied', row: rowFromJson(r) });
+        return;
+      }
+      results.push({ eventId: r.event_id, kind: r.seen ? 'duplicate' : 'skipped', row: null });
+      others.push(i);
+      if (!r.seen || r.prior_outcome === 'conflict') conflicts.push(i);
+    });
+    // Rare paths (redelivery, conflicts): the current rows for the cache, and why nothing was inserted.
+    if (others.length) {
+      const current = await this.currentRows(others.map((i) => events[i].username));
+      for (const i of others) results[i].row = current.get(events[i].username) ?? null;
+    }
+    if (conflicts.length) await this.classifyConflicts(conflicts.map((i) => events[i]), conflicts.map((i) => results[i]));
+    return results;
+  }
+
+  /** A create that inserted nothing: same event already there, the name exists, or another user holds the email/phone. */
+  private async classifyConflicts(events: UserCreatedEvent[], results: WriteResult[]): Promise<void> {
+    const holders = await this.prisma.user.findMany({
+      where: { OR: [{ username: { in: events.map((e) => e.username) } }, { email: { in: events.map((e) => e.payload.email) } }, { phone: { in: events.map((e) => e.payload.phone) } }] },
+      select: { username: true, email: true, phone: true, lastEventId: true },
+    });
+    events.forEach((e, i) => {
+      const result = results[i];
+      const own = holders.find((h) => h.username === e.username);
+      if (own?.lastEventId === e.eventId) {
+        result.kind = 'duplicate';
+        return;
+      }
+      const field = own ? null : holders.some((h) => h.email === e.payload.email) ? 'email' : holders.some((h) => h.phone === e.payload.phone) ? 'phone' : null;
+      if (result.kind === 'duplicate') {
+        if (field) result.field = field;
+        return;
+      }
+      if (own) Object.assign(result, { kind: 'skipped', reason: 'user already exists' });
+      else if (field) Object.assign(result, { kind: 'rejected', field });
+      // The holder vanished between the statement and this lookup: let the caller try again.
+      else throw new Error(`create of ${e.username} conflicted, but no conflicting row was found`);
+    });
+  }
+
+  private async single(event: EventEnvelope, degrade: boolean): Promise<WriteResult> {
+    let sql: string;
+    let args: unknown[];
+    if (event.type === 'user.created') return (await this.creates([event], degrade))[0];
+    if (event.type === 'user.updated') [sql, args] = this.updateStatement(event, degrade);
+    else if (event.type === 'user.deleted') {
+      sql = singleSql(event.type, `UPDATE users SET state = 'deleted', deleted_at = $3::timestamptz, updated_at = now(), last_event_id = $1::uuid
+        WHERE username = $2 AND state <> 'deleted' AND ${NOT_SEEN} RETURNING *`);
+      args = [event.eventId, event.username, event.occurredAt];
+    } else {
+      sql = singleSql(event.type, `DELETE FROM users WHERE username = $2 AND ${NOT_SEEN} RETURNING *`, `,
+def AS (DELETE FROM consumer_deferred_columns WHERE username = $2 AND ${NOT_SEEN})`);
+      args = [event.eventId, event.username];
+    }
+    let r: SingleRow;
+    try {
+      [r] = await this.prisma.$queryRawUnsafe<SingleRow[]>(sql, ...args);
+    } catch (err) {
+      const fields = violatedFields(err);
+      if (!fields || fields.includes('eventId')) throw err;
+      // Another user holds the new email/phone: a decision, recorded like any outcome.
+      await this.prisma.processedEvent.createMany({ data: [{ eventId: event.eventId, username: event.username, eventType: event.type, outcome: 'rejected' }], skipDuplicates: true });
+      const row = (await this.currentRows([event.username])).get(event.username) ?? null;
+      return { eventId: event.eventId, kind: 'rejected', field: fields[0], row };
+    }
+    const changed = rowFromJson(r.new_row);
+    if (r.seen) return { eventId: event.eventId, kind: 'duplicate', row: rowFromJson(r.cur_row) };
+    if (event.type === 'user.force_deleted') {
+      // The row is gone; the cache gets a tombstone built from what was removed.
+      return changed
+        ? { eventId: event.eventId, kind: 'applied', row: { ...changed, state: 'deleted', updatedAt: new Date(r.db_now) } }
+        : { eventId: event.eventId, kind: 'skipped', reason: 'user does not exist', row: null };
+    }
+    if (changed) return { eventId: event.eventId, kind: 'applied', row: changed };
+    const current = rowFromJson(r.cur_row);
+    return { eventId: event.eventId, kind: 'skipped', reason: current ? 'user is deleted' : 'user does not exist', row: current };
+  }
+
+  private updateStatement(event: UserUpdatedEvent, degrade: boolean): [string, unknown[]] {
     const p = event.payload;
-    try {
-      await this.prisma.$transaction([
-        this.prisma.processedEvent.create({ data: { eventId: event.eventId, username: event.username, eventType: event.type } }),
-        this.prisma.user.create({
-          data: { username: event.username, email: p.email, phone: p.phone, passwordHash: p.passwordHash, nickname: p.nickname ?? null, role: p.role, lastEventId: event.eventId, createdAt: new Date(event.occurredAt) },
-        }),
-      ]);
-      return { kind: 'applied' };
-    } catch (err) {
-      return this.classify(err, event.eventId);
-    }
+    const deferred = deferredOf(p, degrade);
+    const setNickname = p.nickname !== undefined && !deferred;
+    // A nickname written now wins over one deferred earlier; a deferred one is kept for the repair job.
+    const extra = deferred
+      ? `,
+def AS (INSERT INTO consumer_deferred_columns (username, event_id, columns) SELECT $2, $1::uuid, $8::jsonb WHERE EXISTS (SELECT 1 FROM chg)
+  ON CONFLICT (username) DO UPDATE SET event_id = EXCLUDED.event_id, columns = consumer_deferred_columns.columns || EXCLUDED.columns, deferred_at = now())`
+      : setNickname
+        ? `,
+def AS (UPDATE consumer_deferred_columns SET columns = columns - 'nickname' WHERE username = $2 AND EXISTS (SELECT 1 FROM chg))`
+        : '';
+    const sql = singleSql(
+      event.type,
+      `UPDATE users SET email = COALESCE($3, email), phone = COALESCE($4, phone),
+         nickname = CASE WHEN $5::boolean THEN $6 ELSE nickname END,
+         password_hash = COALESCE($7, password_hash), updated_at = now(), last_event_id = $1::uuid
+       WHERE username = $2 AND state <> 'deleted' AND ${NOT_SEEN} RETURNING *`,
+      extra,
+    );
+    const args = [event.eventId, event.username, p.email ?? null, p.phone ?? null, setNickname, setNickname ? (p.nickname ?? null) : null, p.passwordHash ?? null];
+    if (deferred) args.push(JSON.stringify(deferred));
+    return [sql, args];
   }
 
-  async update(event: UserUpdatedEvent): Promise<StoreOutcome> {
-    try {
-      return await this.prisma.$transaction(async (tx) => {
-        await tx.processedEvent.create({ data: { eventId: event.eventId, username: event.username, eventType: event.type } });
-        const current = await tx.user.findUnique({ where: { username: event.username }, select: { state: true } });
-        if (!current || current.state === 'deleted') return { kind: 'skipped', reason: current ? 'user is deleted' : 'user does not exist' } as const;
-        const p = event.payload;
-        await tx.user.update({
-          where: { username: event.username },
-          data: {
-            ...(p.email !== undefined ? { email: p.email } : {}),
-            ...(p.phone !== undefined ? { phone: p.phone } : {}),
-            ...(p.nickname !== undefined ? { nickname: p.nickname } : {}),
-            ...(p.passwordHash !== undefined ? { passwordHash: p.passwordHash } : {}),
-            lastEventId: event.eventId,
-          },
-        });
-        return { kind: 'applied' } as const;
-      });
-    } catch (err) {
-      return this.classify(err, event.eventId);
-    }
+  async currentRows(usernames: string[]): Promise<Map<string, UserRow>> {
+    const rows = await this.prisma.user.findMany({
+      where: { username: { in: usernames } },
+      select: { username: true, email: true, phone: true, nickname: true, role: true, state: true, passwordHash: true, lastEventId: true, updatedAt: true },
+    });
+    return new Map(rows.map((r) => [r.username, r]));
   }
 
-  async remove(event: EventEnvelope, mode: 'soft' | 'hard'): Promise<StoreOutcome> {
-    try {
-      return await this.prisma.$transaction(async (tx) => {
-        await tx.processedEvent.create({ data: { eventId: event.eventId, username: event.username, eventType: event.type } });
-        if (mode === 'hard') {
-          const { count } = await tx.user.deleteMany({ where: { username: event.username } });
-          return count ? ({ kind: 'applied' } as const) : ({ kind: 'skipped', reason: 'user does not exist' } as const);
-        }
-        const { count } = await tx.user.updateMany({ where: { username: event.username, state: { not: 'deleted' } }, data: { state: 'deleted', deletedAt: new Date(event.occurredAt), lastEventId: event.eventId } });
-        return count ? ({ kind: 'applied' } as const) : ({ kind: 'skipped', reason: 'user does not exist or is already deleted' } as const);
-      });
-    } catch (err) {
-      return this.classify(err, event.eventId);
-    }
+  async parkedUsers(usernames: string[]): Promise<Map<string, ParkState>> {
+    if (usernames.length === 0) return new Map();
+    const rows = await this.prisma.parkedUser.findMany({ where: { username: { in: usernames } }, select: { username: true, headEventId: true, status: true, attempts: true } });
+    return new Map(rows.map((r) => [r.username, { ...r, status: r.status as ParkState['status'] }]));
   }
 
-  async find(username: string) {
-    return this.prisma.user.findUnique({ where: { username }, select: { lastEventId: true, state: true } });
+  async setHead(event: EventEnvelope, headers: Headers, state: { attempts: number; status: 'retrying' | 'dead'; error: string }): Promise<void> {
+    const data = { headEventId: event.eventId, status: state.status, attempts: state.attempts, lastError: state.error, headEvent: event as never, headHeaders: headers, updatedAt: new Date() };
+    await this.prisma.parkedUser.upsert({ where: { username: event.username }, create: { username: event.username, ...data }, update: data });
   }
 
-  /** Unique violations are decisions, not failures; anything else is transient and rethrown. */
-  private classify(err: unknown, _eventId: string): StoreOutcome {
-    const fields = uniqueViolationFields(err);
-    if (!fields) throw err;
-    if (fields.includes('eventId')) return { kind: 'duplicate' };
-    return { kind: 'rejected', field: fields[0] };
+  // Parking and unparking of one user are serialised by the row lock on its parking record, so an
+  // event is never appended to a queue that the drain has just found empty and removed.
+  async appendParked(event: EventEnvelope, headers: Headers): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      const locked = await tx.$queryRaw<unknown[]>`SELECT 1 FROM consumer_parked_users WHERE username = ${event.username} FOR UPDATE`;
+      if (locked.length === 0) return false;
+      await tx.parkedEvent.createMany({ data: [{ username: event.username, eventId: event.eventId, event: event as never, headers }], skipDuplicates: true });
+      return true;
+    });
+  }
+
+  async nextParked(username: string): Promise<ParkedItem | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const locked = await tx.$queryRaw<unknown[]>`SELECT 1 FROM consumer_parked_users WHERE username = ${username} FOR UPDATE`;
+      if (locked.length === 0) return null;
+      const next = await tx.parkedEvent.findFirst({ where: { username }, orderBy: { seq: 'asc' } });
+      if (next) return { seq: next.seq, event: next.event, headers: next.headers as Headers };
+      await tx.parkedUser.delete({ where: { username } });
+      return null;
+    });
+  }
+
+  async removeParked(seq: bigint): Promise<void> {
+    await this.prisma.parkedEvent.deleteMany({ where: { seq } });
+  }
+
+  async promoteParked(item: ParkedItem, event: EventEnvelope, error: string): Promise<void> {
+    await this.prisma.$transaction([
+      this.prisma.parkedEvent.deleteMany({ where: { seq: item.seq } }),
+      this.prisma.parkedUser.update({
+        where: { username: event.username },
+        data: { headEventId: event.eventId, status: 'retrying', attempts: 1, lastError: error, headEvent: event as never, headHeaders: item.headers, updatedAt: new Date() },
+      }),
+    ]);
+  }
+
+  async markDiscarded(event: EventEnvelope): Promise<void> {
+    await this.prisma.processedEvent.createMany({ data: [{ eventId: event.eventId, username: event.username, eventType: event.type, outcome: 'discarded' }], skipDuplicates: true });
+  }
+
+  async repairDeferred(limit: number): Promise<UserRow[]> {
+    const rows = await this.prisma.$queryRawUnsafe<Array<{ row: unknown }>>(
+      `WITH d AS (
+         DELETE FROM consumer_deferred_columns WHERE username IN (
+           SELECT username FROM consumer_deferred_columns ORDER BY deferred_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING username, columns)
+       UPDATE users u SET nickname = CASE WHEN d.columns ? 'nickname' THEN d.columns->>'nickname' ELSE u.nickname END, updated_at = now()
+       FROM d WHERE u.username = d.username
+       RETURNING to_jsonb(u) AS row`,
+      limit,
+    );
+    return rows.map((r) => rowFromJson(r.row)!).filter(Boolean);
+  }
+
+  async ping(): Promise<void> {
+    await this.prisma.$queryRawUnsafe('SELECT 1');
   }
 }

@@ -1,0 +1,116 @@
+import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import { createdEvent, deletedEvent, uniqueName, updatedEvent } from '../testing/fixtures';
+import { PrismaUserStore } from './prisma-user-store';
+
+// Against a fresh, migrated PostgreSQL database (shared server, own database).
+describe('PrismaUserStore', () => {
+  let db: TestDatabase;
+  let prisma: PrismaClient;
+  let store: PrismaUserStore;
+  const plain = { degrade: false };
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ migrate: true });
+    prisma = createPrismaClient({ databaseUrl: db.url, poolMax: 3 });
+    store = new PrismaUserStore(prisma);
+  });
+  afterAll(async () => {
+    await prisma?.$disconnect();
+    await db?.drop();
+  });
+
+  it('writes a batch of creates in one statement and is idempotent by event id', async () => {
+    const events = Array.from({ length: 20 }, () => createdEvent(uniqueName(), { nickname: 'nick' }));
+    const first = await store.write(events, plain);
+    expect(first.map((r) => r.kind)).toEqual(events.map(() => 'applied'));
+    expect(first[0].row).toMatchObject({ username: events[0].username, state: 'active', nickname: 'nick', lastEventId: events[0].eventId });
+    const again = await store.write(events, plain);
+    expect(again.map((r) => r.kind)).toEqual(events.map(() => 'duplicate'));
+    expect(await prisma.user.count({ where: { username: { in: events.map((e) => e.username) } } })).toBe(20);
+    expect(await prisma.processedEvent.count({ where: { eventId: { in: events.map((e) => e.eventId) } } })).toBe(20);
+  });
+
+  it('rejects a create whose email another user holds, and says so again on redelivery', async () => {
+    const holder = createdEvent(uniqueName());
+    await store.write([holder], plain);
+    const loser = createdEvent(uniqueName(), { email: (holder.payload as { email: string }).email });
+    const other = createdEvent(uniqueName());
+    const [r1, r2] = await store.write([loser, other], plain);
+    expect(r1).toMatchObject({ kind: 'rejected', field: 'email', row: null });
+    expect(r2.kind).toBe('applied');
+    const [again] = await store.write([loser], plain);
+    expect(again).toMatchObject({ kind: 'duplicate', field: 'email' });
+  });
+
+  it('skips a create for a name that exists with another event (marker expired, second sign-up)', async () => {
+    const name = uniqueName();
+    await store.write([createdEvent(name)], plain);
+    const [r] = await store.write([createdEvent(name)], plain);
+    expect(r).toMatchObject({ kind: 'skipped', reason: 'user already exists' });
+  });
+
+  it('applies update, soft delete and force delete in order; events for deleted users are skipped', async () => {
+    const name = uniqueName();
+    await store.write([createdEvent(name, { nickname: 'a' })], plain);
+    const [u] = await store.write([updatedEvent(name, { nickname: 'b', email: `${name}@new.example.com` })], plain);
+    expect(u).toMatchObject({ kind: 'applied', row: { nickname: 'b', email: `${name}@new.example.com` } });
+    const [d] = await store.write([deletedEvent(name)], plain);
+    expect(d).toMatchObject({ kind: 'applied', row: { state: 'deleted' } });
+    const [u2] = await store.write([updatedEvent(name, { nickname: 'c' })], plain);
+    expect(u2).toMatchObject({ kind: 'skipped', reason: 'user is deleted', row: { nickname: 'b', state: 'deleted' } });
+    const [d2] = await store.write([deletedEvent(name)], plain);
+    expect(d2.kind).toBe('skipped');
+    const [f] = await store.write([deletedEvent(name, true)], plain);
+    expect(f).toMatchObject({ kind: 'applied', row: { state: 'deleted', username: name } });
+    expect(await prisma.user.findUnique({ where: { username: name } })).toBeNull();
+    const [u3] = await store.write([updatedEvent(name, { nickname: 'd' })], plain);
+    expect(u3).toMatchObject({ kind: 'skipped', reason: 'user does not exist', row: null });
+    // The name is free again after a force delete: a NEW sign-up may take it; the old create may not come back.
+    const fresh = createdEvent(name);
+    expect((await store.write([fresh], plain))[0].kind).toBe('applied');
+  });
+
+  it('rejects an update to an email another user holds', async () => {
+    const a = createdEvent(uniqueName());
+    const b = createdEvent(uniqueName());
+    await store.write([a, b], plain);
+    const [r] = await store.write([updatedEvent(b.username, { email: (a.payload as { email: string }).email })], plain);
+    expect(r).toMatchObject({ kind: 'rejected', field: 'email', row: { username: b.username } });
+  });
+
+  it('degrade: writes core columns only and the repair job fills the rest', async () => {
+    const name = uniqueName();
+    const [r] = await store.write([createdEvent(name, { nickname: 'later' })], { degrade: true });
+    expect(r.row?.nickname).toBeNull();
+    const repaired = await store.repairDeferred(1000);
+    expect(repaired.find((row) => row.username === name)?.nickname).toBe('later');
+    expect((await prisma.user.findUnique({ where: { username: name } }))?.nickname).toBe('later');
+  });
+
+  it('degrade: a nickname written later wins over a deferred one', async () => {
+    const name = uniqueName();
+    await store.write([createdEvent(name, { nickname: 'old' })], { degrade: true });
+    await store.write([updatedEvent(name, { nickname: 'new' })], plain);
+    await store.repairDeferred(1000);
+    expect((await prisma.user.findUnique({ where: { username: name } }))?.nickname).toBe('new');
+  });
+
+  it('parks a user behind a head event, queues later events in order and unparks when drained', async () => {
+    const name = uniqueName();
+    const head = createdEvent(name);
+    expect(await store.appendParked(updatedEvent(name, { nickname: 'x' }), {})).toBe(false);
+    await store.setHead(head, { traceparent: 'x' }, { attempts: 1, status: 'retrying', error: 'boom' });
+    expect((await store.parkedUsers([name])).get(name)).toMatchObject({ headEventId: head.eventId, status: 'retrying', attempts: 1 });
+    const later = [updatedEvent(name, { nickname: '1' }), updatedEvent(name, { nickname: '2' })];
+    for (const e of later) expect(await store.appendParked(e, {})).toBe(true);
+    expect(await store.appendParked(later[0], {})).toBe(true); // redelivery: still once
+    const first = await store.nextParked(name);
+    expect((first?.event as { eventId: string }).eventId).toBe(later[0].eventId);
+    await store.removeParked(first!.seq);
+    const second = await store.nextParked(name);
+    expect((second?.event as { eventId: string }).eventId).toBe(later[1].eventId);
+    await store.removeParked(second!.seq);
+    expect(await store.nextParked(name)).toBeNull();
+    expect((await store.parkedUsers([name])).size).toBe(0);
+  });
+});

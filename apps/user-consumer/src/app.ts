@@ -1,0 +1,85 @@
+import { createPrismaClient } from '@usersys/db';
+import type { Logger } from '@usersys/logger';
+import { closeServer, createMetrics, createRedisClient, createServiceApp, listen } from '@usersys/service-kit';
+import { Kafka, logLevel } from 'kafkajs';
+import type { AddressInfo } from 'node:net';
+import { adminRoutes } from './adapters/admin-routes';
+import { DegradeSwitch } from './adapters/degrade-switch';
+import { KafkaEventRunner } from './adapters/kafka-runner';
+import { KafkaRepublisher } from './adapters/kafka-republisher';
+import { LoginAuditSink, PrismaAuditStore } from './adapters/login-audit-sink';
+import { createConsumerMetrics } from './adapters/metrics';
+import { PrismaUserStore } from './adapters/prisma-user-store';
+import { RedisBookkeeping } from './adapters/redis-bookkeeping';
+import type { ConsumerConfig } from './config';
+import { EventProcessor } from './domain/processor';
+
+export interface RunningConsumer {
+  port: number;
+  /** Graceful: stop intake, let running batches finish and commit, leave the groups, close. */
+  stop(): Promise<void>;
+  steps: Array<[string, () => Promise<unknown>]>;
+}
+
+const REPAIR_INTERVAL_MS = 5000;
+
+/** Wires the consumer (composition root, shared by main.ts and the in-process tests and benchmark). */
+export async function startConsumer(config: ConsumerConfig, log: Logger): Promise<RunningConsumer> {
+  const metrics = createMetrics('user-consumer');
+  const consumerMetrics = createConsumerMetrics(metrics.registry);
+  const redis = createRedisClient(config.redisUrl, log);
+  const prisma = createPrismaClient({ databaseUrl: config.databaseUrl, poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs, applicationName: 'user-consumer' });
+  const kafka = new Kafka({ clientId: 'user-consumer', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 } });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const republisher = new KafkaRepublisher(producer);
+  const store = new PrismaUserStore(prisma);
+  const degrade = new DegradeSwitch(redis, config.degrade, log, (on) => consumerMetrics.degrade.set(on ? 1 : 0));
+  const bookkeeping = new RedisBookkeeping(redis, { rejectionTtlMs: config.rejectionTtlMs, userCacheTtlMs: config.userCacheTtlMs });
+  const processor = new EventProcessor({ store, bookkeeping, republisher, metrics: consumerMetrics, log, retry: config.retry, writeBatchMax: config.writeBatchMax, degrade: () => degrade.enabled });
+  const runner = new KafkaEventRunner(kafka, { groupId: config.groupId, sessionTimeoutMs: config.sessionTimeoutMs, partitionsConcurrency: config.partitionsConcurrency }, processor, log);
+  const audit = config.loginAudit
+    ? new LoginAuditSink(kafka, `${config.groupId}-login-audit`, config.sessionTimeoutMs, { store: new PrismaAuditStore(prisma), republisher, log, counter: consumerMetrics.loginAudit })
+    : null;
+
+  const app = createServiceApp({
+    metrics,
+    log,
+    readiness: { postgres: () => store.ping(), redis: () => redis.ping(), kafka: () => runner.ready() },
+    routes: adminRoutes(degrade, config.internalToken),
+  });
+  const server = await listen(app, config.port, config.host, log);
+  degrade.start(config.settingsPollMs);
+  await producer.connect();
+  await runner.start();
+  await audit?.start();
+
+  // Repair job: once the switch is off again, fill what degraded writes left out.
+  const repair = setInterval(() => {
+    if (degrade.enabled) return;
+    store
+      .repairDeferred(500)
+      .then(async (rows) => {
+        if (rows.length === 0) return;
+        log.info({ repaired: rows.length, step: 'repairDeferred' }, 'filled deferred columns');
+        await bookkeeping.refreshRows(rows).catch(() => {});
+      })
+      .catch((err: Error) => log.warn({ err: err.message, step: 'repairDeferred' }, 'repair of deferred columns failed; will try again'));
+  }, REPAIR_INTERVAL_MS);
+  repair.unref();
+
+  const steps: Array<[string, () => Promise<unknown>]> = [
+    ['kafka', () => Promise.all([runner.stop(), audit?.stop()])],
+    ['producer', () => producer.disconnect()],
+    ['timers', async () => (clearInterval(repair), degrade.stop())],
+    ['http', () => closeServer(server)],
+    ['postgres', () => prisma.$disconnect()],
+    ['redis', async () => redis.disconnect()],
+  ];
+  return {
+    port: (server.address() as AddressInfo).port,
+    steps,
+    stop: async () => {
+      for (const [, step] of steps) await step().catch(() => {});
+    },
+  };
+}
