@@ -12,13 +12,16 @@
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { createPrismaClient, createTestDatabase } from '../libs/db/src';
-import { TOPICS, type EventEnvelope } from '../libs/event-schema/src';
-import { createLogger } from '../libs/logger/src';
-import { startConsumer } from '../apps/user-consumer/src/app';
-import { createdEvent, uniqueName } from '../apps/user-consumer/src/testing/fixtures';
-import { startPrivateKafka, type PrivateService } from '../libs/test-infra/src';
-import { connectProducer, produceEvents, startGroupsAtEnd, testConfig, waitFor } from '../apps/user-consumer/src/testing/harness';
+import { createPrismaClient, createTestDatabase } from '@usersys/db';
+import { TOPICS, type EventEnvelope } from '@usersys/event-schema';
+import { createLogger } from '@usersys/logger';
+// Reaches into user-consumer for its message/testing helpers: tools and benchmarks may; apps and libs never do.
+/* eslint-disable @nx/enforce-module-boundaries */
+import { startConsumer } from '@usersys/user-consumer/src/app';
+import { createdEvent, uniqueName } from '@usersys/user-consumer/src/testing/fixtures';
+import { startPrivateKafka, type PrivateService } from '@usersys/test-infra';
+import { connectProducer, produceEvents, startGroupsAtEnd, testConfig, waitFor } from '@usersys/user-consumer/src/testing/harness';
+/* eslint-enable @nx/enforce-module-boundaries */
 import { median, percentile, writeResults, type Figure } from './lib/report';
 
 const { values } = parseArgs({

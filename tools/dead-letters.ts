@@ -16,9 +16,12 @@
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { createPrismaClient } from '../libs/db/src';
-import { TOPICS } from '../libs/event-schema/src';
-import { DLQ_HEADERS, flattenHeaders, RETRY_HEADERS, type Headers } from '../apps/user-consumer/src/domain/messages';
+import { createPrismaClient } from '@usersys/db';
+import { TOPICS } from '@usersys/event-schema';
+// Reaches into user-consumer for its message/testing helpers: tools and benchmarks may; apps and libs never do.
+/* eslint-disable @nx/enforce-module-boundaries */
+import { DLQ_HEADERS, flattenHeaders, RETRY_HEADERS, type Headers } from '@usersys/user-consumer/src/domain/messages';
+/* eslint-enable @nx/enforce-module-boundaries */
 
 interface DeadLetter {
   eventId: string | null;

@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { startServices, type RunningServices } from '@usersys/service-runner';
 import { freePort } from '@usersys/test-infra';
+import { TOPICS } from '@usersys/event-schema';
+import { Kafka, logLevel } from 'kafkajs';
 
 /**
  * The whole system for one test file: the four services on free ports, with their own WAL
@@ -39,6 +41,7 @@ export async function startSystem(extraEnv: Record<string, string> = {}): Promis
     LOG_LEVEL: 'info',
     ...extraEnv,
   };
+  await startGroupsAtEnd(env.CONSUMER_GROUP_ID, ((env as Record<string, string | undefined>).KAFKA_BROKERS ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','));
   const services = await startServices({ env, logDir: path.join(__dirname, '../../../.data/logs/e2e') });
   return {
     gateway: `http://127.0.0.1:${services.portOf('auth-gateway')}`,
@@ -89,4 +92,27 @@ export async function servicesInTrace(jaeger: string, traceId: string): Promise<
     for (const ss of rs.scopeSpans ?? []) for (const span of ss.spans ?? []) spanNames.add(span.name);
   }
   return { services, spanNames };
+}
+
+/**
+ * A fresh consumer group would read the shared topics from the beginning (right for production: a
+ * new group must not skip events). A test system only cares about what it produces itself, so its
+ * groups start at the current end of each topic instead of replaying everyone's history.
+ */
+export async function startGroupsAtEnd(groupId: string, brokers: string[]): Promise<void> {
+  const admin = new Kafka({ clientId: 'e2e-admin', brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const groups: Array<[string, string]> = [
+      [groupId, TOPICS.events],
+      [`${groupId}-retry`, TOPICS.retry],
+      [`${groupId}-login-audit`, TOPICS.loginAudit],
+    ];
+    for (const [group, topic] of groups) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({ groupId: group, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })) });
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }
