@@ -2,9 +2,8 @@
 // from Jaeger's API and the local log files, for when the Jaeger UI is not at hand.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { JaegerClient } from './jaeger';
+import { JaegerClient, renderTree, withoutNoise } from '@usersys/trace-query';
 import { linesForTrace, logFiles, renderLogLine } from './logs';
-import { renderTree, withoutNoise } from './tree';
 
 // `npm run trace -- x | head` closes our stdout early: that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));

@@ -49,3 +49,15 @@ export function withoutNoise(spans: TraceSpan[]): TraceSpan[] {
   };
   return spans.filter((s) => !noisy(s)).map((s) => ({ ...s, parentSpanId: keptParent(s.parentSpanId) }));
 }
+
+/** The chain of parents of a span within its trace, nearest first (stops at a missing parent). */
+export function ancestorsOf(span: TraceSpan, spans: TraceSpan[]): TraceSpan[] {
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const out: TraceSpan[] = [];
+  let cur = span.parentSpanId ? byId.get(span.parentSpanId) : undefined;
+  while (cur && out.length < 1000) {
+    out.push(cur);
+    cur = cur.parentSpanId ? byId.get(cur.parentSpanId) : undefined;
+  }
+  return out;
+}
