@@ -1,0 +1,120 @@
+import { TOPICS } from '@usersys/event-schema';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { poll, startGroupsAtEnd, startSystem, uniqueUser, type System } from './harness';
+
+// Everything the system wrote while serving sign-ups, logins, refreshes, a password change and a
+// failed login (log files, WAL segments, Kafka messages on every topic, Redis values) is searched
+// for the plaintext passwords, tokens and secrets it handled: none may appear anywhere.
+const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/1';
+const LOG_DIR = path.resolve(__dirname, '../../../.data/logs/e2e');
+const json = { 'content-type': 'application/json' };
+
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    return statSync(full).isDirectory() ? filesUnder(full) : [full];
+  });
+}
+
+describe('no plaintext password, token or secret is ever written anywhere', () => {
+  const run = randomUUID().slice(0, 8);
+  const walDir = path.join(os.tmpdir(), `usersys-e2e-secrets-wal-${run}`);
+  const group = `e2e-secrets-reader-${run}`;
+  const secrets = {
+    JWT_SECRET: `jwt-secret-${randomUUID()}`,
+    INTERNAL_TOKEN: `internal-token-${randomUUID()}`,
+    ADMIN_PASSWORD: `admin-pw-${randomUUID().slice(0, 12)}`,
+  };
+  let system: System;
+  let stopped = false;
+
+  beforeAll(async () => {
+    await startGroupsAtEnd(group, BROKERS); // the reader below sees only what this test produced
+    system = await startSystem({ ...secrets, ADMIN_USERNAME: 'e2e_secrets_admin', ADMIN_EMAIL: 'e2e_secrets_admin@usersys.local', ADMIN_PHONE: '+19990000003', WAL_DIR: walDir, LOG_LEVEL: 'debug', WAL_ACKED_SEGMENTS: 'keep' });
+  });
+  afterAll(async () => {
+    if (!stopped) await system?.stop();
+  });
+
+  it('finds none of them in logs, WAL, Kafka or Redis', async () => {
+    const found: string[] = [...Object.values(secrets)];
+    const user = uniqueUser('secret');
+    const newPassword = `new-${user.password}`;
+    const wrongPassword = `wrong-${user.password}`;
+    found.push(user.password, newPassword, wrongPassword);
+
+    expect((await fetch(`${system.gateway}/v1/users`, { method: 'POST', headers: json, body: JSON.stringify(user) })).status).toBe(202);
+    await poll('active', async () => (((await (await fetch(`${system.gateway}/v1/users/${user.username}/state`)).json()) as { state: string }).state === 'active' ? true : undefined), 60_000);
+
+    const login = (password: string) => fetch(`${system.gateway}/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username: user.username, password }) });
+    const first = (await (await login(user.password)).json()) as { accessToken: string; refreshToken: string };
+    const second = (await (await login(user.password)).json()) as { accessToken: string; refreshToken: string }; // credential-cache hit
+    const refreshed = (await (await fetch(`${system.gateway}/v1/auth/refresh`, { method: 'POST', headers: json, body: JSON.stringify({ refreshToken: first.refreshToken }) })).json()) as { accessToken: string; refreshToken: string };
+    expect((await login(wrongPassword)).status).toBe(401);
+    const patch = await fetch(`${system.gateway}/v1/users/${user.username}`, { method: 'PATCH', headers: { ...json, authorization: `Bearer ${refreshed.accessToken}` }, body: JSON.stringify({ password: newPassword }) });
+    expect(patch.status).toBe(202);
+    await poll('new password works', async () => ((await login(newPassword)).status === 200 ? true : undefined), 60_000);
+    const admin = (await (await fetch(`${system.gateway}/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username: 'e2e_secrets_admin', password: secrets.ADMIN_PASSWORD }) })).json()) as { accessToken: string; refreshToken: string };
+    for (const t of [first, second, refreshed, admin]) found.push(t.accessToken, t.refreshToken);
+    for (const s of found) expect(s.length).toBeGreaterThan(8); // every secret is a real, searchable string
+
+    // Let the audit trail, last-login batch and relay flush, then stop so every log line is written.
+    await new Promise((r) => setTimeout(r, 3000));
+    await system.stop();
+    stopped = true;
+
+    const haystacks: { where: string; text: string }[] = [];
+    for (const file of [...filesUnder(LOG_DIR), ...filesUnder(walDir)]) haystacks.push({ where: file, text: readFileSync(file).toString('latin1') });
+    expect(haystacks.some((h) => h.where.startsWith(walDir))).toBe(true);
+
+    const kafka = new Kafka({ clientId: 'e2e-secrets', brokers: BROKERS, logLevel: logLevel.NOTHING });
+    const admin2 = kafka.admin();
+    await admin2.connect();
+    const topics = Object.values(TOPICS);
+    const ends = new Map<string, number>();
+    for (const topic of topics) for (const o of await admin2.fetchTopicOffsets(topic)) ends.set(`${topic}/${o.partition}`, Number(o.high));
+    const committed = await admin2.fetchOffsets({ groupId: group, topics });
+    await admin2.disconnect();
+    const remaining = new Set(committed.flatMap((t) => t.partitions.filter((p) => Number(p.offset) < (ends.get(`${t.topic}/${p.partition}`) ?? 0)).map((p) => `${t.topic}/${p.partition}`)));
+    const consumer = kafka.consumer({ groupId: group });
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: false });
+    let messages = 0;
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        messages++;
+        const headers = Object.entries(message.headers ?? {}).map(([k, v]) => `${k}=${v?.toString() ?? ''}`).join(' ');
+        haystacks.push({ where: `kafka ${topic}/${partition}@${message.offset}`, text: `${message.key?.toString() ?? ''} ${headers} ${message.value?.toString() ?? ''}` });
+        if (Number(message.offset) + 1 >= (ends.get(`${topic}/${partition}`) ?? 0)) remaining.delete(`${topic}/${partition}`);
+      },
+    });
+    await poll('every partition read to its end', async () => (remaining.size === 0 ? true : undefined), 30_000);
+    await consumer.disconnect();
+    expect(messages).toBeGreaterThan(0);
+
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) {
+        const type = await redis.type(key);
+        const value = type === 'string' ? await redis.get(key) : type === 'hash' ? JSON.stringify(await redis.hgetall(key)) : type === 'list' ? JSON.stringify(await redis.lrange(key, '0', '-1')) : type === 'set' ? JSON.stringify(await redis.smembers(key)) : type === 'zset' ? JSON.stringify(await redis.zrange(key, '0', '-1')) : '';
+        haystacks.push({ where: `redis ${key}`, text: `${key} ${value ?? ''}` });
+      }
+    } while (cursor !== '0');
+    redis.disconnect();
+
+    const leaks = haystacks.flatMap((h) => found.filter((s) => h.text.includes(s)).map((s) => `${h.where} contains ${s.slice(0, 12)}…`));
+    expect(leaks).toEqual([]);
+    // The search itself can see what it looks for: the user's name is in logs, WAL, Kafka and Redis.
+    for (const where of ['.log', walDir, 'kafka ', 'redis ']) expect(haystacks.some((h) => h.where.includes(where) && h.text.includes(user.username))).toBe(true);
+  });
+});

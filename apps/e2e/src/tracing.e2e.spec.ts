@@ -1,0 +1,148 @@
+import { createPrismaClient, createTestDatabase, type TestDatabase } from '@usersys/db';
+import { ancestorsOf, JaegerClient, type TraceSpan } from '@usersys/trace-query';
+import { poll, startSystem, uniqueUser, type System } from './harness';
+
+// One trace per request, end to end, asserted through Jaeger's query API for each exporter the
+// services can be configured with: the spans every service adds share the trace id the gateway
+// returned in `traceparent`, with the parent/child shape HTTP edge → user-command → relay (Kafka
+// send) → consumer (process) → database write, and a search by the username tag finds the trace.
+const json = { 'content-type': 'application/json' };
+const ADMIN = { ADMIN_USERNAME: 'e2e_trace_admin', ADMIN_PASSWORD: 'e2e-trace-admin-pw', ADMIN_EMAIL: 'e2e_trace_admin@usersys.local', ADMIN_PHONE: '+19990000002' };
+
+const traceIdOf = (res: Response) => {
+  const traceparent = res.headers.get('traceparent');
+  expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+  return traceparent!.split('-')[1];
+};
+
+/** The span named `name` (from `service`) that descends from a span matching `ancestor`. */
+function spanUnder(spans: TraceSpan[], service: string, name: string, ancestor: (s: TraceSpan) => boolean): TraceSpan | undefined {
+  return spans.find((s) => s.service === service && s.name === name && ancestorsOf(s, spans).some(ancestor));
+}
+
+describe.each(['otlp', 'jaeger'])('one trace per request (OTEL_TRACES_EXPORTER=%s)', (exporter) => {
+  let system: System;
+  let db: TestDatabase;
+  let prisma: ReturnType<typeof createPrismaClient>;
+  const jaeger = new JaegerClient(process.env.JAEGER_QUERY_URL ?? 'http://127.0.0.1:16686');
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ migrate: true });
+    prisma = createPrismaClient({ databaseUrl: db.url, poolMax: 2, applicationName: 'e2e-tracing' });
+    // A "transient" database failure on demand: inserts and updates of listed usernames raise.
+    await prisma.$executeRawUnsafe('CREATE TABLE test_fail (username text PRIMARY KEY)');
+    await prisma.$executeRawUnsafe(`CREATE FUNCTION test_fail_check() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF EXISTS (SELECT 1 FROM test_fail WHERE username = NEW.username) THEN RAISE EXCEPTION 'injected failure for %', NEW.username; END IF; RETURN NEW; END $$`);
+    await prisma.$executeRawUnsafe('CREATE TRIGGER test_fail_users BEFORE INSERT OR UPDATE ON users FOR EACH ROW EXECUTE FUNCTION test_fail_check()');
+    system = await startSystem({ ...ADMIN, OTEL_TRACES_EXPORTER: exporter, DATABASE_URL: db.url, CONSUMER_RETRY_BACKOFF_BASE: '300ms', CONSUMER_RETRY_BACKOFF_MAX: '1s' });
+  });
+  afterAll(async () => {
+    await system?.stop();
+    await prisma?.$disconnect();
+    await db?.drop();
+  });
+
+  const signUp = async () => {
+    const user = uniqueUser('trace');
+    const res = await fetch(`${system.gateway}/v1/users`, { method: 'POST', headers: json, body: JSON.stringify(user) });
+    expect(res.status).toBe(202);
+    return { user, traceId: traceIdOf(res) };
+  };
+  const untilActive = (username: string) => poll(`${username} active`, async () => ((await prisma.user.findUnique({ where: { username } }))?.state === 'active' ? true : undefined), 60_000);
+  const traceWith = (traceId: string, names: string[]) =>
+    poll(`trace ${traceId} with ${names.join(', ')}`, async () => {
+      const spans = await jaeger.trace(traceId);
+      return names.every((n) => spans.some((s) => s.name === n)) ? spans : undefined;
+    }, 60_000, 500);
+  const loginAs = async (username: string, password: string) => {
+    const res = await fetch(`${system.gateway}/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username, password }) });
+    expect(res.status).toBe(200);
+    return { traceId: traceIdOf(res), token: ((await res.json()) as { accessToken: string }).accessToken };
+  };
+
+  /** Gateway root → user-command → relayPublish → process<Op> → <db span>, all in this trace. */
+  function expectWritePath(spans: TraceSpan[], processName: string, dbName: string): void {
+    const root = spans.find((s) => s.parentSpanId === null);
+    expect(root?.service).toBe('auth-gateway');
+    const isRoot = (s: TraceSpan) => s === root;
+    const commandSpan = spans.find((s) => s.service === 'user-command' && s.kind === 'server' && ancestorsOf(s, spans).some(isRoot));
+    expect(commandSpan).toBeDefined();
+    const publish = spanUnder(spans, 'wal-relay', 'relayPublish', (s) => s === commandSpan);
+    expect(publish).toBeDefined();
+    expect(publish!.kind).toBe('producer');
+    const processing = spanUnder(spans, 'user-consumer', processName, (s) => s === publish);
+    expect(processing).toBeDefined();
+    expect(processing!.kind).toBe('consumer');
+    expect(processing!.attributes).toMatchObject({ 'messaging.destination.name': 'user.events.v1', 'event.id': publish!.attributes['event.id'] });
+    expect(spanUnder(spans, 'user-consumer', dbName, (s) => s === processing)).toBeDefined();
+  }
+
+  it('create: HTTP edge to database write in the trace the 202 named, found by the username tag', async () => {
+    const { user, traceId } = await signUp();
+    await untilActive(user.username);
+    const spans = await traceWith(traceId, ['walAppend', 'relayPublish', 'processCreateOperation', 'createUserInDB']);
+    expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set([traceId]));
+    expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['auth-gateway', 'user-command', 'wal-relay', 'user-consumer']));
+    expectWritePath(spans, 'processCreateOperation', 'createUserInDB');
+    for (const step of ['checkUserExist', 'ensureContactUniqueness', 'hashPassword', 'markUserPendingCreate', 'walAppend']) {
+      expect(spans.some((s) => s.service === 'user-command' && s.name === step)).toBe(true);
+    }
+    const found = await poll('username tag search', async () => ((await jaeger.traceIdsForUser(user.username)).includes(traceId) ? true : undefined), 30_000, 500);
+    expect(found).toBe(true);
+  });
+
+  it('update and delete: each its own trace through the relay to the database', async () => {
+    const { user } = await signUp();
+    await untilActive(user.username);
+    const { token } = await loginAs(user.username, user.password);
+    const auth = { ...json, authorization: `Bearer ${token}` };
+
+    const patch = await fetch(`${system.gateway}/v1/users/${user.username}`, { method: 'PATCH', headers: auth, body: JSON.stringify({ nickname: 'traced' }) });
+    expect(patch.status).toBe(202);
+    const updateTrace = traceIdOf(patch);
+    expectWritePath(await traceWith(updateTrace, ['relayPublish', 'processUpdateOperation', 'updateUserInDB']), 'processUpdateOperation', 'updateUserInDB');
+    await poll('nickname applied', async () => ((await prisma.user.findUnique({ where: { username: user.username } }))?.nickname === 'traced' ? true : undefined), 30_000);
+
+    const del = await fetch(`${system.gateway}/v1/users/${user.username}`, { method: 'DELETE', headers: auth });
+    expect(del.status).toBe(202);
+    const deleteTrace = traceIdOf(del);
+    expect(deleteTrace).not.toBe(updateTrace);
+    expectWritePath(await traceWith(deleteTrace, ['relayPublish', 'processDeleteOperation', 'deleteUserInDB']), 'processDeleteOperation', 'deleteUserInDB');
+  });
+
+  it('login: fast-fail, rate limit, credential cache and bcrypt compare under the request span', async () => {
+    const { user } = await signUp();
+    await untilActive(user.username);
+    const { traceId } = await loginAs(user.username, user.password);
+    const spans = await traceWith(traceId, ['fastFail', 'rateLimit', 'credentialCache', 'bcryptCompare']);
+    const root = spans.find((s) => s.parentSpanId === null)!;
+    expect(root.service).toBe('auth-gateway');
+    for (const step of ['fastFail', 'rateLimit', 'credentialCache', 'bcryptCompare']) {
+      expect(spanUnder(spans, 'auth-gateway', step, (s) => s === root)).toBeDefined();
+    }
+  });
+
+  it('a create that fails transiently and goes through user.retry.v1 stays in its trace', async () => {
+    const user = uniqueUser('retry');
+    await prisma.$executeRawUnsafe('INSERT INTO test_fail (username) VALUES ($1)', user.username);
+    const res = await fetch(`${system.gateway}/v1/users`, { method: 'POST', headers: json, body: JSON.stringify(user) });
+    expect(res.status).toBe(202);
+    const traceId = traceIdOf(res);
+    // Heal once the first attempt has failed (the user is parked), so the retry succeeds.
+    await poll('first attempt failed and parked', async () => ((await prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM consumer_parked_users WHERE username = $1', user.username))[0].n > 0 ? true : undefined), 30_000);
+    await prisma.$executeRawUnsafe('DELETE FROM test_fail WHERE username = $1', user.username);
+    await untilActive(user.username);
+
+    const spans = await poll(`retry span in trace ${traceId}`, async () => {
+      const all = await jaeger.trace(traceId);
+      return all.some((s) => s.name === 'processCreateOperation' && s.attributes['messaging.destination.name'] === 'user.retry.v1') && all.some((s) => s.name === 'createUserInDB' && s.status !== 'error') ? all : undefined;
+    }, 60_000, 500);
+    const publish = spans.find((s) => s.name === 'relayPublish')!;
+    const attempts = spans.filter((s) => s.name === 'processCreateOperation');
+    expect(attempts.map((s) => s.attributes['messaging.destination.name'])).toEqual(expect.arrayContaining(['user.events.v1', 'user.retry.v1']));
+    for (const attempt of attempts) {
+      expect(attempt.attributes['event.id']).toBe(publish.attributes['event.id']);
+      expect(ancestorsOf(attempt, spans)).toContain(publish);
+    }
+  });
+});
