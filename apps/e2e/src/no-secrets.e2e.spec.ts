@@ -5,13 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { poll, startGroupsAtEnd, startSystem, uniqueUser, type System } from './harness';
+import { poll, startSystem, uniqueUser, type System } from './harness';
 
 // Everything the system wrote while serving sign-ups, logins, refreshes, a password change and a
 // failed login (log files, WAL segments, Kafka messages on every topic, Redis values) is searched
 // for the plaintext passwords, tokens and secrets it handled: none may appear anywhere.
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/1';
+// Its own Redis database (emptied first), so the scan below covers exactly what this system wrote.
+const REDIS_URL = process.env.TEST_SECRETS_REDIS_URL ?? 'redis://127.0.0.1:6379/3';
 const LOG_DIR = path.resolve(__dirname, '../../../.data/logs/e2e');
 const json = { 'content-type': 'application/json' };
 
@@ -27,6 +28,7 @@ describe('no plaintext password, token or secret is ever written anywhere', () =
   const run = randomUUID().slice(0, 8);
   const walDir = path.join(os.tmpdir(), `usersys-e2e-secrets-wal-${run}`);
   const group = `e2e-secrets-reader-${run}`;
+  const adminName = `e2e_secrets_admin_${run}`; // the admin is created once per name: a new one per run
   const secrets = {
     JWT_SECRET: `jwt-secret-${randomUUID()}`,
     INTERNAL_TOKEN: `internal-token-${randomUUID()}`,
@@ -36,8 +38,18 @@ describe('no plaintext password, token or secret is ever written anywhere', () =
   let stopped = false;
 
   beforeAll(async () => {
-    await startGroupsAtEnd(group, BROKERS); // the reader below sees only what this test produced
-    system = await startSystem({ ...secrets, ADMIN_USERNAME: 'e2e_secrets_admin', ADMIN_EMAIL: 'e2e_secrets_admin@usersys.local', ADMIN_PHONE: '+19990000003', WAL_DIR: walDir, LOG_LEVEL: 'debug', WAL_ACKED_SEGMENTS: 'keep' });
+    // The reader below starts at today's end of every topic: it sees only what this test produced.
+    const admin = new Kafka({ clientId: 'e2e-secrets-admin', brokers: BROKERS, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    for (const topic of Object.values(TOPICS)) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({ groupId: group, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })) });
+    }
+    await admin.disconnect();
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    await redis.flushdb();
+    redis.disconnect();
+    system = await startSystem({ ...secrets, REDIS_URL, LOGIN_RATE_LIMIT: '100000', ADMIN_USERNAME: adminName, ADMIN_EMAIL: `${adminName}@usersys.local`, ADMIN_PHONE: `+1999${String(Date.now()).slice(-7)}`, WAL_DIR: walDir, LOG_LEVEL: 'debug', WAL_ACKED_SEGMENTS: 'keep' });
   });
   afterAll(async () => {
     if (!stopped) await system?.stop();
@@ -54,14 +66,18 @@ describe('no plaintext password, token or secret is ever written anywhere', () =
     await poll('active', async () => (((await (await fetch(`${system.gateway}/v1/users/${user.username}/state`)).json()) as { state: string }).state === 'active' ? true : undefined), 60_000);
 
     const login = (password: string) => fetch(`${system.gateway}/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username: user.username, password }) });
-    const first = (await (await login(user.password)).json()) as { accessToken: string; refreshToken: string };
+    const firstRes = await login(user.password);
+    expect(firstRes.status).toBe(200);
+    const first = (await firstRes.json()) as { accessToken: string; refreshToken: string };
     const second = (await (await login(user.password)).json()) as { accessToken: string; refreshToken: string }; // credential-cache hit
     const refreshed = (await (await fetch(`${system.gateway}/v1/auth/refresh`, { method: 'POST', headers: json, body: JSON.stringify({ refreshToken: first.refreshToken }) })).json()) as { accessToken: string; refreshToken: string };
     expect((await login(wrongPassword)).status).toBe(401);
     const patch = await fetch(`${system.gateway}/v1/users/${user.username}`, { method: 'PATCH', headers: { ...json, authorization: `Bearer ${refreshed.accessToken}` }, body: JSON.stringify({ password: newPassword }) });
     expect(patch.status).toBe(202);
-    await poll('new password works', async () => ((await login(newPassword)).status === 200 ? true : undefined), 60_000);
-    const admin = (await (await fetch(`${system.gateway}/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username: 'e2e_secrets_admin', password: secrets.ADMIN_PASSWORD }) })).json()) as { accessToken: string; refreshToken: string };
+    await poll('new password works', async () => ((await login(newPassword)).status === 200 ? true : undefined), 60_000, 1000);
+    const adminRes = await fetch(`${system.gateway}/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username: adminName, password: secrets.ADMIN_PASSWORD }) });
+    expect(adminRes.status).toBe(200);
+    const admin = (await adminRes.json()) as { accessToken: string; refreshToken: string };
     for (const t of [first, second, refreshed, admin]) found.push(t.accessToken, t.refreshToken);
     for (const s of found) expect(s.length).toBeGreaterThan(8); // every secret is a real, searchable string
 
