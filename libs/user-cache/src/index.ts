@@ -4,6 +4,7 @@ export {
   DEFAULT_USER_CACHE_TTL_MS,
   DEFAULT_RESERVATION_TTL_MS,
   DEFAULT_REJECTION_TTL_MS,
+  cachedUserOf,
   readCachedUser,
   writeCachedUser,
   fillCachedUser,
@@ -15,4 +16,4 @@ export {
   readRejection,
   clearRejection,
 } from './user-cache';
-export type { CachedUser, Rejection, UserRole, UserState } from './user-cache';
+export type { CachedUser, Rejection, UserRole, UserState, UserRowLike } from './user-cache';

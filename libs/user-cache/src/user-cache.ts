@@ -23,6 +23,34 @@ export interface CachedUser {
   updatedAt: string;
 }
 
+/** The columns of a `users` row the cache holds (structural, so this lib needs no Prisma types). */
+export interface UserRowLike {
+  username: string;
+  email: string;
+  phone: string;
+  nickname: string | null;
+  role: UserRole;
+  state: UserState;
+  passwordHash: string;
+  lastEventId: string | null;
+  updatedAt: Date;
+}
+
+/** The cache entry for a database row: one mapping for every reader and writer of the cache. */
+export function cachedUserOf(row: UserRowLike): CachedUser {
+  return {
+    username: row.username,
+    email: row.email,
+    phone: row.phone,
+    nickname: row.nickname,
+    role: row.role,
+    state: row.state,
+    passwordHash: row.passwordHash,
+    lastEventId: row.lastEventId,
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
 export interface Rejection {
   eventId: string;
   reason: string;

@@ -1,7 +1,7 @@
 import type { PrismaClient } from '@usersys/db';
 import type { Logger } from '@usersys/logger';
 import { AppError } from '@usersys/service-kit';
-import { fillCachedUser, readCachedUser, type CachedUser } from '@usersys/user-cache';
+import { cachedUserOf, fillCachedUser, readCachedUser, type CachedUser } from '@usersys/user-cache';
 import type { Redis } from 'ioredis';
 import type { LoginUser, UserDirectory } from '../domain/ports';
 import { ERRORS } from '../errors';
@@ -30,17 +30,7 @@ export class CachedUserDirectory implements UserDirectory {
       throw new AppError(ERRORS.UNAVAILABLE, 'user store unavailable; retry', { cause: err });
     }
     if (!row) return null;
-    const user: CachedUser = {
-      username: row.username,
-      email: row.email,
-      phone: row.phone,
-      nickname: row.nickname,
-      role: row.role,
-      state: row.state,
-      passwordHash: row.passwordHash,
-      lastEventId: row.lastEventId,
-      updatedAt: row.updatedAt.toISOString(),
-    };
+    const user = cachedUserOf(row);
     if (this.redis.status === 'ready') void fillCachedUser(this.redis, user).catch(() => undefined);
     return user;
   }

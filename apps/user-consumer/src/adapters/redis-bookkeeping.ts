@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '@usersys/event-schema';
 import { pendingMarkerKey } from '@usersys/pending-marker';
-import { rejectionKey, reservationKey, userCacheKey, type CachedUser } from '@usersys/user-cache';
+import { cachedUserOf, rejectionKey, reservationKey, userCacheKey } from '@usersys/user-cache';
 import type { Redis } from 'ioredis';
 import type { Bookkeeping, UserRow, WriteResult } from '../domain/ports';
 
@@ -37,19 +37,6 @@ return 1`;
 type SettleArgs = [string, string, string, string, string, string, string, string, string, string, string, string, string, string, string];
 type WithSettle = { usersysSettle(...args: SettleArgs): unknown };
 
-export function cachedUserOf(row: UserRow): CachedUser {
-  return {
-    username: row.username,
-    email: row.email,
-    phone: row.phone,
-    nickname: row.nickname,
-    role: row.role,
-    state: row.state,
-    passwordHash: row.passwordHash,
-    lastEventId: row.lastEventId,
-    updatedAt: row.updatedAt.toISOString(),
-  };
-}
 
 /**
  * Same keys user-command and the gateway read: the pending marker, `user:reserve:*`, `user:cache:*`,
