@@ -1,6 +1,10 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
+// Apps never import apps; libs never import apps; every project type only depends on libs.
+const typeConstraints = ['type:app', 'type:lib', 'type:e2e', 'type:tool'].map((sourceTag) => ({ sourceTag, onlyDependOnLibsWithTags: ['type:lib'] }));
+const boundaries = (depConstraints) => ['error', { enforceBuildableLibDependency: false, allow: [], depConstraints }];
+
 export default [
   { ignores: ['**/node_modules/**', '**/dist/**', '.tools/**', '.data/**', '.nx/**', 'libs/db/src/generated/**', '**/*.cjs', '**/*.mjs'] },
   ...tseslint.configs.recommended,
@@ -8,26 +12,13 @@ export default [
     files: ['**/*.ts'],
     plugins: { '@nx': nx },
     rules: {
-      // Apps never import apps; libs never import apps; an app only uses shared libs or its own scope.
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            // Dev tooling (the service runner) is for tools and e2e tests, never for the apps.
-            { sourceTag: 'scope:auth-gateway', notDependOnLibsWithTags: ['scope:tooling'] },
-            { sourceTag: 'scope:user-command', notDependOnLibsWithTags: ['scope:tooling'] },
-            { sourceTag: 'scope:wal-relay', notDependOnLibsWithTags: ['scope:tooling'] },
-            { sourceTag: 'scope:user-consumer', notDependOnLibsWithTags: ['scope:tooling'] },
-          ],
-        },
-      ],
+      // Shared libs use only shared libs; dev tooling (service runner, private infra, load suite) is
+      // for tools, benchmarks and tests, never for the apps.
+      '@nx/enforce-module-boundaries': boundaries([
+        ...typeConstraints,
+        { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+        ...['auth-gateway', 'user-command', 'wal-relay', 'user-consumer'].map((app) => ({ sourceTag: `scope:${app}`, notDependOnLibsWithTags: ['scope:tooling'] })),
+      ]),
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
@@ -36,19 +27,7 @@ export default [
     files: ['**/*.spec.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': boundaries(typeConstraints),
     },
   },
 ];

@@ -24,17 +24,7 @@ export interface CachedUser {
 }
 
 /** The columns of a `users` row the cache holds (structural, so this lib needs no Prisma types). */
-export interface UserRowLike {
-  username: string;
-  email: string;
-  phone: string;
-  nickname: string | null;
-  role: UserRole;
-  state: UserState;
-  passwordHash: string;
-  lastEventId: string | null;
-  updatedAt: Date;
-}
+export type UserRowLike = Omit<CachedUser, 'updatedAt'> & { updatedAt: Date };
 
 /** The cache entry for a database row: one mapping for every reader and writer of the cache. */
 export function cachedUserOf(row: UserRowLike): CachedUser {

@@ -48,11 +48,10 @@ export class KafkaEventRunner {
     await Promise.all([this.events.connect(), this.retries.connect()]);
     await this.events.subscribe({ topics: [TOPICS.events], fromBeginning: true });
     await this.retries.subscribe({ topics: [TOPICS.retry], fromBeginning: true });
+    // Offsets are resolved by the processor after the writes they cover; only resolved ones commit.
+    const runOptions = { autoCommit: true, autoCommitInterval: 1000, eachBatchAutoResolve: false, partitionsConsumedConcurrently: this.options.partitionsConcurrency };
     await this.events.run({
-      autoCommit: true,
-      autoCommitInterval: 1000,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConcurrency,
+      ...runOptions,
       eachBatch: async (payload) => {
         const { batch } = payload;
         await this.processor.handleEventsBatch(
@@ -63,10 +62,7 @@ export class KafkaEventRunner {
       },
     });
     await this.retries.run({
-      autoCommit: true,
-      autoCommitInterval: 1000,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConcurrency,
+      ...runOptions,
       eachBatch: async (payload) => {
         const { batch } = payload;
         const ctl = control(payload);

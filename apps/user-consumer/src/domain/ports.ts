@@ -1,18 +1,9 @@
 import type { EventEnvelope } from '@usersys/event-schema';
+import type { UserRowLike } from '@usersys/user-cache';
 import type { DeadLetterStage, Headers, RetryMeta } from './messages';
 
 /** A user row as the consumer needs it for the cache (CachedUser) and its decisions. */
-export interface UserRow {
-  username: string;
-  email: string;
-  phone: string;
-  nickname: string | null;
-  role: 'user' | 'admin';
-  state: 'active' | 'disabled' | 'deleted';
-  passwordHash: string;
-  lastEventId: string | null;
-  updatedAt: Date;
-}
+export type UserRow = UserRowLike;
 
 /**
  * The result of writing one event:
