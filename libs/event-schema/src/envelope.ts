@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { safeText } from './safe-text';
 
 /** Current version of the envelope; consumers accept every version they know how to read. */
 export const SCHEMA_VERSION = 1;
@@ -12,18 +13,21 @@ export const USERNAME_PATTERN = /^[a-zA-Z0-9_.-]{3,32}$/;
 const traceContext = z
   .object({
     traceparent: z.string().regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/),
-    tracestate: z.string().optional(),
+    tracestate: safeText().optional(),
   })
   .strict();
 
 /** A bcrypt hash: the only form in which a password ever leaves user-command. */
 const passwordHash = z.string().regex(/^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/, 'must be a bcrypt hash');
 
+// Every free-text field is safeText: an event holding NUL, another control character or a lone
+// surrogate is refused by createEvent and decodeEvent alike (PostgreSQL would refuse the row, and
+// the consumer would otherwise retry it forever).
 export const userCreatedPayload = z
   .object({
-    email: z.string().min(3).max(254),
-    phone: z.string().min(4).max(20),
-    nickname: z.string().max(64).nullable().optional(),
+    email: safeText().min(3).max(254),
+    phone: safeText().min(4).max(20),
+    nickname: safeText().max(64).nullable().optional(),
     passwordHash,
     role: z.enum(['user', 'admin']).default('user'),
   })
@@ -31,20 +35,20 @@ export const userCreatedPayload = z
 
 export const userUpdatedPayload = z
   .object({
-    email: z.string().min(3).max(254).optional(),
-    phone: z.string().min(4).max(20).optional(),
-    nickname: z.string().max(64).nullable().optional(),
+    email: safeText().min(3).max(254).optional(),
+    phone: safeText().min(4).max(20).optional(),
+    nickname: safeText().max(64).nullable().optional(),
     passwordHash: passwordHash.optional(),
   })
   .strict();
 
-export const userDeletedPayload = z.object({ requestedBy: z.string().optional() }).strict();
+export const userDeletedPayload = z.object({ requestedBy: safeText().optional() }).strict();
 
 const base = {
   eventId: z.uuid(),
   schemaVersion: z.literal(SCHEMA_VERSION),
   occurredAt: z.iso.datetime(),
-  username: z.string().regex(USERNAME_PATTERN),
+  username: safeText().regex(USERNAME_PATTERN),
   trace: traceContext.partial().default({}),
 };
 

@@ -16,3 +16,4 @@ export type { EventEnvelope, EventType, UserCreatedEvent, UserUpdatedEvent, Payl
 export { TOPICS, HEADERS, eventHeaders } from './kafka';
 export { loginAuditRecord, createLoginAuditRecord, decodeLoginAuditRecord } from './login-audit';
 export type { LoginAuditRecord } from './login-audit';
+export { safeText, toSafeText, unsafeCharacterIndex, unsafeTextProblem, SAFE_TEXT_MESSAGE } from './safe-text';
