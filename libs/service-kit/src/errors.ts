@@ -18,6 +18,11 @@ export const COMMON_ERRORS = {
   BODY_TOO_LARGE: { code: 100006, status: 413, message: 'request body too large' },
   UNSUPPORTED_MEDIA_TYPE: { code: 100007, status: 415, message: 'request body must be application/json' },
   UNAVAILABLE: { code: 100008, status: 503, message: 'service unavailable' },
+  // Refusals that come from Node or the router rather than a route (see http.ts).
+  MALFORMED_PATH: { code: 100009, status: 400, message: 'request path holds malformed percent-encoding' },
+  HEADERS_TOO_LARGE: { code: 100010, status: 431, message: 'request headers too large' },
+  MALFORMED_REQUEST: { code: 100011, status: 400, message: 'malformed HTTP request' },
+  REQUEST_TIMEOUT: { code: 100012, status: 408, message: 'request not received in time' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export class AppError extends Error {
@@ -44,6 +49,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     else if (err?.type === 'entity.too.large') appErr = new AppError(COMMON_ERRORS.BODY_TOO_LARGE);
     else if (err?.type === 'entity.parse.failed') appErr = new AppError(COMMON_ERRORS.INVALID_JSON);
     else if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') appErr = new AppError(COMMON_ERRORS.UNSUPPORTED_MEDIA_TYPE);
+    // The router could not percent-decode a path parameter (e.g. /v1/users/%E0%A4%A).
+    else if (err instanceof URIError && (err as { status?: number }).status === 400) appErr = new AppError(COMMON_ERRORS.MALFORMED_PATH);
     else {
       log.error({ err }, 'unhandled error');
       appErr = new AppError(COMMON_ERRORS.INTERNAL);

@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import pino from 'pino';
 import { AppError, closeServer, COMMON_ERRORS, createMetrics, createServiceApp, listen } from './index';
 
@@ -16,6 +16,9 @@ describe('createServiceApp', () => {
       routes: (a) => {
         a.post('/echo', (req, res) => {
           res.json(req.body);
+        });
+        a.get('/things/:id', (req, res) => {
+          res.json({ id: req.params.id });
         });
         a.get('/teapot', () => {
           throw new AppError({ code: 199999, status: 418, message: 'short and stout' });
@@ -50,5 +53,42 @@ describe('createServiceApp', () => {
     const big = await fetch(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ x: 'y'.repeat(20_000) }) });
     expect(big.status).toBe(413);
     expect((await fetch(`${base}/nowhere`)).status).toBe(404);
+  });
+
+  /** Sends raw bytes and reads the answer until the server closes the connection. */
+  const raw = (bytes: string | Buffer) =>
+    new Promise<{ status: number; headers: string; body: string }>((resolve, reject) => {
+      const { port } = server.address() as AddressInfo;
+      const socket = net.connect(port, '127.0.0.1', () => socket.write(bytes));
+      const chunks: Buffer[] = [];
+      socket.on('data', (c) => chunks.push(c));
+      socket.on('error', reject);
+      socket.on('close', () => {
+        const text = Buffer.concat(chunks).toString();
+        const [head, body = ''] = text.split('\r\n\r\n');
+        resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]), headers: head, body });
+      });
+    });
+
+  it("answers Node's own refusals with the JSON body: 431 for oversized headers, 400 for a garbage request line", async () => {
+    const big = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Filler: ${'a'.repeat(20 * 1024)}\r\n\r\n`);
+    expect(big.status).toBe(431);
+    expect(big.headers).toMatch(/content-type: application\/json/i);
+    expect(JSON.parse(big.body)).toEqual({ code: COMMON_ERRORS.HEADERS_TOO_LARGE.code, message: 'request headers too large' });
+
+    const garbage = await raw('THIS IS NOT HTTP\r\n\r\n');
+    expect(garbage.status).toBe(400);
+    expect(JSON.parse(garbage.body)).toEqual({ code: COMMON_ERRORS.MALFORMED_REQUEST.code, message: 'malformed HTTP request' });
+
+    const nulInHeader = await raw(Buffer.from('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0000b\r\n\r\n', 'latin1'));
+    expect(nulInHeader.status).toBe(400);
+    expect(JSON.parse(nulInHeader.body)).toMatchObject({ code: COMMON_ERRORS.MALFORMED_REQUEST.code });
+  });
+
+  it('answers 400 JSON for malformed percent-encoding in a path parameter', async () => {
+    const bad = await fetch(`${base}/things/%E0%A4%A`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ code: COMMON_ERRORS.MALFORMED_PATH.code, message: 'request path holds malformed percent-encoding' });
+    expect(await (await fetch(`${base}/things/%C3%A9`)).json()).toEqual({ id: 'é' });
   });
 });

@@ -1,7 +1,8 @@
 import express, { type Express, type RequestHandler, type Router } from 'express';
-import type { Server } from 'node:http';
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { errorHandler } from './errors';
+import { COMMON_ERRORS, errorHandler, type ErrorSpec } from './errors';
 import { httpMetricsMiddleware, type ServiceMetrics } from './metrics';
 
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
@@ -54,7 +55,46 @@ export function listen(app: Express | Router, port: number, host: string, log: L
       resolve(server);
     });
     server.keepAliveTimeout = 65_000;
+    answerClientErrorsWithJson(server, log);
     server.once('error', reject);
+  });
+}
+
+/** What Node's own refusal of an unparsable request means, by the parser's error code. */
+function clientErrorSpec(code: string | undefined): ErrorSpec {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return COMMON_ERRORS.HEADERS_TOO_LARGE;
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return COMMON_ERRORS.BODY_TOO_LARGE;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return COMMON_ERRORS.REQUEST_TIMEOUT;
+    default:
+      return COMMON_ERRORS.MALFORMED_REQUEST;
+  }
+}
+
+/**
+ * Node refuses some requests before express sees them: headers over `maxHeaderSize` (431), a
+ * request line or header its parser cannot read (400), a request not received within
+ * `requestTimeout` (408). Its default answer has no body; this one writes the same status as a
+ * raw HTTP/1.1 response with the contract's `{code, message}` JSON, then closes the connection.
+ */
+export function answerClientErrorsWithJson(server: Server, log?: Logger): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    // As Node's default: never write into a response already under way (pipelining) or to a peer that is gone.
+    const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const spec = clientErrorSpec(err.code);
+    log?.debug({ code: err.code, status: spec.status }, 'refused a request Node could not accept');
+    const body = JSON.stringify({ code: spec.code, message: spec.message });
+    socket.end(
+      `HTTP/1.1 ${spec.status} ${STATUS_CODES[spec.status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      () => socket.destroy(),
+    );
   });
 }
 

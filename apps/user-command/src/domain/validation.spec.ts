@@ -1,5 +1,5 @@
 import { normalizeEmail, normalizePhone } from './normalize';
-import { createUserSchema, parseWith, updateUserSchema } from './validation';
+import { createUserSchema, parseWith, updateUserSchema, usernameSchema } from './validation';
 
 const valid = { username: 'alice_01', password: 'correct horse', email: '  Alice@Example.COM ', phone: '+49 151 1234-5678' };
 
@@ -48,4 +48,42 @@ describe('create validation', () => {
 describe('update validation', () => {
   it('needs at least one field', () => expect(parseWith(updateUserSchema, {}).ok).toBe(false));
   it('normalises what it gets', () => expect(parseWith(updateUserSchema, { email: 'X@Y.io' })).toEqual({ ok: true, value: { email: 'x@y.io' } }));
+});
+
+describe('control characters and unpaired surrogates', () => {
+  // Each class: C0 (NUL, SOH, tab, newline, US), DEL, C1 (NEL, APC), lone high and low surrogates.
+  const BAD = ['\u0000', '\u0001', '\t', '\n', '\u001f', '\u007f', '\u0085', '\u009f', '\ud800', '\udfff'];
+  const label = (bad: string) => `U+${bad.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  const FIELDS = ['username', 'password', 'email', 'phone', 'nickname'] as const;
+  // Inserted inside the value, so neither trimming nor phone normalisation could remove it.
+  const spoil = (field: (typeof FIELDS)[number], bad: string) => {
+    const value = field === 'nickname' ? 'Nick name' : valid[field];
+    return `${value.slice(0, 4)}${bad}${value.slice(4)}`;
+  };
+
+  it.each(FIELDS.flatMap((field) => BAD.map((bad) => [field, label(bad), bad] as const)))('create refuses %s holding %s, naming the field first', (field, _label, bad) => {
+    const parsed = parseWith(createUserSchema, { ...valid, [field]: spoil(field, bad) });
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.problems[0]).toEqual({ field, reason: expect.stringMatching(/^must not contain control characters .* at index 4$/) });
+  });
+
+  it.each((['password', 'email', 'phone', 'nickname'] as const).flatMap((field) => BAD.map((bad) => [field, label(bad), bad] as const)))('update refuses %s holding %s', (field, _label, bad) => {
+    const parsed = parseWith(updateUserSchema, { [field]: spoil(field, bad) });
+    expect(!parsed.ok && parsed.problems[0].field).toBe(field);
+  });
+
+  it('refuses a nickname of only a tab or newline instead of trimming it away', () => {
+    expect(parseWith(createUserSchema, { ...valid, nickname: '\t' }).ok).toBe(false);
+    expect(parseWith(updateUserSchema, { nickname: 'Bob\n' }).ok).toBe(false);
+  });
+
+  it('accepts emoji and other letters in a nickname and a password', () => {
+    expect(parseWith(createUserSchema, { ...valid, nickname: 'Zoë 😀', password: 'pässwörd 🎉' })).toMatchObject({ ok: true, value: { nickname: 'Zoë 😀', password: 'pässwörd 🎉' } });
+  });
+
+  it('names the username when the path parameter is parsed alone', () => {
+    const parsed = parseWith(usernameSchema, 'ali\u0000ce');
+    expect(!parsed.ok && parsed.problems[0]).toEqual({ field: 'username', reason: expect.stringContaining('U+0000 at index 3') });
+    expect(parseWith(usernameSchema, 'alice_01')).toEqual({ ok: true, value: 'alice_01' });
+  });
 });
