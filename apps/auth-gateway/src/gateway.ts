@@ -8,7 +8,7 @@ import { ensureAdminAccount } from './adapters/admin-bootstrap';
 import { registerAdminRoutes } from './adapters/admin-routes';
 import { registerAuthRoutes } from './adapters/auth-routes';
 import { BcryptPool } from './adapters/bcrypt-pool';
-import { traceparentResponseHeader } from './adapters/http-common';
+import { traceparentResponseHeader, validatePathParameters } from './adapters/http-common';
 import { KafkaAuditSink } from './adapters/kafka-audit-sink';
 import { PrismaLastLoginWriter } from './adapters/prisma-last-login-writer';
 import { RedisRefreshStore } from './adapters/redis-refresh-store';
@@ -127,6 +127,7 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
     early: [traceparentResponseHeader],
     routes: (a) => {
       a.set('trust proxy', config.trustProxy);
+      validatePathParameters(a);
       registerAuthRoutes(a, { login, tokens, users });
       registerUserRoutes(a, { userCommand, tokens, writeLimiter, onRateLimited: () => m.rateLimited.inc({ limiter: WRITE_LIMITER }) });
       registerAdminRoutes(a, { tokens, loginLimiter, loginSettings });

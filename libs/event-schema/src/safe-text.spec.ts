@@ -49,6 +49,8 @@ describe('safeText', () => {
   it('toSafeText replaces each offending character with U+FFFD and keeps valid pairs', () => {
     expect(toSafeText('a\u0000b\tc\u0085\ud800😀')).toBe('a\ufffdb\ufffdc\ufffd\ufffd😀');
     expect(toSafeText('plain')).toBe('plain');
+    expect(toSafeText('ab😀', 3)).toBe('ab\ufffd');
+    expect(toSafeText('ab😀', 4)).toBe('ab😀');
   });
 });
 

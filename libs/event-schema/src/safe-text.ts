@@ -37,8 +37,9 @@ export function safeText(): z.ZodString {
 /**
  * Replaces each control character and unpaired surrogate with U+FFFD, for text that must be kept
  * rather than refused (the login audit records what a refused client sent, and a User-Agent
- * header may legally carry a tab or obs-text bytes that decode to C1 controls).
+ * header may legally carry a tab or obs-text bytes that decode to C1 controls). With `maxLength`
+ * the text is cut first; a surrogate pair split by the cut becomes U+FFFD, never a lone half.
  */
-export function toSafeText(text: string): string {
-  return text.replace(UNSAFE_ALL, '\uFFFD');
+export function toSafeText(text: string, maxLength = Infinity): string {
+  return (text.length > maxLength ? text.slice(0, maxLength) : text).replace(UNSAFE_ALL, '\uFFFD');
 }

@@ -2,6 +2,7 @@ import { AppError } from '@usersys/service-kit';
 import type { Express } from 'express';
 import type { LoginService } from '../domain/login-service';
 import type { UserDirectory } from '../domain/ports';
+import { parseRequest, refreshBody } from '../domain/request-schemas';
 import { InvalidTokenError, type TokenService } from '../domain/tokens';
 import { ERRORS } from '../errors';
 import { asyncRoute, clientIp, traceOf } from './http-common';
@@ -19,10 +20,9 @@ export function registerAuthRoutes(app: Express, deps: { login: LoginService; to
   app.post(
     '/v1/auth/refresh',
     asyncRoute(async (req, res) => {
-      const token = (req.body as { refreshToken?: unknown } | undefined)?.refreshToken;
-      if (typeof token !== 'string' || token.length === 0 || token.length > 4096) throw new AppError(ERRORS.BAD_REQUEST, 'refreshToken is required');
+      const { refreshToken } = parseRequest(refreshBody, req.body);
       try {
-        const pair = await deps.tokens.refresh(token, async (username) => {
+        const pair = await deps.tokens.refresh(refreshToken, async (username) => {
           const user = await deps.users.find(username);
           return user?.state === 'active' ? user.role : null;
         });

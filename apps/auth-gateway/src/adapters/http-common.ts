@@ -1,11 +1,28 @@
 import { AppError } from '@usersys/service-kit';
 import { trace, traceparentOf } from '@usersys/tracing';
-import type { NextFunction, Request, Response } from 'express';
+import type { Express, NextFunction, Request, Response } from 'express';
 import type { Caller } from '../domain/authorization';
+import { parseRequest, pathUsername } from '../domain/request-schemas';
 import { InvalidTokenError, type TokenService } from '../domain/tokens';
 import { ERRORS } from '../errors';
 
 export const asyncRoute = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
+
+/**
+ * Refuses an unsafe `:username` path parameter (control characters, unpaired surrogates) with 400
+ * naming it, on every route that has one, before the route's handler (authorisation included)
+ * runs. Registered once on the app; express runs it for each matching route.
+ */
+export function validatePathParameters(app: Express): void {
+  app.param('username', (_req: Request, _res: Response, next: NextFunction, value: string) => {
+    try {
+      parseRequest(pathUsername, value, 'username');
+      next();
+    } catch (err) {
+      next(err);
+    }
+  });
+}
 
 /** Every response carries the request's `traceparent` so a client can report the trace id. */
 export function traceparentResponseHeader(_req: Request, res: Response, next: NextFunction): void {

@@ -1,3 +1,4 @@
+import { toSafeText } from '@usersys/event-schema';
 import { AppError } from '@usersys/service-kit';
 import { withSpan } from '@usersys/tracing';
 import { ERRORS } from '../errors';
@@ -5,6 +6,7 @@ import type { CredentialCache } from './credential-cache';
 import type { InFlightGate } from './in-flight-gate';
 import type { LastLoginBatcher } from './last-login-batcher';
 import type { AuditTrail, LoginUser, PasswordVerifier, RateLimit, TokenPair, UserDirectory } from './ports';
+import { badRequest, loginBody, problemsOf } from './request-schemas';
 import type { TokenService } from './tokens';
 
 export interface LoginRequest {
@@ -41,25 +43,29 @@ export interface LoginDeps {
 /** Refusal reasons in the audit trail; the client sees one 401 for all credential failures. */
 type Reason = 'ok' | 'fast_fail' | 'rate_limited' | 'invalid_request' | 'unknown_user' | 'bad_credentials' | 'disabled' | 'deleted';
 
-function parseBody(body: unknown): { username: string; password: string } | null {
-  if (typeof body !== 'object' || body === null) return null;
-  const { username, password } = body as Record<string, unknown>;
-  if (typeof username !== 'string' || typeof password !== 'string') return null;
-  if (username.length === 0 || username.length > 64 || password.length === 0 || Buffer.byteLength(password) > 72) return null;
-  return { username, password };
+/** The username a refused body claimed, for the audit trail (made safe there). */
+function claimedUsername(body: unknown): string {
+  const username = (body as { username?: unknown } | null | undefined)?.username;
+  return typeof username === 'string' ? username : '';
 }
 
 /**
- * POST /v1/auth/login, in the order of MISSION.md section 1: fast-fail, rate limit per client IP,
- * user lookup, credential cache, bcrypt in the worker pool, tokens, last-login batching; every
- * attempt goes to the audit trail.
+ * POST /v1/auth/login: the body is validated first (no I/O, so a malformed or unsafe body costs
+ * nothing and reaches no store), then the order of MISSION.md section 1: fast-fail, rate limit
+ * per client IP, user lookup, credential cache, bcrypt in the worker pool, tokens, last-login
+ * batching; every attempt goes to the audit trail.
  */
 export class LoginService {
   constructor(private readonly deps: LoginDeps) {}
 
   async login(req: LoginRequest): Promise<TokenPair> {
     const { gate, hooks } = this.deps;
-    const claimed = typeof (req.body as { username?: unknown } | null)?.username === 'string' ? String((req.body as { username: string }).username) : '';
+    const parsed = problemsOf(loginBody, req.body);
+    if (!parsed.ok) {
+      this.audit(req, claimedUsername(req.body), 'invalid_request');
+      throw badRequest(parsed.problems);
+    }
+    const creds = parsed.value;
     const admitted = await withSpan('fastFail', {}, (span) => {
       const ok = gate.tryEnter();
       span.setAttribute('outcome', ok ? 'admitted' : 'refused');
@@ -67,17 +73,17 @@ export class LoginService {
     });
     if (!admitted) {
       hooks?.onFastFail?.();
-      this.audit(req, claimed, 'fast_fail');
+      this.audit(req, creds.username, 'fast_fail');
       throw new AppError(ERRORS.LOGIN_BUSY, this.deps.fastFailMessage);
     }
     try {
-      return await this.admitted(req, claimed);
+      return await this.admitted(req, creds);
     } finally {
       gate.leave();
     }
   }
 
-  private async admitted(req: LoginRequest, claimed: string): Promise<TokenPair> {
+  private async admitted(req: LoginRequest, creds: { username: string; password: string }): Promise<TokenPair> {
     const { limiter, users, cache, hooks } = this.deps;
     const rate = await withSpan('rateLimit', {}, async (span) => {
       const r = await limiter.consume(req.clientIp);
@@ -85,13 +91,8 @@ export class LoginService {
       return r;
     });
     if (!rate.allowed) {
-      this.audit(req, claimed, 'rate_limited');
+      this.audit(req, creds.username, 'rate_limited');
       throw new AppError(ERRORS.LOGIN_RATE_LIMITED, undefined, { headers: { 'Retry-After': String(Math.max(1, Math.ceil(rate.retryAfterMs / 1000))) } });
-    }
-    const creds = parseBody(req.body);
-    if (!creds) {
-      this.audit(req, claimed, 'invalid_request');
-      throw new AppError(ERRORS.BAD_REQUEST, 'username and password (at most 72 bytes) are required');
     }
 
     const user = await users.find(creds.username);
@@ -138,9 +139,23 @@ export class LoginService {
     throw new AppError(ERRORS.INVALID_CREDENTIALS);
   }
 
+  /**
+   * Audit records refuse unsafe text (PostgreSQL stores them), but what a refused client sent is
+   * still worth keeping: the claimed username of an invalid body, and a User-Agent (HTTP allows
+   * a tab and obs-text bytes there, which decode to C1 controls), keep their text with U+FFFD in
+   * place, cut to the record's limits without splitting a surrogate pair.
+   */
   private audit(req: LoginRequest, username: string, reason: Reason): void {
     const result = reason === 'ok' ? 'success' : 'failure';
     this.deps.hooks?.onAttempt?.(result, reason);
-    this.deps.audit.record({ username, clientIp: req.clientIp, userAgent: req.userAgent, result, reason, traceId: req.traceId, traceparent: req.traceparent });
+    this.deps.audit.record({
+      username: toSafeText(username, 64),
+      clientIp: toSafeText(req.clientIp, 45),
+      userAgent: req.userAgent === null ? null : toSafeText(req.userAgent, 512),
+      result,
+      reason,
+      traceId: req.traceId,
+      traceparent: req.traceparent,
+    });
   }
 }
