@@ -1,0 +1,160 @@
+import { createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import { startPrivateRedis, type PrivateService } from '@usersys/test-infra';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { login, seedUser, startTestGateway, testPrisma, type TestGateway } from './testing/gateway-fixture';
+
+// Edge validation of the gateway through real HTTP, against real Redis and PostgreSQL: login and
+// refresh bodies and every `:username` path parameter refuse control characters and unpaired
+// surrogates with 400 naming the field (never 5xx: a NUL username used to answer 503), and Node's
+// own refusals answer with the JSON `{code, message}` body. user-command is a recording server
+// here, to show that nothing refused is forwarded.
+describe('gateway edge validation', () => {
+  let redisServer: PrivateService;
+  let db: TestDatabase;
+  let prisma: PrismaClient;
+  let upstream: http.Server;
+  const forwarded: string[] = [];
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    [redisServer, db] = await Promise.all([startPrivateRedis(), createTestDatabase({ migrate: true })]);
+    prisma = testPrisma(db.url);
+    upstream = http.createServer((req, res) => {
+      forwarded.push(`${req.method} ${req.url}`);
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    gw = await startTestGateway({
+      REDIS_URL: redisServer.url,
+      DATABASE_URL: db.url,
+      USER_COMMAND_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+      LOGIN_RATE_LIMIT: '100000',
+      WRITE_RATE_LIMIT: '100000',
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await gw?.stop();
+    await new Promise((r) => upstream?.close(r));
+    await prisma?.$disconnect();
+    await Promise.all([redisServer?.destroy(), db?.drop()]);
+  }, 60_000);
+
+  // C0 (NUL, SOH, tab, newline, US), DEL, C1 (first, NEL, last), lone high and low surrogates.
+  const CLASSES: Array<[string, string]> = [
+    ['NUL', '\u0000'],
+    ['SOH', '\u0001'],
+    ['tab', '\t'],
+    ['newline', '\n'],
+    ['US', '\u001f'],
+    ['DEL', '\u007f'],
+    ['C1 U+0080', '\u0080'],
+    ['C1 NEL', '\u0085'],
+    ['C1 U+009F', '\u009f'],
+    ['lone high surrogate', '\ud800'],
+    ['lone low surrogate', '\udc00'],
+  ];
+  const escaped = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  const isC0 = (c: string) => c.charCodeAt(0) < 0x20;
+  const isSurrogate = (c: string) => c.charCodeAt(0) >= 0xd800 && c.charCodeAt(0) <= 0xdfff;
+  const MARK = '@@BAD@@';
+  const spoiled = (body: Record<string, string>, field: string, insert: string) => {
+    const value = body[field];
+    return JSON.stringify({ ...body, [field]: `${value.slice(0, 4)}${MARK}${value.slice(4)}` }).replace(MARK, insert);
+  };
+  const send = async (method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${gw.url}${path}`, { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, body });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : {}) as { code: number; message: string; details?: { problems: Array<{ field: string }> } } };
+  };
+  const expectRefusal = (res: Awaited<ReturnType<typeof send>>, field: string) => {
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe(100003);
+    expect(res.body.message).toMatch(new RegExp(`^${field}: must not contain control characters`));
+    expect(res.body.details?.problems[0].field).toBe(field);
+  };
+
+  it('login with a NUL in the username answers 400, not 503, and the gateway keeps working', async () => {
+    const user = await seedUser(prisma);
+    const before = await gw.metric('login_attempts_total', { reason: 'invalid_request' });
+    const res = await login(gw.url, `${user.username}\u0000`, user.password);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 100003, message: expect.stringMatching(/^username: must not contain control characters/) });
+    expect(await gw.metric('login_attempts_total', { reason: 'invalid_request' })).toBe(before + 1);
+    expect((await login(gw.url, user.username, user.password)).status).toBe(200);
+  });
+
+  it('login and refresh: each field with each class, as a JSON escape and as raw bytes → 400 naming the field', async () => {
+    const user = await seedUser(prisma);
+    const bodies: Array<[string, Record<string, string>, string]> = [
+      ['/v1/auth/login', { username: user.username, password: user.password }, 'username'],
+      ['/v1/auth/login', { username: user.username, password: user.password }, 'password'],
+      ['/v1/auth/refresh', { refreshToken: (await login(gw.url, user.username, user.password)).body.refreshToken as string }, 'refreshToken'],
+    ];
+    for (const [path, body, field] of bodies) {
+      for (const [name, c] of CLASSES) {
+        const res = await send('POST', path, spoiled(body, field, escaped(c)));
+        expect(`${path} ${field} ${name} → ${res.status}`).toBe(`${path} ${field} ${name} → 400`);
+        expectRefusal(res, field);
+        if (isSurrogate(c)) continue; // no UTF-8 form: raw bytes of a lone surrogate decode to U+FFFD
+        const raw = await send('POST', path, Buffer.from(spoiled(body, field, c), 'utf8'));
+        if (isC0(c)) expect(raw).toMatchObject({ status: 400, body: { code: 100005 } }); // raw C0 in a string is not JSON
+        else expectRefusal(raw, field);
+      }
+    }
+  });
+
+  it('path parameters of every route: a percent-encoded control character → 400 naming username, before authorisation, nothing forwarded', async () => {
+    const before = forwarded.length;
+    for (const encoded of ['%00', '%01', '%09', '%0A', '%1F', '%7F', '%C2%80', '%C2%85', '%C2%9F']) {
+      const name = `ali${encoded}ce`;
+      for (const [method, path] of [
+        ['GET', `/v1/users/${name}`],
+        ['GET', `/v1/users/${name}/state`],
+        ['PATCH', `/v1/users/${name}`],
+        ['DELETE', `/v1/users/${name}`],
+        ['DELETE', `/v1/users/${name}/force`],
+      ]) {
+        const res = await send(method, path, method === 'PATCH' ? '{"nickname":"x"}' : undefined);
+        expect(`${method} ${path} → ${res.status}`).toBe(`${method} ${path} → 400`);
+        expectRefusal(res, 'username');
+      }
+    }
+    expect(forwarded.length).toBe(before);
+  });
+
+  it('malformed percent-encoding in a path → 400 JSON', async () => {
+    for (const path of ['/v1/users/%E0%A4%A', '/v1/users/%ED%A0%80/state']) {
+      const res = await send('GET', path);
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(res.body).toEqual({ code: 100009, message: 'request path holds malformed percent-encoding' });
+    }
+  });
+
+  /** Raw bytes on a socket; the answer read until the server closes the connection. */
+  const raw = (bytes: string) =>
+    new Promise<{ head: string; body: string }>((resolve, reject) => {
+      const { port } = new URL(gw.url);
+      const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(bytes));
+      const chunks: Buffer[] = [];
+      socket.on('data', (c) => chunks.push(c));
+      socket.on('error', reject);
+      socket.on('close', () => {
+        const [head, body = ''] = Buffer.concat(chunks).toString().split('\r\n\r\n');
+        resolve({ head, body });
+      });
+    });
+
+  it("Node's own refusals answer with {code, message}: 431 for a 20 KB header, 400 for a garbage request line", async () => {
+    const big = await raw(`POST /v1/auth/login HTTP/1.1\r\nHost: gw\r\nX-Filler: ${'a'.repeat(20 * 1024)}\r\nContent-Length: 2\r\n\r\n{}`);
+    expect(big.head).toMatch(/^HTTP\/1\.1 431 /);
+    expect(big.head).toMatch(/\r\ncontent-type: application\/json/i);
+    expect(JSON.parse(big.body)).toEqual({ code: 100010, message: 'request headers too large' });
+
+    const garbage = await raw('\u0001\u0002 not http at all\r\n\r\n');
+    expect(garbage.head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(garbage.body)).toEqual({ code: 100011, message: 'malformed HTTP request' });
+  });
+});
