@@ -93,7 +93,7 @@ describe('one winner per username, and request state', () => {
     };
     const park = async (status: 'dead' | 'retrying', reason: string | null) => {
       const username = newUser('rq').username;
-      const head = createEvent('user.created', username, { email: `${username}@x.io`, phone: '+4915100000000', nickname: null, passwordHash: 'h', role: 'user' });
+      const head = createEvent('user.created', username, { email: `${username}@x.io`, phone: '+4915100000000', nickname: null, passwordHash: '$2b$04$' + 'x'.repeat(53), role: 'user' });
       const behind = createEvent('user.updated', username, { nickname: 'later' });
       await prisma.$executeRawUnsafe(
         `INSERT INTO consumer_parked_users (username, head_event_id, status, attempts, head_event, head_headers, reason) VALUES ($1, $2::uuid, $3, 5, ${await payload('consumer_parked_users', 'head_event', 4)}, ${await payload('consumer_parked_users', 'head_headers', 5)}, $6)`,
