@@ -4,7 +4,7 @@ import { pendingMarkerKey, PendingMarkerStore } from '@usersys/pending-marker';
 import { contactHolder, requestKey } from '@usersys/user-cache';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { call, newUser, startInProcess, walEvents } from './testing/in-process';
+import { call, ensureRequestOutcomeColumns, newUser, startInProcess, walEvents } from './testing/in-process';
 
 // Integration: one winner per username and the request-state endpoint, against the real service,
 // the real Redis and a throw-away PostgreSQL database. The consumer is played by the test: it
@@ -21,10 +21,7 @@ describe('one winner per username, and request state', () => {
   beforeAll(async () => {
     db = await createTestDatabase({ migrate: true });
     prisma = createPrismaClient({ databaseUrl: db.url, poolMax: 2 });
-    // The `reason` columns come with the consumer's migration 20261202000000_request_outcomes; added
-    // here the same way (idempotent) so this test runs before and after that migration is merged.
-    await prisma.$executeRawUnsafe('ALTER TABLE processed_events ADD COLUMN IF NOT EXISTS reason varchar(64)');
-    await prisma.$executeRawUnsafe('ALTER TABLE consumer_parked_users ADD COLUMN IF NOT EXISTS reason varchar(64)');
+    await ensureRequestOutcomeColumns(prisma);
     // A slow hash (cost 12, one worker: hashes queue one after another) keeps the racers in the
     // hash step while the first sign-up's row is committed and its marker cleared.
     service = await startInProcess({ databaseUrl: db.url, bcryptCost: 12, hashWorkers: 1 });

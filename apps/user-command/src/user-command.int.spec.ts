@@ -2,7 +2,7 @@ import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDat
 import { pendingMarkerKey, PENDING_MARKER_FLOOR_MS, PENDING_MARKER_MAX_JITTER_MS } from '@usersys/pending-marker';
 import { readCachedUser, recordRejection, reservationKey, writeCachedUser } from '@usersys/user-cache';
 import { Redis } from 'ioredis';
-import { call, newUser, startInProcess, walEvents } from './testing/in-process';
+import { call, ensureRequestOutcomeColumns, newUser, startInProcess, walEvents } from './testing/in-process';
 
 // Integration: the real service in-process against the real Redis and a throw-away PostgreSQL
 // database; the WAL is read back with WalReader. Names are unique per test, so the shared Redis is safe.
@@ -16,6 +16,7 @@ describe('user-command against real Redis and PostgreSQL', () => {
   beforeAll(async () => {
     db = await createTestDatabase({ migrate: true });
     prisma = createPrismaClient({ databaseUrl: db.url, poolMax: 2 });
+    await ensureRequestOutcomeColumns(prisma);
     service = await startInProcess({ databaseUrl: db.url, hashWorkers: 2 });
     await redis.connect();
   }, 120_000);
