@@ -82,11 +82,11 @@ async function main(): Promise<void> {
       const paced = await runStage({ name: 'sustained', concurrency: CONCURRENCY, durationSec: SECONDS, thinkMs: 0, ratePerSec: rate }, async () => {
         const u = body();
         const res = await gateway.request('POST', '/v1/users', u);
-        if (res.status === 202) waits.track(u.username, performance.now());
+        if (res.status === 202) waits.track(res, performance.now());
         return { status: res.status, ok: res.status === 202 };
       });
       await waits.drain();
-      errors += paced.samples.ok.filter((ok) => !ok).length + waits.timedOut;
+      errors += paced.samples.ok.filter((ok) => !ok).length + waits.timedOut + waits.notApplied;
       sustainedRates.push(paced.samples.at.length / paced.elapsedSec);
       waitP99.push(summarize(waits.ms).p99);
       process.stderr.write(`rep ${rep + 1}/${REPS}: bare ${b.qps.toFixed(0)}/s, create ${c.qps.toFixed(0)}/s (p99 ${c.p99.toFixed(1)} ms), sustained ${rate.toFixed(0)}/s → 202-to-active p99 ${summarize(waits.ms).p99.toFixed(0)} ms, errors ${errors}\n`);

@@ -14,6 +14,9 @@ interface Forwarded {
 // The write front door and the admin API against real Redis and PostgreSQL. user-command is
 // replaced by a recording HTTP server here: what is under test is the gateway's authorisation,
 // limits and the identity it forwards (the e2e spec runs the real user-command).
+const REQUEST = '0b7e6c1a-2f3d-4e5f-8a9b-1c2d3e4f5a6b';
+const UNKNOWN_REQUEST = '99999999-2f3d-4e5f-8a9b-1c2d3e4f5a6b';
+
 describe('write front door and admin API', () => {
   let redisServer: PrivateService;
   let db: TestDatabase;
@@ -45,8 +48,12 @@ describe('write front door and admin API', () => {
       req.on('data', (c) => (body += c));
       req.on('end', () => {
         forwarded.push({ method: req.method!, url: req.url!, headers: req.headers, body });
-        res.writeHead(req.method === 'GET' ? 200 : 202, { 'content-type': 'application/json', ...(req.method === 'POST' ? { location: '/v1/users/x' } : {}) });
-        res.end(JSON.stringify({ ok: true }));
+        if (req.url === `/internal/requests/${UNKNOWN_REQUEST}`) {
+          res.writeHead(404, { 'content-type': 'application/json' });
+          return res.end(JSON.stringify({ code: 110012, message: 'request not found' }));
+        }
+        res.writeHead(req.method === 'GET' ? 200 : 202, { 'content-type': 'application/json', ...(req.method === 'GET' ? {} : { location: `/v1/requests/${REQUEST}` }) });
+        res.end(JSON.stringify(req.method === 'GET' ? { ok: true } : { requestId: REQUEST, username: 'x', state: 'pending' }));
       });
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
@@ -122,7 +129,8 @@ describe('write front door and admin API', () => {
 
     const signUp = await call(a, 'POST', '/v1/users', undefined, { username: 'newbie', password: 'password123' }, { 'x-forwarded-for': '6.6.6.6' });
     expect(signUp.status).toBe(202);
-    expect(signUp.headers.get('location')).toBe('/v1/users/x');
+    expect(signUp.headers.get('location')).toBe(`/v1/requests/${REQUEST}`);
+    expect(signUp.body).toEqual({ requestId: REQUEST, username: 'x', state: 'pending' });
     const post = forwarded.at(-1)!;
     expect(post.headers['x-caller-role']).toBe('anonymous');
     expect(post.headers['x-caller-id']).toBeUndefined();
@@ -130,6 +138,20 @@ describe('write front door and admin API', () => {
 
     await call(a, 'GET', `/v1/users/${alice.username}/state`);
     expect(forwarded.at(-1)!.url).toBe(`/internal/users/${alice.username}/state`);
+  });
+
+  it('lets anyone follow a request id (no token), refuses a non-UUID with 400 and passes a 404 through', async () => {
+    const followed = await call(a, 'GET', `/v1/requests/${REQUEST}`);
+    expect(followed.status).toBe(200);
+    expect(forwarded.at(-1)).toMatchObject({ method: 'GET', url: `/internal/requests/${REQUEST}` });
+    expect(forwarded.at(-1)!.headers).toMatchObject({ 'x-internal-token': 'test-internal-token', 'x-caller-role': 'anonymous' });
+    expect(await call(a, 'GET', `/v1/requests/${UNKNOWN_REQUEST}`)).toMatchObject({ status: 404, body: { code: 110012 } });
+    const before = forwarded.length;
+    for (const bad of ['alice', `${REQUEST}x`, '..%2Fusers%2Falice']) {
+      const res = await call(a, 'GET', `/v1/requests/${bad}`);
+      expect(res).toMatchObject({ status: 400, body: { code: 100003, message: expect.stringMatching(/^requestId/) } });
+    }
+    expect(forwarded.length).toBe(before);
   });
 
   it('limits writes per caller (WRITE_RATE_LIMIT), shared by the replicas', async () => {

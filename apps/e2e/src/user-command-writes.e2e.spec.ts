@@ -48,7 +48,7 @@ describe('user-command write paths end to end', () => {
     const before = await db.user.findUniqueOrThrow({ where: { username: user.username } });
     const traceId = randomBytes(16).toString('hex');
     const res = await internal('PATCH', `/internal/users/${user.username}`, { id: user.username, role: 'user' }, { nickname: 'Neo', email: ` New.${user.email} `, password: 'a whole new secret' }, { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
-    expect(res).toMatchObject({ status: 202, body: { username: user.username, state: 'pending', eventId: expect.any(String) } });
+    expect(res).toMatchObject({ status: 202, body: { username: user.username, state: 'pending', requestId: expect.any(String) } });
     const row = await poll('update applied', async () => {
       const r = await db.user.findUnique({ where: { username: user.username } });
       return r?.nickname === 'Neo' ? r : undefined;

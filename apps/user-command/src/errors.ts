@@ -14,4 +14,5 @@ export const ERRORS = {
   LOOKUP_UNAVAILABLE: { code: 110009, status: 503, message: 'cannot check the user right now (database unavailable); retry' },
   FORBIDDEN: { code: 110010, status: 403, message: 'not allowed for this caller' },
   USER_PENDING: { code: 110011, status: 409, message: 'user is still pending creation; retry once it is active' },
+  REQUEST_NOT_FOUND: { code: 110012, status: 404, message: 'request not found' },
 } as const satisfies Record<string, ErrorSpec>;

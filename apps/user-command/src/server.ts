@@ -7,7 +7,8 @@ import type { Server } from 'node:http';
 import { BcryptHasher } from './adapters/bcrypt-hasher';
 import { registerRoutes } from './adapters/http-routes';
 import { PrismaUserDirectory } from './adapters/prisma-user-directory';
-import { RedisContactReservations, RedisRejections, RedisUserCache } from './adapters/redis-user-keys';
+import { PrismaConsumerRecords } from './adapters/prisma-consumer-records';
+import { RedisContactReservations, RedisRejections, RedisRequestRecords, RedisUserCache } from './adapters/redis-user-keys';
 import { WalEventLog } from './adapters/wal-event-log';
 import type { UserCommandConfig } from './config';
 import { KeyedSequencer } from './domain/sequencer';
@@ -46,6 +47,8 @@ export async function startUserCommand(config: UserCommandConfig, log: Logger): 
         markers: new PendingMarkerStore(redis, { ttlMs: config.pendingMarkerTtlMs }),
         events: new WalEventLog(wal),
         rejections: new RedisRejections(redis),
+        requests: new RedisRequestRecords(redis),
+        consumerRecords: new PrismaConsumerRecords(prisma),
         step: createStepRunner(metrics.registry, log, config.slowStepMs),
         sequencer: new KeyedSequencer(),
         internalToken: config.internalToken,

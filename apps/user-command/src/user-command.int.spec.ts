@@ -2,7 +2,7 @@ import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDat
 import { pendingMarkerKey, PENDING_MARKER_FLOOR_MS, PENDING_MARKER_MAX_JITTER_MS } from '@usersys/pending-marker';
 import { readCachedUser, recordRejection, reservationKey, writeCachedUser } from '@usersys/user-cache';
 import { Redis } from 'ioredis';
-import { call, newUser, startInProcess, walEvents } from './testing/in-process';
+import { call, ensureRequestOutcomeColumns, newUser, startInProcess, walEvents } from './testing/in-process';
 
 // Integration: the real service in-process against the real Redis and a throw-away PostgreSQL
 // database; the WAL is read back with WalReader. Names are unique per test, so the shared Redis is safe.
@@ -16,6 +16,7 @@ describe('user-command against real Redis and PostgreSQL', () => {
   beforeAll(async () => {
     db = await createTestDatabase({ migrate: true });
     prisma = createPrismaClient({ databaseUrl: db.url, poolMax: 2 });
+    await ensureRequestOutcomeColumns(prisma);
     service = await startInProcess({ databaseUrl: db.url, hashWorkers: 2 });
     await redis.connect();
   }, 120_000);
@@ -39,23 +40,28 @@ describe('user-command against real Redis and PostgreSQL', () => {
     created.push(user.username);
     const res = await create(user);
     expect(res.status).toBe(202);
-    expect(res.headers.get('location')).toBe(`/v1/users/${user.username}`);
-    expect(res.body).toEqual({ username: user.username, state: 'pending', eventId: expect.any(String) });
+    expect(res.body).toEqual({ requestId: expect.any(String), username: user.username, state: 'pending' });
+    expect(res.headers.get('location')).toBe(`/v1/requests/${res.body.requestId}`);
     const [event] = await eventsFor((e) => e.username === user.username);
-    expect(event).toMatchObject({ eventId: res.body.eventId, type: 'user.created', payload: { email: user.email.toLowerCase(), phone: user.phone.replace(/\s/g, '') } });
+    expect(event).toMatchObject({ eventId: res.body.requestId, type: 'user.created', payload: { email: user.email.toLowerCase(), phone: user.phone.replace(/\s/g, '') } });
     expect(JSON.stringify(event)).not.toContain(user.password);
     const ttl = await redis.pttl(pendingMarkerKey(user.username));
     expect(ttl).toBeGreaterThan(PENDING_MARKER_FLOOR_MS - 60_000);
     expect(ttl).toBeLessThanOrEqual(PENDING_MARKER_FLOOR_MS + PENDING_MARKER_MAX_JITTER_MS);
     expect(await redis.get(reservationKey('email', user.email.toLowerCase()))).toBe(user.username);
     expect(await call(service.url, 'GET', `/internal/users/${user.username}/state`)).toMatchObject({ status: 200, body: { state: 'pending' } });
+    expect(await call(service.url, 'GET', `/internal/requests/${res.body.requestId}`)).toMatchObject({ status: 200, body: { requestId: res.body.requestId, type: 'create', username: user.username, state: 'pending' } });
+    const retry = await create(user); // the same client again: the in-flight request's id, no second event
+    expect(retry).toMatchObject({ status: 202, body: { requestId: res.body.requestId } });
+    expect(retry.headers.get('location')).toBe(`/v1/requests/${res.body.requestId}`);
+    expect(await eventsFor((e) => e.username === user.username)).toHaveLength(1);
   });
 
   it('of 24 concurrent sign-ups of one username exactly one is accepted and only one event reaches the WAL', async () => {
     const base = newUser('race');
     created.push(base.username);
     const results = await Promise.all(Array.from({ length: 24 }, (_, i) => create(i % 2 ? base : { ...newUser('race'), username: base.username })));
-    const accepted = new Set(results.filter((r) => r.status === 202).map((r) => r.body.eventId));
+    const accepted = new Set(results.filter((r) => r.status === 202).map((r) => r.body.requestId));
     expect(accepted.size).toBe(1);
     expect(results.every((r) => r.status === 202 || (r.status === 409 && r.body.code === 110002))).toBe(true);
     const events = await eventsFor((e) => e.username === base.username);
@@ -76,7 +82,7 @@ describe('user-command against real Redis and PostgreSQL', () => {
     expect(results.filter((r) => r.status === 409).every((r) => r.body.code === 110003 && (r.body.details as { field: string }).field === 'email')).toBe(true);
     const events = await eventsFor((e) => e.payload.email === email.toLowerCase());
     expect(events).toHaveLength(1);
-    expect(events[0].eventId).toBe(winners[0].body.eventId);
+    expect(events[0].eventId).toBe(winners[0].body.requestId);
   });
 
   it('refuses a username, email or phone of a persisted user (cache first, then the database) and writes nothing', async () => {
@@ -119,7 +125,8 @@ describe('user-command against real Redis and PostgreSQL', () => {
     expect((await call(service.url, 'GET', path, undefined, { id: 'someone_else', role: 'user' })).status).toBe(403);
 
     const patch = await call(service.url, 'PATCH', path, { nickname: 'Al', email: 'NEW.' + user.email, password: 'brand new pw' }, self);
-    expect(patch).toMatchObject({ status: 202, body: { username: user.username, state: 'pending', eventId: expect.any(String) } });
+    expect(patch).toMatchObject({ status: 202, body: { requestId: expect.any(String), username: user.username, state: 'pending' } });
+    expect(patch.headers.get('location')).toBe(`/v1/requests/${patch.body.requestId}`);
     expect(await readCachedUser(redis, user.username)).toMatchObject({ username: user.username, state: 'active' }); // filled on the miss
     expect(await redis.get(reservationKey('email', 'new.' + user.email.toLowerCase()))).toBe(user.username);
     expect((await call(service.url, 'PATCH', path, { nickname: 'x' }, { id: 'intruder', role: 'user' })).status).toBe(403);
@@ -131,6 +138,10 @@ describe('user-command against real Redis and PostgreSQL', () => {
     expect(force.status).toBe(202);
     const events = await eventsFor((e) => e.username === user.username);
     expect(events.map((e) => e.type)).toEqual(['user.updated', 'user.deleted', 'user.force_deleted']);
+    expect(events.map((e) => e.eventId)).toEqual([patch, del, force].map((r) => r.body.requestId));
+    for (const [r, type] of [[patch, 'update'], [del, 'delete'], [force, 'force_delete']] as const) {
+      expect(await call(service.url, 'GET', `/internal/requests/${r.body.requestId}`)).toMatchObject({ status: 200, body: { type, username: user.username, state: 'pending' } });
+    }
     expect(events[0].payload).toMatchObject({ nickname: 'Al', email: 'new.' + user.email.toLowerCase(), passwordHash: expect.stringMatching(/^\$2[aby]\$04\$/) });
     expect(events[1].payload).toEqual({ requestedBy: user.username });
 

@@ -88,7 +88,7 @@ async function runOneStage(scenario: ScenarioName, spec: StageSpec, ctx: { clien
     const waits = wantsWait ? new WaitForUser(ctx.client, ctx.cfg.waitForUser.pollMs, ctx.cfg.waitForUser.timeoutMs) : null;
     const run = await runStage(spec, (w, i) => runOperation(scenario, { client: ctx.client, runId: ctx.runId, users: ctx.users, waits, mix: ctx.cfg.mix }, w, i), ctx.quiet ? undefined : (l) => log(false, l));
     await waits?.drain();
-    return stageReport(scenario, spec.name, run.elapsedSec, run.samples, run.cpuPercent, waits ? { ms: waits.ms, timedOut: waits.timedOut } : undefined);
+    return stageReport(scenario, spec.name, run.elapsedSec, run.samples, run.cpuPercent, waits ? { ms: waits.ms, timedOut: waits.timedOut, notApplied: waits.notApplied } : undefined);
   }
   const part = splitStage(spec, ctx.processes);
   const results = await Promise.all(
@@ -97,11 +97,12 @@ async function runOneStage(scenario: ScenarioName, spec: StageSpec, ctx: { clien
     ),
   );
   const samples = emptySamples();
-  const waits = { ms: [] as number[], timedOut: 0 };
+  const waits = { ms: [] as number[], timedOut: 0, notApplied: 0 };
   for (const r of results) {
     mergeSamples(samples, r.run.samples);
     waits.ms.push(...r.waits.ms);
     waits.timedOut += r.waits.timedOut;
+    waits.notApplied += r.waits.notApplied;
   }
   const elapsed = Math.max(...results.map((r) => r.run.elapsedSec));
   const cpu = results.reduce((s, r) => s + r.run.cpuPercent, 0);
@@ -119,7 +120,7 @@ interface ChildJob {
 }
 interface ChildResult {
   run: StageRun;
-  waits: { ms: number[]; timedOut: number };
+  waits: { ms: number[]; timedOut: number; notApplied: number };
 }
 
 function runChild(job: ChildJob): Promise<ChildResult> {
@@ -143,7 +144,7 @@ export async function childMain(job: ChildJob): Promise<ChildResult> {
   const run = await runStage(job.spec, (w, i) => runOperation(job.scenario, { client, runId: job.runId, users, waits, mix: job.mix }, w, i));
   await waits?.drain();
   client.close();
-  return { run, waits: { ms: waits?.ms ?? [], timedOut: waits?.timedOut ?? 0 } };
+  return { run, waits: { ms: waits?.ms ?? [], timedOut: waits?.timedOut ?? 0, notApplied: waits?.notApplied ?? 0 } };
 }
 
 async function setLoginRateLimit(client: HttpClient, admin: TokenKeeper, body: Record<string, unknown>): Promise<Record<string, unknown> | null> {

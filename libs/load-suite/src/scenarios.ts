@@ -16,10 +16,15 @@ export interface OperationResult {
   ok: boolean;
 }
 
-/** Follows each accepted create until the state endpoint says "active" (the original suite's wait-for-user). */
+/**
+ * Follows each accepted create by its request id (`GET /v1/requests/{requestId}`) until it is
+ * `applied` (the original suite's wait-for-user). A request that ends `rejected` or
+ * `dead_lettered` is counted in `notApplied`, one still pending at the timeout in `timedOut`.
+ */
 export class WaitForUser {
   readonly ms: number[] = [];
   timedOut = 0;
+  notApplied = 0;
   private readonly pending = new Set<Promise<void>>();
 
   constructor(
@@ -28,16 +33,23 @@ export class WaitForUser {
     private readonly timeoutMs: number,
   ) {}
 
-  track(username: string, acceptedAt: number): void {
-    const p = this.follow(username, acceptedAt).finally(() => this.pending.delete(p));
+  /** `accepted` is the 202 of a create; its body carries the request id. */
+  track(accepted: HttpResult, acceptedAt: number): void {
+    const { requestId } = JSON.parse(accepted.body) as { requestId: string };
+    const p = this.follow(requestId, acceptedAt).finally(() => this.pending.delete(p));
     this.pending.add(p);
   }
 
-  private async follow(username: string, acceptedAt: number): Promise<void> {
+  private async follow(requestId: string, acceptedAt: number): Promise<void> {
     while (performance.now() - acceptedAt < this.timeoutMs) {
-      const res = await this.client.request('GET', `/v1/users/${username}/state`);
-      if (res.status === 200 && (JSON.parse(res.body) as { state: string }).state === 'active') {
+      const res = await this.client.request('GET', `/v1/requests/${requestId}`);
+      const state = res.status === 200 ? (JSON.parse(res.body) as { state: string }).state : undefined;
+      if (state === 'applied') {
         this.ms.push(performance.now() - acceptedAt);
+        return;
+      }
+      if (state === 'rejected' || state === 'dead_lettered') {
+        this.notApplied++;
         return;
       }
       await new Promise((r) => setTimeout(r, this.pollMs));
@@ -88,7 +100,7 @@ export async function runOperation(name: ScenarioName, ctx: ScenarioContext, wor
     case 'create': {
       const u = newUser(`ld${ctx.runId}`);
       const res = await ctx.client.request('POST', '/v1/users', u);
-      if (res.status === 202 && ctx.waits) ctx.waits.track(u.username, performance.now());
+      if (res.status === 202 && ctx.waits) ctx.waits.track(res, performance.now());
       return expect(res, 202);
     }
     case 'update': {
@@ -118,12 +130,13 @@ export async function seedUsers(client: HttpClient, runId: string, count: number
         const u = newUser(`ls${runId}`);
         const res = await client.request('POST', '/v1/users', u);
         if (res.status !== 202) throw new Error(`seeding a user failed with ${res.status}: ${res.body.slice(0, 200)}`);
-        waits.track(u.username, performance.now());
+        waits.track(res, performance.now());
         users.push({ username: u.username, password: u.password, tokens: new TokenKeeper(client, u.username, u.password) });
       }
     }),
   );
   await waits.drain();
   if (waits.timedOut) throw new Error(`${waits.timedOut} seeded users did not become active within 60 s (is the consumer running?)`);
+  if (waits.notApplied) throw new Error(`${waits.notApplied} seeded sign-ups were rejected or dead-lettered (see GET /v1/requests/{requestId})`);
   return users;
 }

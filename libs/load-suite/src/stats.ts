@@ -47,15 +47,15 @@ export interface StageReport extends LatencySummary {
   errorRate: number;
   /** count per HTTP status ("0" = network error or timeout) */
   byStatus: Record<string, number>;
-  /** 202 → state "active", for creates (only when wait-for-user is on) */
-  waitForUser?: LatencySummary & { timedOut: number };
+  /** 202 → request state "applied", for creates (only when wait-for-user is on); notApplied: ended rejected or dead-lettered */
+  waitForUser?: LatencySummary & { timedOut: number; notApplied: number };
   /** the load tool's own CPU use during the stage, % of one core (summed over processes) */
   toolCpuPercent: number;
   /** per-second series for the chart */
   perSecond: { second: number; count: number; p50: number; p99: number; errors: number }[];
 }
 
-export function stageReport(scenario: string, stage: string, durationSec: number, samples: Samples, toolCpuPercent: number, waits?: { ms: number[]; timedOut: number }): StageReport {
+export function stageReport(scenario: string, stage: string, durationSec: number, samples: Samples, toolCpuPercent: number, waits?: { ms: number[]; timedOut: number; notApplied: number }): StageReport {
   const lat = summarize(samples.latencyMs);
   const byStatus: Record<string, number> = {};
   let errors = 0;
@@ -86,7 +86,7 @@ export function stageReport(scenario: string, stage: string, durationSec: number
     errors,
     errorRate: lat.count ? errors / lat.count : 0,
     byStatus,
-    ...(waits ? { waitForUser: { ...summarize(waits.ms), timedOut: waits.timedOut } } : {}),
+    ...(waits ? { waitForUser: { ...summarize(waits.ms), timedOut: waits.timedOut, notApplied: waits.notApplied } } : {}),
     toolCpuPercent,
     perSecond,
   };
@@ -110,7 +110,7 @@ export function formatTable(reports: StageReport[]): string {
     Object.entries(r.byStatus)
       .map(([s, c]) => `${s}:${c}`)
       .join(' '),
-    r.waitForUser ? `${n(r.waitForUser.p50)}/${n(r.waitForUser.p99)}${r.waitForUser.timedOut ? ` (${r.waitForUser.timedOut} timed out)` : ''}` : '-',
+    r.waitForUser ? `${n(r.waitForUser.p50)}/${n(r.waitForUser.p99)}${r.waitForUser.timedOut ? ` (${r.waitForUser.timedOut} timed out)` : ''}${r.waitForUser.notApplied ? ` (${r.waitForUser.notApplied} not applied)` : ''}` : '-',
     `${r.toolCpuPercent.toFixed(0)}%`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));

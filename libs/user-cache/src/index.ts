@@ -1,9 +1,10 @@
-export { userCacheKey, reservationKey, rejectionKey } from './keys';
+export { userCacheKey, reservationKey, rejectionKey, requestKey } from './keys';
 export type { ContactKind } from './keys';
 export {
   DEFAULT_USER_CACHE_TTL_MS,
   DEFAULT_RESERVATION_TTL_MS,
   DEFAULT_REJECTION_TTL_MS,
+  DEFAULT_REQUEST_TTL_MS,
   cachedUserOf,
   readCachedUser,
   writeCachedUser,
@@ -15,5 +16,7 @@ export {
   recordRejection,
   readRejection,
   clearRejection,
+  writeRequestRecord,
+  readRequestRecord,
 } from './user-cache';
-export type { CachedUser, Rejection, UserRole, UserState, UserRowLike } from './user-cache';
+export type { CachedUser, Rejection, RequestRecord, RequestType, UserRole, UserState, UserRowLike } from './user-cache';

@@ -8,8 +8,13 @@
  *   user:reserve:phone:<phone>     same for a phone number (canonical form)
  *   user:rejected:<username>       JSON Rejection, written by the consumer when an accepted request
  *                                  lost in the database; read by user-command's state endpoint
+ *   user:request:<requestId>       JSON RequestRecord {type, username, acceptedAt}, TTL 25 h; written by
+ *                                  user-command before the WAL append of every accepted write (request id =
+ *                                  event id), read by its request-state endpoint (GET /internal/requests/:id)
+ *                                  until PostgreSQL knows the event's outcome
  */
 export const userCacheKey = (username: string): string => `user:cache:${username}`;
 export type ContactKind = 'email' | 'phone';
 export const reservationKey = (kind: ContactKind, value: string): string => `user:reserve:${kind}:${value}`;
 export const rejectionKey = (username: string): string => `user:rejected:${username}`;
+export const requestKey = (requestId: string): string => `user:request:${requestId}`;

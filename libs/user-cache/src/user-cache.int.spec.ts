@@ -5,11 +5,15 @@ import {
   deleteCachedUser,
   readCachedUser,
   readRejection,
+  readRequestRecord,
+  requestKey,
+  DEFAULT_REQUEST_TTL_MS,
   recordRejection,
   releaseContact,
   reserveContact,
   reservationKey,
   writeCachedUser,
+  writeRequestRecord,
   type CachedUser,
 } from './index';
 
@@ -51,5 +55,16 @@ describe('user-cache keys against Redis', () => {
     const eventId = randomUUID();
     await recordRejection(redis, name, { eventId, reason: 'email taken' }, 60_000);
     expect(await readRejection(redis, name)).toMatchObject({ eventId, reason: 'email taken' });
+  });
+
+  it('records an accepted request under its id for 25 hours', async () => {
+    const requestId = randomUUID();
+    const record = { type: 'create' as const, username: unique(), acceptedAt: new Date().toISOString() };
+    await writeRequestRecord(redis, requestId, record);
+    expect(await readRequestRecord(redis, requestId)).toEqual(record);
+    expect(await redis.pttl(requestKey(requestId))).toBeGreaterThan(DEFAULT_REQUEST_TTL_MS - 60_000);
+    expect(DEFAULT_REQUEST_TTL_MS).toBeGreaterThanOrEqual(24 * 3600_000);
+    expect(await readRequestRecord(redis, randomUUID())).toBeNull();
+    await redis.del(requestKey(requestId));
   });
 });

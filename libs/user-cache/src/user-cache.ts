@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { rejectionKey, reservationKey, userCacheKey, type ContactKind } from './keys';
+import { rejectionKey, requestKey, reservationKey, userCacheKey, type ContactKind } from './keys';
 
 export type UserRole = 'user' | 'admin';
 export type UserState = 'active' | 'disabled' | 'deleted';
@@ -48,9 +48,22 @@ export interface Rejection {
   at: string;
 }
 
+/** What a client asked for, in the words of GET /v1/requests/{requestId}. */
+export type RequestType = 'create' | 'update' | 'delete' | 'force_delete';
+
+/** An accepted write as user-command recorded it, so its requester can follow it by request id. */
+export interface RequestRecord {
+  type: RequestType;
+  username: string;
+  /** ISO time user-command accepted it. */
+  acceptedAt: string;
+}
+
 export const DEFAULT_USER_CACHE_TTL_MS = 10 * 60_000;
 export const DEFAULT_RESERVATION_TTL_MS = 15 * 60_000;
 export const DEFAULT_REJECTION_TTL_MS = 60 * 60_000;
+/** At least a day, so a client can still ask tomorrow what became of today's request. */
+export const DEFAULT_REQUEST_TTL_MS = 25 * 60 * 60_000;
 
 function parse<T>(raw: string | null): T | null {
   if (raw === null) return null;
@@ -122,4 +135,12 @@ export async function readRejection(redis: Redis, username: string): Promise<Rej
 
 export async function clearRejection(redis: Redis, username: string): Promise<void> {
   await redis.del(rejectionKey(username));
+}
+
+export async function writeRequestRecord(redis: Redis, requestId: string, record: RequestRecord, ttlMs = DEFAULT_REQUEST_TTL_MS): Promise<void> {
+  await redis.set(requestKey(requestId), JSON.stringify(record), 'PX', ttlMs);
+}
+
+export async function readRequestRecord(redis: Redis, requestId: string): Promise<RequestRecord | null> {
+  return parse<RequestRecord>(await redis.get(requestKey(requestId)));
 }

@@ -8,6 +8,9 @@ import { ERRORS } from '../errors';
 import { asyncRoute, callerOf, clientIp } from './http-common';
 import type { ForwardResponse, UserCommandClient } from './user-command-client';
 
+/** Request ids are event ids: random UUIDs. Checked here so nothing else reaches user-command's path. */
+const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export interface UserRouteDeps {
   userCommand: UserCommandClient;
   tokens: TokenService;
@@ -16,7 +19,7 @@ export interface UserRouteDeps {
 }
 
 /**
- * The write front door: POST/PATCH/DELETE /v1/users… and the user reads, forwarded to user-command
+ * The write front door: POST/PATCH/DELETE /v1/users…, the user reads and GET /v1/requests/:id, forwarded to user-command
  * with the caller's identity (x-caller-id, x-caller-role, x-client-ip) after authorisation and the
  * per-caller write limit. user-command's status and body pass through unchanged.
  */
@@ -59,6 +62,17 @@ export function registerUserRoutes(app: Express, deps: UserRouteDeps): void {
       if (typeof req.body?.username === 'string') trace.getActiveSpan()?.setAttribute('enduser.id', req.body.username);
       await limitWrites(req, caller);
       relay(res, await deps.userCommand.forward({ method: 'POST', path: '/internal/users', body: req.body ?? {}, headers: identity(req, caller) }));
+    }),
+  );
+
+  // Anyone holding a request id may follow it (it reveals no more than the 202 did): no token needed.
+  app.get(
+    '/v1/requests/:requestId',
+    asyncRoute(async (req, res) => {
+      const requestId = String(req.params.requestId);
+      if (!REQUEST_ID.test(requestId)) throw new AppError(ERRORS.BAD_REQUEST, 'requestId: must be a UUID');
+      trace.getActiveSpan()?.setAttribute('event.id', requestId);
+      relay(res, await deps.userCommand.forward({ method: 'GET', path: `/internal/requests/${requestId}`, headers: { 'x-caller-role': 'anonymous', 'x-client-ip': clientIp(req) } }));
     }),
   );
 

@@ -8,12 +8,13 @@ import { createUser, type CreateUserDeps } from '../domain/create-user';
 import { deleteUser } from '../domain/delete-user';
 import { getUser } from '../domain/get-user';
 import type { RejectionRecords, RequestTrace } from '../domain/ports';
+import { isRequestId, requestOutcome, type RequestOutcomeDeps } from '../domain/request-outcome';
 import { requestState } from '../domain/request-state';
 import { updateUser } from '../domain/update-user';
 import { createUserSchema, parseWith, updateUserSchema, usernameSchema } from '../domain/validation';
 import { ERRORS } from '../errors';
 
-export interface RouteDeps extends CreateUserDeps {
+export interface RouteDeps extends CreateUserDeps, RequestOutcomeDeps {
   rejections: RejectionRecords;
   internalToken: string;
   log: Logger;
@@ -48,9 +49,10 @@ function pathUser(req: Request): string {
 const callerOf = (req: Request) => callerFrom(req.header('x-caller-id'), req.header('x-caller-role'));
 const requestTrace = (): RequestTrace => ({ ...injectTraceContext(), traceId: currentTraceId() });
 
-function accepted(res: Response, username: string, eventId: string | undefined): void {
-  res.status(202).setHeader('Location', `/v1/users/${username}`);
-  res.json({ username, state: 'pending', ...(eventId ? { eventId } : {}) });
+/** Every 202: the request id (= event id) and where to follow it. */
+function accepted(res: Response, username: string, requestId: string): void {
+  res.status(202).setHeader('Location', `/v1/requests/${requestId}`);
+  res.json({ requestId, username, state: 'pending' });
 }
 
 export function registerRoutes(app: Express, deps: RouteDeps): void {
@@ -82,6 +84,18 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
       const state = await requestState(deps, pathUser(req));
       if (!state) throw new AppError(ERRORS.USER_NOT_FOUND);
       res.json(state);
+    }),
+  );
+
+  app.get(
+    '/internal/requests/:requestId',
+    asyncRoute(async (req, res) => {
+      const requestId = String(req.params.requestId);
+      if (!isRequestId(requestId)) throw new AppError(ERRORS.VALIDATION_FAILED, 'requestId: must be a UUID', { details: { problems: [{ field: 'requestId', reason: 'must be a UUID' }] } });
+      trace.getActiveSpan()?.setAttribute('event.id', requestId);
+      const outcome = await requestOutcome(deps, requestId);
+      if (!outcome) throw new AppError(ERRORS.REQUEST_NOT_FOUND);
+      res.json(outcome);
     }),
   );
 

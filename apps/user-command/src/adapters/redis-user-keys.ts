@@ -1,7 +1,7 @@
 import type { Logger } from '@usersys/logger';
-import { fillCachedUser, readCachedUser, readRejection, releaseContact, reserveContact, type CachedUser, type ContactKind, type Rejection } from '@usersys/user-cache';
+import { fillCachedUser, readCachedUser, readRejection, readRequestRecord, releaseContact, reserveContact, writeRequestRecord, type CachedUser, type ContactKind, type Rejection, type RequestRecord } from '@usersys/user-cache';
 import type { Redis } from 'ioredis';
-import type { ContactReservations, RejectionRecords, UserCache } from '../domain/ports';
+import type { ContactReservations, RejectionRecords, RequestRecords, UserCache } from '../domain/ports';
 
 /**
  * The user cache read-through. The cache is an optimisation: when Redis fails the database answers
@@ -52,5 +52,18 @@ export class RedisRejections implements RejectionRecords {
 
   read(username: string): Promise<Rejection | null> {
     return readRejection(this.redis, username);
+  }
+}
+
+/** `user:request:<requestId>` through the shared user-cache lib (TTL 25 h). */
+export class RedisRequestRecords implements RequestRecords {
+  constructor(private readonly redis: Redis) {}
+
+  write(requestId: string, record: RequestRecord): Promise<void> {
+    return writeRequestRecord(this.redis, requestId, record);
+  }
+
+  read(requestId: string): Promise<RequestRecord | null> {
+    return readRequestRecord(this.redis, requestId);
   }
 }

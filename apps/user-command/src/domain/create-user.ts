@@ -1,19 +1,21 @@
-import { createEvent } from '@usersys/event-schema';
+import { createEvent, type EventEnvelope } from '@usersys/event-schema';
 import { AppError } from '@usersys/service-kit';
 import { ERRORS } from '../errors';
-import { appendInTurn, hashPassword, inTurn, type HandOffDeps } from './hand-off';
+import { appendInTurn, hashPassword, inTurn, recordRequest, type HandOffDeps } from './hand-off';
 import type { PendingMarkers, RequestTrace } from './ports';
-import { reserveContacts, usernameTaken, type HeldContacts, type UniquenessDeps } from './uniqueness';
+import { lookupUnavailable, reserveContacts, usernameTaken, type HeldContacts, type UniquenessDeps } from './uniqueness';
 import type { CreateUserInput } from './validation';
 
 export type CreateUserDeps = UniquenessDeps & HandOffDeps & { markers: PendingMarkers };
 
-export type CreateUserResult = { outcome: 'accepted'; eventId: string } | { outcome: 'in_progress'; eventId?: string; ttlRemainingMs: number };
+/** `eventId` is also the request id the client follows (GET /v1/requests/{requestId}). */
+export type CreateUserResult = { outcome: 'accepted'; eventId: string } | { outcome: 'in_progress'; eventId: string; ttlRemainingMs: number };
 
 /**
  * Sign-up, synchronously: uniqueness (username and contacts in parallel) → hash → pending marker →
- * WAL. Nothing reaches the WAL unless every earlier step passed; reservations taken by a request
- * that fails are released; the 202 is sent only once the event is durable.
+ * the username once more in PostgreSQL → request record → WAL. Nothing reaches the WAL unless every
+ * earlier step passed; reservations taken by a request that fails are released; the 202 is sent
+ * only once the event is durable.
  */
 export async function createUser(deps: CreateUserDeps, input: CreateUserInput, trace: RequestTrace): Promise<CreateUserResult> {
   const { username, email, phone } = input;
@@ -40,31 +42,65 @@ async function afterUniqueness(deps: CreateUserDeps, input: CreateUserInput, tra
   try {
     const passwordHash = await hashPassword(deps, username, input.password);
     const event = createEvent('user.created', username, { email, phone, nickname: input.nickname ?? null, passwordHash, role: 'user' }, { traceparent: trace.traceparent, tracestate: trace.tracestate });
-    const marked = await deps.step(
-      'markUserPendingCreate',
-      async () => {
-        try {
-          return await deps.markers.markIfAbsent(username, { eventId: event.eventId, eventType: event.type, traceId: trace.traceId, createdAt: event.occurredAt, contacts: { email, phone } });
-        } catch (err) {
-          throw new AppError(ERRORS.REDIS_UNAVAILABLE, undefined, { cause: err });
-        }
-      },
-      { 'enduser.id': username, 'event.id': event.eventId },
-    );
+    const mark = () =>
+      deps.step(
+        'markUserPendingCreate',
+        async () => {
+          try {
+            return await deps.markers.markIfAbsent(username, { eventId: event.eventId, eventType: event.type, traceId: trace.traceId, createdAt: event.occurredAt, contacts: { email, phone } });
+          } catch (err) {
+            throw new AppError(ERRORS.REDIS_UNAVAILABLE, undefined, { cause: err });
+          }
+        },
+        { 'enduser.id': username, 'event.id': event.eventId },
+      );
+    let marked = await mark();
+    // SET NX lost, yet the marker was gone when read back: its event just finished. Try once more;
+    // the database check below decides if that event took the name.
+    if (!marked.created && !marked.existing) marked = await mark();
     if (!marked.created) {
       // Already in flight. Keep what the in-flight sign-up also reserved (same name owns it).
-      const existing = marked.existing?.contacts;
-      keep = existing ?? { email, phone };
-      // The same client retrying (same contacts) gets the same answer and no second event; a
-      // different sign-up for that name lost the race and is told so.
-      if (!existing || (existing.email === email && existing.phone === phone)) return { outcome: 'in_progress', eventId: marked.existing?.eventId, ttlRemainingMs: marked.ttlMs };
+      const existing = marked.existing;
+      keep = existing ? (existing.contacts ?? { email, phone }) : {};
+      // The same client retrying (same contacts) gets the same answer (the in-flight request id)
+      // and no second event; a different sign-up for that name lost the race and is told so.
+      if (existing && (!existing.contacts || (existing.contacts.email === email && existing.contacts.phone === phone))) return { outcome: 'in_progress', eventId: existing.eventId, ttlRemainingMs: marked.ttlMs };
       throw new AppError(ERRORS.USERNAME_TAKEN, 'username is already taken (a sign-up for it is in progress)', { details: { field: 'username' } });
     }
+    await claimName(deps, username, event);
     // From here the marker stays even if the append fails: it expires by its TTL.
     await appendInTurn(deps, turn, event);
     return { outcome: 'accepted', eventId: event.eventId };
   } catch (err) {
     await held.release(keep);
+    throw err;
+  }
+}
+
+/**
+ * We won the pending marker; nothing is written yet. The consumer clears a marker only after its
+ * row is committed, so a row that exists now was created by an earlier sign-up whose marker we
+ * just replaced: ask PostgreSQL (the cache may lag), not the cache. Taken, or Redis/PostgreSQL
+ * failing → give the marker back (owner-checked) and refuse.
+ */
+async function claimName(deps: CreateUserDeps, username: string, event: EventEnvelope): Promise<void> {
+  try {
+    const taken = await deps.step(
+      'confirmUsernameFree',
+      async () => {
+        try {
+          return await deps.directory.usernameExists(username);
+        } catch (err) {
+          throw lookupUnavailable(err);
+        }
+      },
+      { 'enduser.id': username, 'event.id': event.eventId },
+    );
+    if (taken) throw new AppError(ERRORS.USERNAME_TAKEN, undefined, { details: { field: 'username' } });
+    await recordRequest(deps, event);
+  } catch (err) {
+    // Left behind (Redis down), it expires by its TTL; the name stays blocked until then.
+    await deps.markers.clear(username, event.eventId).catch(() => undefined);
     throw err;
   }
 }

@@ -1,7 +1,7 @@
 import { createEvent } from '@usersys/event-schema';
 import { authorize, type Caller } from './caller';
 import { existingUser, type ExistingUserDeps } from './existing-user';
-import { appendInTurn, inTurn, type HandOffDeps } from './hand-off';
+import { appendInTurn, inTurn, recordRequest, type HandOffDeps } from './hand-off';
 import type { RequestTrace } from './ports';
 
 export type DeleteUserDeps = ExistingUserDeps & HandOffDeps;
@@ -16,6 +16,7 @@ export async function deleteUser(deps: DeleteUserDeps, caller: Caller, username:
     await deps.step('checkUserExist', () => existingUser(deps, username, { includeDeleted: mode === 'force' }), { 'enduser.id': username });
     const type = mode === 'force' ? 'user.force_deleted' : 'user.deleted';
     const event = createEvent(type, username, caller.id ? { requestedBy: caller.id } : {}, { traceparent: trace.traceparent, tracestate: trace.tracestate });
+    await recordRequest(deps, event);
     await appendInTurn(deps, turn, event);
     return { eventId: event.eventId };
   });

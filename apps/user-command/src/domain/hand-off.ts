@@ -1,7 +1,8 @@
-import type { EventEnvelope } from '@usersys/event-schema';
+import type { EventEnvelope, EventType } from '@usersys/event-schema';
 import { AppError } from '@usersys/service-kit';
+import type { RequestType } from '@usersys/user-cache';
 import { ERRORS } from '../errors';
-import type { EventLog, PasswordHasher, StepRunner } from './ports';
+import type { EventLog, PasswordHasher, RequestRecords, StepRunner } from './ports';
 import type { KeyedSequencer } from './sequencer';
 
 export interface HandOffDeps {
@@ -9,10 +10,38 @@ export interface HandOffDeps {
   hasher: PasswordHasher;
   step: StepRunner;
   sequencer: KeyedSequencer;
+  requests: RequestRecords;
 }
+
+/** The request type a client sees for each event type (GET /v1/requests/{requestId}). */
+export const REQUEST_TYPE_OF: Record<EventType, RequestType> = {
+  'user.created': 'create',
+  'user.updated': 'update',
+  'user.deleted': 'delete',
+  'user.force_deleted': 'force_delete',
+};
 
 export function hashPassword(deps: HandOffDeps, username: string, password: string): Promise<string> {
   return deps.step('hashPassword', () => deps.hasher.hash(password), { 'enduser.id': username });
+}
+
+/**
+ * Records the request under its id (= the event id) so its client can follow it. Done before the
+ * WAL append: a request id handed out in a 202 is always readable. Redis failing here → 503 and
+ * nothing was written.
+ */
+export async function recordRequest(deps: HandOffDeps, event: EventEnvelope): Promise<void> {
+  await deps.step(
+    'recordRequest',
+    async () => {
+      try {
+        await deps.requests.write(event.eventId, { type: REQUEST_TYPE_OF[event.type], username: event.username, acceptedAt: event.occurredAt });
+      } catch (err) {
+        throw new AppError(ERRORS.REDIS_UNAVAILABLE, undefined, { cause: err });
+      }
+    },
+    { 'enduser.id': event.username, 'event.id': event.eventId },
+  );
 }
 
 /**

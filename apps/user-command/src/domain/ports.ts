@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '@usersys/event-schema';
 import type { MarkResult, PendingMarkerValue } from '@usersys/pending-marker';
-import type { CachedUser, ContactKind, Rejection } from '@usersys/user-cache';
+import type { CachedUser, ContactKind, Rejection, RequestRecord } from '@usersys/user-cache';
 
 export type Contacts = { email?: string; phone?: string };
 
@@ -9,7 +9,10 @@ export type ContactOwners = { email: string | null; phone: string | null };
 
 /** The database, as the synchronous path sees it: indexed equality lookups only. */
 export interface UserDirectory {
-  /** True when a row with that username exists (any state); reads only the key. */
+  /**
+   * True when a row with that username exists (any state); reads only the key, and only
+   * PostgreSQL (never the user cache), so a sign-up that won the pending marker can trust it.
+   */
   usernameExists(username: string): Promise<boolean>;
   /** Usernames owning the given email/phone, in one indexed lookup per key. */
   contactOwners(contacts: Contacts): Promise<ContactOwners>;
@@ -54,10 +57,35 @@ export interface PasswordHasher {
 export interface PendingMarkers {
   markIfAbsent(username: string, value: PendingMarkerValue): Promise<MarkResult>;
   read(username: string): Promise<{ value: PendingMarkerValue | null; ttlRemainingMs: number } | null>;
+  /** Owner-checked: removes the marker only while it still belongs to `eventId`. */
+  clear(username: string, eventId: string): Promise<'cleared' | 'absent' | 'other'>;
 }
 
 export interface RejectionRecords {
   read(username: string): Promise<Rejection | null>;
+}
+
+/** `user:request:<requestId>`: what was accepted under a request id, until PostgreSQL knows its outcome. */
+export interface RequestRecords {
+  write(requestId: string, record: RequestRecord): Promise<void>;
+  read(requestId: string): Promise<RequestRecord | null>;
+}
+
+/**
+ * What the consumer's tables say about one event (PostgreSQL), most final first:
+ * - processed: `processed_events` has it (outcome and reason as the consumer recorded them);
+ * - parked_head: it is the head of `consumer_parked_users` (status retrying | dead);
+ * - parked_behind: it waits in `consumer_parked_events` behind its user's head (headStatus of that
+ *   head, null when the head was just released).
+ * `eventType` is the envelope's type (`user.created` …) when the row carries it.
+ */
+export type ConsumerRecord =
+  | { kind: 'processed'; username: string; eventType: string | null; outcome: string | null; reason: string | null }
+  | { kind: 'parked_head'; username: string; eventType: string | null; status: string; reason: string | null }
+  | { kind: 'parked_behind'; username: string; eventType: string | null; headStatus: string | null };
+
+export interface ConsumerRecords {
+  find(eventId: string): Promise<ConsumerRecord | null>;
 }
 
 /** The durable hand-off: once append resolves the event is on disk and will reach Kafka. */

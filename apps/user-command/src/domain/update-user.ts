@@ -1,7 +1,7 @@
 import { createEvent, type PayloadOf } from '@usersys/event-schema';
 import { authorize, type Caller } from './caller';
 import { existingUser, type ExistingUserDeps } from './existing-user';
-import { appendInTurn, hashPassword, inTurn, type HandOffDeps } from './hand-off';
+import { appendInTurn, hashPassword, inTurn, recordRequest, type HandOffDeps } from './hand-off';
 import type { Contacts, RequestTrace } from './ports';
 import { reserveContacts, type UniquenessDeps } from './uniqueness';
 import type { UpdateUserInput } from './validation';
@@ -29,6 +29,7 @@ export async function updateUser(deps: UpdateUserDeps, caller: Caller, username:
       if (input.nickname !== undefined) payload.nickname = input.nickname;
       if (input.password !== undefined) payload.passwordHash = await hashPassword(deps, username, input.password);
       const event = createEvent('user.updated', username, payload, { traceparent: trace.traceparent, tracestate: trace.tracestate });
+      await recordRequest(deps, event);
       await appendInTurn(deps, turn, event);
       return { eventId: event.eventId };
     } catch (err) {

@@ -19,7 +19,65 @@ describe('create', () => {
     expect(JSON.stringify(f.wal[0])).not.toContain('correct horse');
     expect(f.markers.get('alice')).toMatchObject({ eventId: f.wal[0].eventId, contacts: { email: 'alice@example.com', phone: '+4915112345678' } });
     expect(f.reservations.get('email:alice@example.com')).toBe('alice');
-    expect(f.steps).toEqual(['checkUserExist', 'ensureContactUniqueness', 'hashPassword', 'markUserPendingCreate', 'walAppend']);
+    expect(f.requests.get(f.wal[0].eventId)).toEqual({ type: 'create', username: 'alice', acceptedAt: f.wal[0].occurredAt });
+    expect(result).toEqual({ outcome: 'accepted', eventId: f.wal[0].eventId });
+    expect(f.steps).toEqual(['checkUserExist', 'ensureContactUniqueness', 'hashPassword', 'markUserPendingCreate', 'confirmUsernameFree', 'recordRequest', 'walAppend']);
+  });
+
+  it('one winner per username: a row committed (and its marker cleared) while this sign-up hashed → 409, marker given back, nothing written', async () => {
+    const f = fakeDeps();
+    // The earlier sign-up's row lands and the consumer clears its marker while this one is hashing:
+    // the first check saw no row, and SET NX then finds no marker.
+    f.deps.hasher.hash = async () => {
+      f.addUser('alice', { email: 'first@example.com', phone: '+4915100000007' });
+      return `$2b$04$${'x'.repeat(53)}`;
+    };
+    await expect(createUser(f.deps, signUp(), {})).rejects.toMatchObject({ code: 110002, status: 409, details: { field: 'username' } });
+    expect(f.markers.has('alice')).toBe(false);
+    expect(f.reservations.size).toBe(0);
+    expect(f.requests.size).toBe(0);
+    expect(f.wal).toHaveLength(0);
+  });
+
+  it('the second look at the username reads the database, not the cache', async () => {
+    const f = fakeDeps();
+    let asked = 0;
+    f.deps.directory.usernameExists = async () => asked++ > 0; // free at the first check, taken at the second
+    await expect(createUser(f.deps, signUp(), {})).rejects.toMatchObject({ code: 110002 });
+    expect(asked).toBe(2);
+    expect(f.wal).toHaveLength(0);
+  });
+
+  it('database down at the second look: 503, marker given back, nothing written', async () => {
+    const f = fakeDeps();
+    f.deps.hasher.hash = async () => {
+      f.failures.db = true;
+      return `$2b$04$${'x'.repeat(53)}`;
+    };
+    await expect(createUser(f.deps, signUp(), {})).rejects.toMatchObject({ code: 110009, status: 503 });
+    expect(f.markers.has('alice')).toBe(false);
+    expect(f.reservations.size).toBe(0);
+    expect(f.wal).toHaveLength(0);
+  });
+
+  it('Redis fails writing the request record: 503, no WAL record, marker and reservations given back', async () => {
+    const f = fakeDeps();
+    f.failures.requestRecord = true;
+    await expect(createUser(f.deps, signUp(), {})).rejects.toMatchObject({ code: 110006, status: 503 });
+    expect(f.wal).toHaveLength(0);
+    expect(f.markers.has('alice')).toBe(false);
+    expect(f.reservations.size).toBe(0);
+    expect(f.steps.at(-1)).toBe('recordRequest');
+  });
+
+  it('a marker that vanished between SET NX and reading it back (its event just finished) is tried once more', async () => {
+    const f = fakeDeps();
+    const real = f.deps.markers.markIfAbsent;
+    let calls = 0;
+    f.deps.markers.markIfAbsent = async (u, v) => (calls++ === 0 ? { created: false, ttlMs: 0, existing: null } : real(u, v));
+    expect(await createUser(f.deps, signUp(), {})).toMatchObject({ outcome: 'accepted' });
+    expect(calls).toBe(2);
+    expect(f.wal).toHaveLength(1);
   });
 
   it('answers a taken username from the cache without asking the database, and releases the reservations', async () => {
@@ -91,8 +149,21 @@ describe('update and delete', () => {
     await expect(getUser(f.deps, { id: 'bob', role: 'user' }, 'alice')).rejects.toMatchObject({ status: 403 });
     expect(f.wal).toHaveLength(0);
     await updateUser(f.deps, admin, 'alice', { nickname: 'x' }, {});
+    await deleteUser(f.deps, alice, 'alice', 'soft', {});
     await deleteUser(f.deps, admin, 'alice', 'force', {});
-    expect(f.wal.map((e) => e.type)).toEqual(['user.updated', 'user.force_deleted']);
+    expect(f.wal.map((e) => e.type)).toEqual(['user.updated', 'user.deleted', 'user.force_deleted']);
+    // Each accepted write is recorded under its request id (= event id) before the WAL append.
+    expect(f.wal.map((e) => f.requests.get(e.eventId))).toEqual(['update', 'delete', 'force_delete'].map((type) => ({ type, username: 'alice', acceptedAt: expect.any(String) })));
+  });
+
+  it('Redis fails writing an update\'s request record: 503, nothing in the WAL, the new email released', async () => {
+    const f = fakeDeps();
+    f.addUser('alice');
+    f.failures.requestRecord = true;
+    await expect(updateUser(f.deps, alice, 'alice', { email: 'new@example.com' }, {})).rejects.toMatchObject({ code: 110006, status: 503 });
+    await expect(deleteUser(f.deps, alice, 'alice', 'soft', {})).rejects.toMatchObject({ code: 110006 });
+    expect(f.wal).toHaveLength(0);
+    expect(f.reservations.size).toBe(0);
   });
 
   it('404 for an unknown or soft-deleted user, 409 while it is pending creation; no event', async () => {

@@ -1,3 +1,4 @@
+import type { PrismaClient } from '@usersys/db';
 import { createLogger } from '@usersys/logger';
 import { WalReader } from '@usersys/wal';
 import { decodeEvent, type EventEnvelope } from '@usersys/event-schema';
@@ -68,4 +69,14 @@ export function newUser(prefix = 'uc') {
   const id = randomUUID().replace(/-/g, '').slice(0, 12);
   const digits = String(Math.floor(Math.random() * 1e9)).padStart(9, '0');
   return { username: `${prefix}_${id}`, password: `pw-${id}`, email: `${prefix}.${id}@Example.com`, phone: `+49 151 ${digits}` };
+}
+
+/**
+ * The `reason` columns of processed_events and consumer_parked_users come with user-consumer's
+ * migration 20261202000000_request_outcomes; added here the same way (idempotent), so tests of the
+ * request-state endpoint run on a database with or without that migration.
+ */
+export async function ensureRequestOutcomeColumns(prisma: PrismaClient): Promise<void> {
+  await prisma.$executeRawUnsafe('ALTER TABLE processed_events ADD COLUMN IF NOT EXISTS reason varchar(64)');
+  await prisma.$executeRawUnsafe('ALTER TABLE consumer_parked_users ADD COLUMN IF NOT EXISTS reason varchar(64)');
 }

@@ -1,8 +1,9 @@
 import type { EventEnvelope } from '@usersys/event-schema';
 import type { MarkResult, PendingMarkerValue } from '@usersys/pending-marker';
-import type { CachedUser, ContactKind, Rejection } from '@usersys/user-cache';
+import type { CachedUser, ContactKind, Rejection, RequestRecord } from '@usersys/user-cache';
 import type { CreateUserDeps } from '../create-user';
-import type { ContactOwners, Contacts, UserView } from '../ports';
+import type { ConsumerRecord, ContactOwners, Contacts, UserView } from '../ports';
+import type { RequestOutcomeDeps } from '../request-outcome';
 import { KeyedSequencer } from '../sequencer';
 
 /** In-memory stand-ins for the ports, for unit tests of the use cases (integration tests use the real ones). */
@@ -12,14 +13,16 @@ export function fakeDeps() {
   const reservations = new Map<string, string>();
   const markers = new Map<string, PendingMarkerValue>();
   const rejections = new Map<string, Rejection>();
+  const requests = new Map<string, RequestRecord>();
+  const consumerRecords = new Map<string, ConsumerRecord>();
   const wal: EventEnvelope[] = [];
-  const failures = { redis: false, wal: false, db: false, marker: false };
+  const failures = { redis: false, wal: false, db: false, marker: false, requestRecord: false };
   const steps: string[] = [];
   const redis = () => {
     if (failures.redis) throw new Error('redis down');
   };
 
-  const deps: CreateUserDeps & { rejections: { read(u: string): Promise<Rejection | null> } } = {
+  const deps: CreateUserDeps & RequestOutcomeDeps & { rejections: { read(u: string): Promise<Rejection | null> } } = {
     directory: {
       usernameExists: async (u) => {
         if (failures.db) throw new Error('db down');
@@ -74,6 +77,31 @@ export function fakeDeps() {
         const value = markers.get(u);
         return value ? { value, ttlRemainingMs: 1000 } : null;
       },
+      clear: async (u, eventId) => {
+        redis();
+        const value = markers.get(u);
+        if (!value) return 'absent';
+        if (value.eventId !== eventId) return 'other';
+        markers.delete(u);
+        return 'cleared';
+      },
+    },
+    requests: {
+      write: async (id, record) => {
+        redis();
+        if (failures.requestRecord) throw new Error('redis down at the request record');
+        requests.set(id, record);
+      },
+      read: async (id) => {
+        redis();
+        return requests.get(id) ?? null;
+      },
+    },
+    consumerRecords: {
+      find: async (id) => {
+        if (failures.db) throw new Error('db down');
+        return consumerRecords.get(id) ?? null;
+      },
     },
     events: {
       append: async (e) => {
@@ -94,5 +122,5 @@ export function fakeDeps() {
     rows.set(username, user);
     return user;
   };
-  return { deps, rows, cache, reservations, markers, rejections, wal, failures, steps, addUser };
+  return { deps, rows, cache, reservations, markers, rejections, requests, consumerRecords, wal, failures, steps, addUser };
 }
