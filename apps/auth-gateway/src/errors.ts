@@ -3,7 +3,8 @@ import { COMMON_ERRORS, type ErrorSpec } from '@usersys/service-kit';
 /** auth-gateway's error catalog (120xxx). Every code is documented in ../ERRORS.md (a test checks). */
 export const ERRORS = {
   ...COMMON_ERRORS,
-  UPSTREAM_UNAVAILABLE: { code: 120001, status: 503, message: 'user-command is unavailable; retry' },
+  UPSTREAM_UNAVAILABLE: { code: 120001, status: 503, message: 'user-command is unavailable; nothing was written, retry' },
+  UPSTREAM_OUTCOME_UNKNOWN: { code: 120002, status: 504, message: 'user-command did not answer; the request may or may not have been accepted: check the user or retry' },
   INVALID_CREDENTIALS: { code: 120101, status: 401, message: 'invalid username or password' },
   LOGIN_BUSY: { code: 120102, status: 503, message: 'login is busy, please retry shortly' },
   LOGIN_RATE_LIMITED: { code: 120103, status: 429, message: 'too many login attempts; retry later' },

@@ -19,6 +19,12 @@ export interface ForwardResponse {
  * Calls user-command over keep-alive HTTP with the internal credential. node:http is used on
  * purpose: the HTTP auto-instrumentation injects the current trace context into these requests.
  */
+/** How a failed call to user-command is reported: a request that may have been acted on is never a plain 503. */
+export function upstreamFailure(sent: boolean, err: NodeJS.ErrnoException): (typeof ERRORS)['UPSTREAM_UNAVAILABLE' | 'UPSTREAM_OUTCOME_UNKNOWN'] {
+  const neverArrived = err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN';
+  return sent && !neverArrived ? ERRORS.UPSTREAM_OUTCOME_UNKNOWN : ERRORS.UPSTREAM_UNAVAILABLE;
+}
+
 export class UserCommandClient {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   private readonly base: URL;
@@ -62,8 +68,18 @@ export class UserCommandClient {
           res.on('error', reject);
         },
       );
-      outgoing.on('timeout', () => outgoing.destroy(new Error('user-command timed out')));
-      outgoing.on('error', (err) => reject(new AppError(ERRORS.UPSTREAM_UNAVAILABLE, undefined, { cause: err })));
+      // Once the request has left this process, a failure says nothing about whether user-command
+      // acted on it: that is 504 ("outcome unknown", the client checks its request or user state).
+      // Only a request that never left (connection refused) is a definite 503: nothing was written.
+      let sent = false;
+      outgoing.on('finish', () => {
+        sent = true;
+      });
+      outgoing.on('timeout', () => outgoing.destroy(Object.assign(new Error('user-command timed out'), { code: 'ETIMEDOUT' })));
+      outgoing.on('error', (err: NodeJS.ErrnoException) => {
+        const spec = upstreamFailure(sent, err);
+        reject(new AppError(spec, undefined, { cause: err, ...(spec.status === 503 ? { headers: { 'Retry-After': '1' } } : {}) }));
+      });
       outgoing.end(payload);
     });
   }
