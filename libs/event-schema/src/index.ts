@@ -16,3 +16,6 @@ export type { EventEnvelope, EventType, UserCreatedEvent, UserUpdatedEvent, Payl
 export { TOPICS, HEADERS, eventHeaders } from './kafka';
 export { loginAuditRecord, createLoginAuditRecord, decodeLoginAuditRecord } from './login-audit';
 export type { LoginAuditRecord } from './login-audit';
+export { loginAuditHeaders, LOGIN_AUDIT_SCHEMA_VERSION, LOGIN_AUDIT_EVENT_TYPE } from './login-audit';
+export { WAL_KIND_BYTES, encodeLoginAuditWalRecord, decodeWalRecord } from './wal-record';
+export type { WalEntry, TraceCarrier } from './wal-record';
