@@ -65,6 +65,11 @@ export class WalAuditLog implements AuditLog {
     );
   }
 
+  /** Group commits (one write + fdatasync each) done by the current writer. */
+  get groupCommits(): number {
+    return this.writer?.batches ?? 0;
+  }
+
   /** For /readyz: throws while records cannot be written (unopened or failed WAL, or the last write failed). */
   check(): void {
     if (this.problem) throw new Error(`audit WAL ${this.dir}: ${this.problem.message}`);
