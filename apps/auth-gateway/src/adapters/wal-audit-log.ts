@@ -50,11 +50,8 @@ export class WalAuditLog implements AuditLog {
     const writer = this.writer;
     if (!writer) return Promise.reject(new Error(`audit WAL ${this.dir} unavailable: ${this.problem?.message ?? 'closed'}`));
     return writer.append(encodeLoginAuditWalRecord(entry.record, { traceparent: entry.traceparent })).then(
-      () => {
-        this.problem = null;
-      },
+      () => undefined,
       (err: Error) => {
-        this.problem = err;
         if (err instanceof WalFailedError && this.writer === writer) {
           this.writer = null;
           void writer.close().catch(() => undefined);
@@ -70,9 +67,13 @@ export class WalAuditLog implements AuditLog {
     return this.writer?.batches ?? 0;
   }
 
-  /** For /readyz: throws while records cannot be written (unopened or failed WAL, or the last write failed). */
+  /**
+   * For /readyz: throws while the WAL is not open (failed to open, or failed fsync, until it reopens).
+   * A single failed batch (e.g. ENOSPC) does not: the writer stays usable, the loss is counted, and a
+   * readiness that only a later successful login could clear would keep the traffic away for good.
+   */
   check(): void {
-    if (this.problem) throw new Error(`audit WAL ${this.dir}: ${this.problem.message}`);
+    if (!this.writer) throw new Error(`audit WAL ${this.dir}: ${this.problem?.message ?? 'closed'}`);
   }
 
   private unavailable(err: Error): void {
