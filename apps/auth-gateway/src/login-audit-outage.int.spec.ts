@@ -3,7 +3,7 @@ import { decodeLoginAuditRecord, TOPICS, type LoginAuditRecord } from '@usersys/
 import { startServices, type RunningServices } from '@usersys/service-runner';
 import { freePort, startPrivateKafka, startPrivateRedis, type PrivateService } from '@usersys/test-infra';
 import { Kafka, logLevel } from 'kafkajs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { login, seedUser, testPrisma, uniqueName } from './testing/gateway-fixture';
@@ -12,6 +12,8 @@ import { login, seedUser, testPrisma, uniqueName } from './testing/gateway-fixtu
 // over one WAL_DIR (started by the service runner, as npm start does), a private Kafka that is
 // stopped while the logins happen. Every record must reach user.login-audit.v1 exactly once after
 // Kafka returns, with the contract headers, and the logins must have been answered meanwhile.
+const LOG_DIR = path.join(__dirname, '../../../.data/logs/audit-outage-int');
+
 interface AuditMessage {
   key: string;
   record: LoginAuditRecord;
@@ -68,6 +70,8 @@ describe('login audit through a Kafka outage (gateway WAL → wal-relay → Kafk
   let prisma: PrismaClient;
   let walDir: string;
   let services: RunningServices | undefined;
+  let restarted: RunningServices | undefined;
+  let env: Record<string, string>;
   let gateway: string;
   let relay: string;
 
@@ -76,29 +80,27 @@ describe('login audit through a Kafka outage (gateway WAL → wal-relay → Kafk
     prisma = testPrisma(db.url);
     walDir = await mkdtemp(path.join(os.tmpdir(), 'audit-outage-wal-'));
     const [gatewayPort, relayPort] = [await freePort(), await freePort()];
-    services = await startServices({
-      only: ['wal-relay', 'auth-gateway'],
-      logDir: path.join(__dirname, '../../../.data/logs/audit-outage-int'),
-      env: {
-        AUTH_GATEWAY_PORT: String(gatewayPort),
-        WAL_RELAY_PORT: String(relayPort),
-        WAL_DIR: walDir,
-        KAFKA_BROKERS: kafka.url,
-        REDIS_URL: redis.url,
-        DATABASE_URL: db.url,
-        USER_COMMAND_URL: 'http://127.0.0.1:9',
-        BCRYPT_COST: '4',
-        LOGIN_RATE_LIMIT: '1000000',
-        RELAY_RETRY_MAX: '1s',
-        OTEL_TRACES_EXPORTER: 'none',
-        LOG_LEVEL: 'warn',
-      },
-    });
+    env = {
+      AUTH_GATEWAY_PORT: String(gatewayPort),
+      WAL_RELAY_PORT: String(relayPort),
+      WAL_DIR: walDir,
+      KAFKA_BROKERS: kafka.url,
+      REDIS_URL: redis.url,
+      DATABASE_URL: db.url,
+      USER_COMMAND_URL: 'http://127.0.0.1:9',
+      BCRYPT_COST: '4',
+      LOGIN_RATE_LIMIT: '1000000',
+      RELAY_RETRY_MAX: '1s',
+      OTEL_TRACES_EXPORTER: 'none',
+      LOG_LEVEL: 'warn',
+    };
+    services = await startServices({ only: ['wal-relay', 'auth-gateway'], logDir: LOG_DIR, env });
     gateway = `http://127.0.0.1:${gatewayPort}`;
     relay = `http://127.0.0.1:${relayPort}`;
   }, 240_000);
 
   afterAll(async () => {
+    await restarted?.stop();
     await services?.stop();
     await prisma?.$disconnect();
     await Promise.all([kafka?.destroy(), redis?.destroy(), db?.drop()]);
@@ -150,4 +152,31 @@ describe('login audit through a Kafka outage (gateway WAL → wal-relay → Kafk
     }
     expect(new Set(messages.map((m) => m.record.traceId))).toEqual(new Set(answered.map((a) => a.traceId)));
   }, 300_000);
+
+  it('a SIGKILLed gateway restarts onto its own audit WAL: what was on disk is shipped once, new records follow', async () => {
+    const user = await seedUser(prisma);
+    const before = await Promise.all(Array.from({ length: 10 }, () => login(gateway, user.username, user.password)));
+    expect(before.map((r) => r.status)).toEqual(Array(10).fill(200));
+    // On disk (the group commit finished), then a hard crash.
+    await poll('the audit records on disk', async () => ((await metricValue(gateway, /login_audit_pending\{[^}]*\} (\d+)/)) === 0 ? true : undefined));
+    const child = services!.processes.get('auth-gateway')!;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await gone;
+
+    // Same host and port → same AUDIT_WAL_NAME: the dead process's lock is taken over, its log continued.
+    restarted = await startServices({ only: ['auth-gateway'], logDir: LOG_DIR, env });
+    const after = await Promise.all(Array.from({ length: 10 }, () => login(gateway, user.username, 'wrong-password')));
+    expect(after.map((r) => r.status)).toEqual(Array(10).fill(401));
+    const logs = (await readdir(walDir)).filter((d) => d.startsWith('auth-gateway-audit-'));
+    expect(logs).toHaveLength(1);
+
+    const mine = await poll('all 20 records on the topic', async () => {
+      const messages = (await readWholeTopic([kafka.url])).filter((m) => m.record.username === user.username);
+      return messages.length >= 20 ? messages : undefined;
+    });
+    expect(mine).toHaveLength(20);
+    expect(new Set(mine.map((m) => m.record.auditId)).size).toBe(20);
+    expect(mine.filter((m) => m.record.result === 'success')).toHaveLength(10);
+  }, 180_000);
 });
