@@ -9,13 +9,15 @@
  *   node --import tsx bench/login.bench.ts          (BENCH_SECONDS=3 BENCH_REPS=3 by default)
  *
  * The gateway runs as its own process (no tracing preload: both it and the baseline are measured
- * bare), against a throw-away PostgreSQL database, a private Redis and the shared Kafka; the load
- * generator is a third process with keep-alive sockets and many requests in flight.
+ * bare), against a throw-away PostgreSQL database, a private Redis and a temporary audit WAL
+ * directory (its group commits are part of every login's cost); the load generator is a third process with keep-alive sockets and many requests in flight.
  */
 import { createPrismaClient, createTestDatabase, type TestDatabase } from '@usersys/db';
 import { freePort, startPrivateRedis, type PrivateService } from '@usersys/test-infra';
 import bcrypt from 'bcryptjs';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import { median, type Figure, writeResults } from './lib/report';
@@ -158,6 +160,7 @@ async function main() {
   let db: TestDatabase | undefined;
   let redis: PrivateService | undefined;
   const children: ChildProcess[] = [];
+  const walDir = mkdtempSync(path.join(os.tmpdir(), 'usersys-bench-login-wal-'));
   try {
     [db, redis] = await Promise.all([createTestDatabase({ migrate: true }), startPrivateRedis()]);
     const prisma = createPrismaClient({ databaseUrl: db.url, poolMax: 2 });
@@ -183,6 +186,7 @@ async function main() {
         BCRYPT_COST: String(COST),
         LOG_LEVEL: 'warn',
         OTEL_TRACES_EXPORTER: 'none',
+        WAL_DIR: walDir,
         ...env,
       });
       children.push(child);
@@ -233,6 +237,7 @@ async function main() {
     await Promise.all(children.map(stop));
     await Promise.all(closers.map((c) => c()));
     await Promise.all([db?.drop(), redis?.destroy()]);
+    rmSync(walDir, { recursive: true, force: true });
   }
 }
 

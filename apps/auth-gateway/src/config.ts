@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { ConfigError, envBool, envDurationMs, envInt, envPort, envString, envUrl, loadInfraConfig, type InfraConfig } from '@usersys/config';
 
 type Env = Record<string, string | undefined>;
@@ -22,7 +24,8 @@ export interface GatewayConfig extends InfraConfig {
     bcryptCost: number;
   };
   lastLogin: { buffer: number; batchSize: number; flushIntervalMs: number; timeoutMs: number };
-  audit: { buffer: number; batchSize: number; flushIntervalMs: number };
+  /** The login audit WAL: `walPath` = WAL_DIR/<walName>, one directory per gateway process (wal-relay ships it). */
+  audit: { walName: string; walPath: string; maxPending: number; reopenAfterMs: number };
   writeRateLimit: number;
   writeWindowMs: number;
   jwt: { secret: string; accessTtlMs: number; refreshTtlMs: number; issuer: string };
@@ -39,6 +42,17 @@ function windowMs(env: Env, name: string, fallback: string): number {
   const ms = envDurationMs(env, name, fallback, { minMs: 1000 });
   if (ms % 1000 !== 0) throw new ConfigError(name, 'must be whole seconds (e.g. 30s, 2m)');
   return ms;
+}
+
+/**
+ * Each gateway process writes its own audit WAL (one writer per directory). Default: the host name
+ * (the pod name on Kubernetes) and the port, so replicas, restarts of one replica, and several
+ * gateways on one development machine each keep a stable directory of their own.
+ */
+function auditWalName(env: Env, port: number): string {
+  const name = envString(env, 'AUDIT_WAL_NAME', `auth-gateway-audit-${os.hostname().replace(/[^a-zA-Z0-9_.-]/g, '_')}-${port}`);
+  if (!/^[a-zA-Z0-9_.-]+$/.test(name) || name === '.' || name === '..') throw new ConfigError('AUDIT_WAL_NAME', 'use letters, digits, dot, dash or underscore');
+  return name;
 }
 
 function trustProxy(env: Env): false | string[] {
@@ -66,9 +80,12 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   if (!/^[a-zA-Z0-9_.-]{3,32}$/.test(adminUsername)) throw new ConfigError('ADMIN_USERNAME', 'must be 3-32 characters of [a-zA-Z0-9_.-]');
   const internalToken = secret('INTERNAL_TOKEN', 'dev-internal-token');
 
+  const infra = loadInfraConfig(env);
+  const port = envPort(env, 'AUTH_GATEWAY_PORT', 8080);
+  const walName = auditWalName(env, port);
   return {
-    ...loadInfraConfig(env),
-    port: envPort(env, 'AUTH_GATEWAY_PORT', 8080),
+    ...infra,
+    port,
     host: envString(env, 'AUTH_GATEWAY_HOST', '127.0.0.1'),
     userCommandUrl: envUrl(env, 'USER_COMMAND_URL', 'http://127.0.0.1:8081', ['http:', 'https:']),
     internalToken,
@@ -91,9 +108,10 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       timeoutMs: envDurationMs(env, 'LOGIN_UPDATE_TIMEOUT', '5s', { minMs: 1 }),
     },
     audit: {
-      buffer: envInt(env, 'LOGIN_AUDIT_BUFFER', 50_000, { min: 1 }),
-      batchSize: envInt(env, 'LOGIN_AUDIT_BATCH_SIZE', 500, { min: 1 }),
-      flushIntervalMs: envDurationMs(env, 'LOGIN_AUDIT_FLUSH_INTERVAL', '200ms', { minMs: 1 }),
+      walName,
+      walPath: path.resolve(infra.walDir, walName),
+      maxPending: envInt(env, 'LOGIN_AUDIT_BUFFER', 50_000, { min: 1 }),
+      reopenAfterMs: envDurationMs(env, 'AUDIT_WAL_REOPEN_INTERVAL', '5s', { minMs: 1 }),
     },
     writeRateLimit: envInt(env, 'WRITE_RATE_LIMIT', 600, { min: 1 }),
     writeWindowMs: windowMs(env, 'WRITE_WINDOW', '1m'),

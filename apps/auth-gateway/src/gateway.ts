@@ -9,14 +9,14 @@ import { registerAdminRoutes } from './adapters/admin-routes';
 import { registerAuthRoutes } from './adapters/auth-routes';
 import { BcryptPool } from './adapters/bcrypt-pool';
 import { traceparentResponseHeader, validatePathParameters } from './adapters/http-common';
-import { KafkaAuditSink } from './adapters/kafka-audit-sink';
 import { PrismaLastLoginWriter } from './adapters/prisma-last-login-writer';
 import { RedisRefreshStore } from './adapters/redis-refresh-store';
 import { UserCommandClient } from './adapters/user-command-client';
 import { CachedUserDirectory } from './adapters/user-directory';
 import { registerUserRoutes } from './adapters/user-routes';
+import { WalAuditLog } from './adapters/wal-audit-log';
 import type { GatewayConfig } from './config';
-import { AuditQueue } from './domain/audit-queue';
+import { LoginAuditTrail, type AuditLossReason } from './domain/audit-trail';
 import { CredentialCache } from './domain/credential-cache';
 import { InFlightGate } from './domain/in-flight-gate';
 import { LastLoginBatcher } from './domain/last-login-batcher';
@@ -28,8 +28,8 @@ export const LOGIN_LIMITER = 'login';
 export const WRITE_LIMITER = 'write';
 
 /**
- * Builds the whole gateway from its configuration: adapters (Redis, PostgreSQL, Kafka, the bcrypt
- * pool, user-command) wired into the login pipeline and the routes. main.ts runs it as a process;
+ * Builds the whole gateway from its configuration: adapters (Redis, PostgreSQL, the audit WAL, the
+ * bcrypt pool, user-command) wired into the login pipeline and the routes. main.ts runs it as a process;
  * integration tests run one or two instances in-process against real infrastructure.
  */
 export async function createGateway(config: GatewayConfig, log: Logger) {
@@ -68,23 +68,29 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
     onFailure: (err, n) => (m.lastLoginFailures.inc(), log.warn({ step: 'lastLoginWrite', accounts: n, err: err.message }, 'last-login write failed')),
     onLost: (n) => (m.lastLoginLost.inc(n), log.error({ step: 'lastLoginWrite', accounts: n }, 'last-login updates lost: queue full after a failed batch')),
   });
-  const auditSink = new KafkaAuditSink(config.kafkaBrokers);
-  let overflowing = 0;
-  const audit = new AuditQueue(auditSink, config.audit, {
-    onPublished: (n) => {
-      m.auditPublished.inc(n);
-      if (overflowing > 0) log.warn({ step: 'loginAudit', dropped: overflowing }, 'login audit queue accepts records again after dropping some');
-      overflowing = 0;
+  // Login audit: appended to this process's own WAL without waiting for the fsync; wal-relay ships it.
+  const auditLog = await WalAuditLog.open(config.audit.walPath, {
+    reopenAfterMs: config.audit.reopenAfterMs,
+    onUnavailable: (err) => log.error({ step: 'loginAudit', wal: config.audit.walPath, err: err.message }, 'login audit WAL unavailable: records are counted as lost (login_audit_dropped_total) until it reopens'),
+    onReopened: () => log.warn({ step: 'loginAudit', wal: config.audit.walPath }, 'login audit WAL reopened'),
+  });
+  const lost = new Map<AuditLossReason, number>(); // per episode: logged when it starts and when it ends
+  const audit = new LoginAuditTrail(auditLog, config.audit.maxPending, {
+    onWritten: () => {
+      m.auditWritten.inc();
+      if (lost.size === 0) return;
+      log.warn({ step: 'loginAudit', lost: Object.fromEntries(lost) }, 'login audit records are written again after losing some');
+      lost.clear();
     },
-    onPublishFailed: (err, n) => (m.auditFailures.inc(), log.warn({ step: 'loginAudit', records: n, err: err.message }, 'login audit publish failed; will retry')),
-    onOverflow: () => {
-      m.auditDropped.inc({ reason: 'queue_full' });
-      if (overflowing++ === 0) log.error({ step: 'loginAudit', buffer: config.audit.buffer }, 'login audit queue full: new records are dropped and counted (login_audit_dropped_total)');
+    onLost: (reason, err) => {
+      m.auditDropped.inc({ reason });
+      const n = lost.get(reason) ?? 0;
+      lost.set(reason, n + 1);
+      if (n === 0) log.error({ step: 'loginAudit', reason, err: err?.message, maxPending: config.audit.maxPending }, 'login audit records lost: counted in login_audit_dropped_total until writes succeed again');
     },
-    onAbandoned: (n) => (m.auditDropped.inc({ reason: 'shutdown' }, n), log.error({ step: 'loginAudit', records: n }, 'login audit records abandoned at shutdown: Kafka unavailable')),
   });
   const gate = new InFlightGate(config.login.fastFailThreshold);
-  Object.assign(m.sources, { loginsInFlight: () => gate.current, auditQueue: () => audit.queued, lastLoginQueue: () => lastLogin.queued });
+  Object.assign(m.sources, { loginsInFlight: () => gate.current, auditPending: () => audit.pending, lastLoginQueue: () => lastLogin.queued });
 
   const dummyHash = await pool.hash(randomBytes(16).toString('hex'), config.login.bcryptCost);
   const login = new LoginService({
@@ -119,6 +125,7 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
     readiness: {
       redis: () => redis.ping(),
       postgres: () => prisma.$queryRaw`SELECT 1`,
+      'audit-wal': async () => auditLog.check(),
       'user-command': () =>
         new Promise((resolve, reject) => {
           http.get(new URL('/healthz', config.userCommandUrl), (res) => (res.resume(), res.statusCode === 200 ? resolve(true) : reject(new Error(`status ${res.statusCode}`)))).on('error', reject);
@@ -142,6 +149,7 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
     writeLimiter,
     lastLogin,
     audit,
+    auditWal: auditLog,
     redis,
     prisma,
     /** Creates the admin account if needed, starts the background loops and listens. */
@@ -151,18 +159,16 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
       await loginSettings.refresh().catch((err) => log.warn({ err: (err as Error).message }, 'shared login limit not readable yet; using the configured one'));
       loginSettings.start();
       lastLogin.start();
-      audit.start();
       server = await listen(app, port, host, log);
       return server;
     },
-    /** Graceful shutdown: stop intake, drain the queues, then close the clients. */
+    /** Graceful shutdown: stop intake, drain the queues (the audit WAL's last group commit), then close the clients. */
     shutdownSteps(): Array<[string, () => Promise<unknown>]> {
       return [
         ['http', async () => server && (await closeServer(server))],
         ['settings', async () => loginSettings.stop()],
         ['last-login', () => lastLogin.drain()],
-        ['audit', () => audit.drain()],
-        ['kafka', () => auditSink.close()],
+        ['audit', async () => (await audit.flush(), await auditLog.close())],
         ['bcrypt', () => pool.close()],
         ['upstream', async () => userCommand.close()],
         ['postgres', () => prisma.$disconnect()],

@@ -3,7 +3,7 @@ import { Counter, Gauge } from 'prom-client';
 
 /** The gateway's own metrics (names in CONTRACT.md's spirit: login fast-fails, cache, limiter degradations). */
 /** Read at scrape time; filled in once the objects they observe exist. */
-export const gaugeSources = () => ({ loginsInFlight: () => 0, auditQueue: () => 0, lastLoginQueue: () => 0 });
+export const gaugeSources = () => ({ loginsInFlight: () => 0, auditPending: () => 0, lastLoginQueue: () => 0 });
 
 export function createGatewayMetrics({ registry }: ServiceMetrics, sources = gaugeSources()) {
   const registers = [registry];
@@ -32,10 +32,9 @@ export function createGatewayMetrics({ registry }: ServiceMetrics, sources = gau
     lastLoginDirect: new Counter({ name: 'login_last_login_direct_writes_total', help: 'Last-login writes done directly because the queue was full', registers }),
     lastLoginFailures: new Counter({ name: 'login_last_login_failures_total', help: 'Failed last-login writes (batches requeued)', registers }),
     lastLoginLost: new Counter({ name: 'login_last_login_lost_total', help: 'Last-login updates lost because a failed batch found the queue full', registers }),
-    auditPublished: new Counter({ name: 'login_audit_published_total', help: 'Login audit records published to Kafka', registers }),
-    auditDropped: new Counter({ name: 'login_audit_dropped_total', help: 'Login audit records refused (queue full, or abandoned at shutdown)', labelNames: ['reason'] as const, registers }),
-    auditFailures: new Counter({ name: 'login_audit_publish_failures_total', help: 'Failed audit batch publishes (retried)', registers }),
-    auditQueue: observed('login_audit_queue_size', 'Audit records waiting to be published', () => sources.auditQueue()),
+    auditWritten: new Counter({ name: 'login_audit_written_total', help: 'Login audit records on disk in the audit WAL (wal-relay ships them to Kafka)', registers }),
+    auditDropped: new Counter({ name: 'login_audit_dropped_total', help: 'Login audit records not written: wal_error (the WAL refused them) or backlog_full (LOGIN_AUDIT_BUFFER records already waiting for the disk)', labelNames: ['reason'] as const, registers }),
+    auditPending: observed('login_audit_pending', 'Audit records accepted but not yet on disk (what a hard crash now would lose)', () => sources.auditPending()),
     lastLoginQueue: observed('login_last_login_queue_size', 'Accounts waiting for their last-login write', () => sources.lastLoginQueue()),
     loginsInFlight: observed('login_in_flight', 'Logins in progress (the fast-fail counter)', () => sources.loginsInFlight()),
   };

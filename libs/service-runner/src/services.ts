@@ -38,6 +38,8 @@ export function serviceCommand(name: string): string[] {
  */
 export async function startServices(options: { env?: Record<string, string>; logDir?: string; echo?: boolean; only?: string[] } = {}): Promise<RunningServices> {
   const env = { ...process.env, ...options.env };
+  // One WAL root for every service: user-command's logs and the gateway's audit WAL, which wal-relay ships.
+  env.WAL_DIR = path.resolve(REPO, env.WAL_DIR ?? '.data/wal');
   const logDir = options.logDir ?? path.join(REPO, '.data/logs');
   mkdirSync(logDir, { recursive: true });
   const processes = new Map<string, ChildProcess>();

@@ -12,7 +12,7 @@ export class WalLockedError extends Error {
   ) {
     super(
       `WAL ${dir} is already open for writing by process ${holderPid} on ${holderHost} (lock file ${path.join(dir, LOCK_FILE)}); ` +
-        'each log has exactly one writer: give every user-command process its own WAL_NAME',
+        'each log has exactly one writer: give every writing process its own directory (user-command: WAL_NAME, auth-gateway: AUDIT_WAL_NAME)',
     );
     this.name = 'WalLockedError';
   }

@@ -2,7 +2,10 @@ import { createPrismaClient, type PrismaClient } from '@usersys/db';
 import { createLogger } from '@usersys/logger';
 import bcrypt from 'bcryptjs';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { loadConfig } from '../config';
 import { createGateway, type Gateway } from '../gateway';
 
@@ -15,8 +18,10 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
+/** Each instance gets its own audit WAL (AUDIT_WAL_NAME), under a temporary WAL_DIR unless the test gives one. */
 export async function startTestGateway(env: Record<string, string>): Promise<TestGateway> {
-  const config = loadConfig({ BCRYPT_COST: '4', LOG_LEVEL: 'silent', USER_COMMAND_URL: 'http://127.0.0.1:9', ...env });
+  const tempWalDir = env.WAL_DIR ? null : mkdtempSync(path.join(os.tmpdir(), 'gateway-audit-wal-'));
+  const config = loadConfig({ BCRYPT_COST: '4', LOG_LEVEL: 'silent', USER_COMMAND_URL: 'http://127.0.0.1:9', AUDIT_WAL_NAME: `auth-gateway-audit-${randomUUID()}`, ...(tempWalDir ? { WAL_DIR: tempWalDir } : {}), ...env });
   const gateway = await createGateway(config, createLogger('auth-gateway', { level: config.logLevel }));
   const server = await gateway.start(0, '127.0.0.1');
   return {
@@ -28,7 +33,10 @@ export async function startTestGateway(env: Record<string, string>): Promise<Tes
       const { values } = await metric.get();
       return values.filter((v) => Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want)).reduce((sum, v) => sum + v.value, 0);
     },
-    stop: () => gateway.close(),
+    async stop() {
+      await gateway.close();
+      if (tempWalDir) rmSync(tempWalDir, { recursive: true, force: true });
+    },
   };
 }
 
