@@ -84,5 +84,9 @@ export function flattenHeaders(headers: Record<string, Buffer | string | (Buffer
 export function errorText(err: unknown): string {
   const e = err as { code?: string; message?: string };
   const text = `${e?.code ? `${e.code}: ` : ''}${e?.message ?? String(err)}`;
-  return text.replace(/\s+/g, ' ').slice(0, 500);
+  // One line, no control characters, well-formed UTF-16: it goes into headers and a text column.
+  return text
+    .slice(0, 500)
+    .replace(/[\s\u0000-\u001f\u007f-\u009f]+/g, ' ')
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
