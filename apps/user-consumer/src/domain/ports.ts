@@ -127,6 +127,13 @@ export interface BatchControl {
   isRunning(): boolean;
 }
 
+/** One event on its way through the executor, with its trace. */
+export interface Work {
+  msg: InboundMessage;
+  event: EventEnvelope;
+  trace: EventTrace;
+}
+
 /** One event's trace while it is processed (opaque to the domain beyond these fields). */
 export interface EventTrace {
   readonly event: EventEnvelope;

@@ -3,10 +3,11 @@ import type { Logger } from '@usersys/logger';
 import type { RetryPolicy } from '../config';
 import { backoffMs } from './backoff';
 import { planBatch, type EventItem, type Item } from './batch-plan';
-import { DEAD_LETTER_REASON_TEXT, decideFailure, type FailedStep, type FailureAction, type FailureKind } from './failure-policy';
-import { errorText, RETRY_HEADERS, retryMetaOf, type Headers, type InboundMessage, type RetryMeta } from './messages';
+import { DatabaseGate, StopRequested, type Attempted } from './database-gate';
+import { FailureActions } from './failure-actions';
+import { errorText, outbound, RETRY_HEADERS, retryMetaOf, storedHeaders, type InboundMessage, type RetryMeta } from './messages';
 import { onMainTopicEvent, onRetryTopicEvent } from './parking';
-import type { BatchControl, Bookkeeping, ConsumerMetrics, DeadReason, EventTrace, HeadState, Instrumentation, OutboundMessage, ParkedItem, ParkState, Republisher, UserStore, WriteResult } from './ports';
+import type { BatchControl, Bookkeeping, ConsumerMetrics, Instrumentation, ParkedItem, ParkState, Republisher, UserStore, Work, WriteResult } from './ports';
 import { quietInstrumentation } from './quiet-instrumentation';
 
 const DB_SPAN_BY_TYPE: Record<EventEnvelope['type'], string> = {
@@ -32,27 +33,14 @@ export interface ProcessorDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Shutdown or rebalance asked us to stop: leave the rest of the batch unresolved (redelivered). */
-export class StopRequested extends Error {}
+export { StopRequested };
 
-/** One event on its way through, with its trace. */
-interface Work {
-  msg: InboundMessage;
-  event: EventEnvelope;
-  trace: EventTrace;
-}
 
 /** Redis steps still running after a write (a wrapper: an async function would flatten a bare promise). */
 interface Pending {
   settled: Promise<void>;
 }
 const DONE: Pending = { settled: Promise.resolve() };
-
-/** A database step's result; a failure carries what the failure policy decided (never "pause": that is waited out). */
-type Attempted<T> = { ok: true; value: T } | { ok: false; error: unknown; decision: Exclude<FailureAction, { action: 'pause' }> };
-
-/** Where a failed write came from: the main topic, the retry topic (as `attempt`), or a parked user's queue. */
-type WritePath = { path: 'main'; parked: Map<string, ParkState> } | { path: 'retry'; attempt: number } | { path: 'drain'; item: ParkedItem };
 
 function decodeItem(msg: InboundMessage): Item {
   try {
@@ -61,8 +49,6 @@ function decodeItem(msg: InboundMessage): Item {
     return { msg, poison: err instanceof InvalidEventError ? err.message : errorText(err) };
   }
 }
-
-const sourceOf = (m: InboundMessage) => `${m.topic}/${m.partition}/${m.offset}`;
 
 /**
  * Carries out the consumer's work (README "Processing an event" and "Failures"); what to do when
@@ -74,11 +60,15 @@ export class EventProcessor {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly instrument: Instrumentation;
+  private readonly gate: DatabaseGate;
+  private readonly failures: FailureActions;
 
   constructor(private readonly deps: ProcessorDeps) {
     this.now = deps.now ?? Date.now;
     this.sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.instrument = deps.instrument ?? quietInstrumentation(deps.log);
+    this.gate = new DatabaseGate({ store: deps.store, metrics: deps.metrics, log: this.instrument.log, maxAttempts: deps.retry.maxAttempts, sleep: this.sleep });
+    this.failures = new FailureActions({ ...deps, now: this.now, gate: this.gate, instrument: this.instrument, end: (w, outcome, message, error) => this.end(w, outcome, message, error) });
   }
 
   /** A batch from user.events.v1. */
@@ -105,7 +95,7 @@ export class EventProcessor {
   private async eventsBatch(messages: InboundMessage[], ctl: BatchControl): Promise<void> {
     const items = messages.map(decodeItem);
     const events = items.flatMap((i) => (i.event ? [i.event] : []));
-    const parked = await this.must(() => this.deps.store.parkedUsers([...new Set(events.map((e) => e.username))]), ctl);
+    const parked = await this.gate.must(() => this.deps.store.parkedUsers([...new Set(events.map((e) => e.username))]), ctl);
     const markers = await this.markers(events.filter((e) => e.type === 'user.created').map((e) => e.username));
 
     // The Redis steps of one write overlap the next write (depth 1); offsets still resolve in order,
@@ -121,7 +111,7 @@ export class EventProcessor {
       if (!ctl.isRunning()) throw new StopRequested();
       if (step.kind === 'poison') {
         if (settling) await settling;
-        await this.poison(step.item);
+        await this.failures.poison(step.item);
         await complete(DONE, step.item.msg.offset);
       } else if (step.kind === 'single') {
         await complete(await this.applyOrPark(step.item, parked, markers, ctl), step.item.msg.offset);
@@ -152,13 +142,13 @@ export class EventProcessor {
     const step = onMainTopicEvent(p, e.eventId);
     if (step.do === 'head_redelivered') {
       if (step.resend) {
-        await this.deps.republisher.retry(this.outbound(msg), { attempt: p!.attempts, notBefore: this.now() + backoffMs(p!.attempts, this.deps.retry), stage: 'write', error: 'redelivered head of a parked user' });
+        await this.deps.republisher.retry(outbound(msg), { attempt: p!.attempts, notBefore: this.now() + backoffMs(p!.attempts, this.deps.retry), stage: 'write', error: 'redelivered head of a parked user' });
       }
       this.end(this.work(msg, e), 'parked', 'head of parked user redelivered');
       return DONE;
     }
     if (step.do === 'queue') {
-      if (await this.must(() => this.deps.store.appendParked(e, this.storedHeaders(msg), msg.value), ctl)) {
+      if (await this.gate.must(() => this.deps.store.appendParked(e, storedHeaders(msg), msg.value), ctl)) {
         this.end(this.work(msg, e), 'parked', p!.status === 'dead' ? "queued behind the user's dead-lettered event" : "queued behind the user's event in retry");
         return DONE;
       }
@@ -176,14 +166,14 @@ export class EventProcessor {
       return { settled: this.finish(works, res.value) };
     }
     if (works.length === 1) {
-      await this.writeFailed(works[0], res, { path: 'main', parked }, ctl);
+      await this.failures.writeFailed(works[0], res, { path: 'main', parked }, ctl);
       return DONE;
     }
     // Find the event(s) that fail on their own; the others are written one by one.
     for (const w of works) {
       const one = await this.write([w], 0, ctl);
       if (one.ok) await this.finish([w], one.value);
-      else await this.writeFailed(w, one, { path: 'main', parked }, ctl);
+      else await this.failures.writeFailed(w, one, { path: 'main', parked }, ctl);
     }
     return DONE;
   }
@@ -195,7 +185,7 @@ export class EventProcessor {
     const meta = retryMetaOf(m.headers);
     const item = decodeItem(m);
     if (!item.event) {
-      await this.poison(item);
+      await this.failures.poison(item);
       return true;
     }
     const e = item.event;
@@ -206,11 +196,11 @@ export class EventProcessor {
     }
     if (meta.stage === 'bookkeeping') return this.retryBookkeeping(m, e, meta, ctl);
 
-    const p = (await this.must(() => store.parkedUsers([e.username]), ctl)).get(e.username);
+    const p = (await this.gate.must(() => store.parkedUsers([e.username]), ctl)).get(e.username);
     let step = onRetryTopicEvent(p, e.eventId, meta);
     if (step.do === 'discard') {
       const w = this.work(m, e);
-      await this.must(() => store.markDiscarded(e), ctl);
+      await this.gate.must(() => store.markDiscarded(e), ctl);
       if (step.isHead) {
         this.end(w, 'discarded', "dead letter discarded by an operator: releasing the user's parked events");
         await this.drain(e.username, ctl);
@@ -218,7 +208,7 @@ export class EventProcessor {
       return true;
     }
     if (step.do === 'queue') {
-      if (await this.must(() => store.appendParked(e, this.storedHeaders(m), m.value), ctl)) {
+      if (await this.gate.must(() => store.appendParked(e, storedHeaders(m), m.value), ctl)) {
         this.end(this.work(m, e), 'parked', "queued behind the user's event in retry");
         return true;
       }
@@ -231,7 +221,7 @@ export class EventProcessor {
     const w = this.work(m, e);
     const res = await this.write([w], step.attempt, ctl);
     if (!res.ok) {
-      await this.writeFailed(w, res, { path: 'retry', attempt: step.attempt }, ctl);
+      await this.failures.writeFailed(w, res, { path: 'retry', attempt: step.attempt }, ctl);
       return true;
     }
     await this.finish([w], res.value);
@@ -244,7 +234,7 @@ export class EventProcessor {
     const { store } = this.deps;
     for (;;) {
       if (!ctl.isRunning()) throw new StopRequested();
-      const next: ParkedItem | null = await this.must(() => store.nextParked(username), ctl);
+      const next: ParkedItem | null = await this.gate.must(() => store.nextParked(username), ctl);
       if (!next) {
         this.instrument.log.info({ username, step: 'unpark', status: 'done' }, 'user unparked');
         return;
@@ -253,24 +243,24 @@ export class EventProcessor {
       const item = decodeItem(msg);
       if (!item.event) {
         // Valid when it was parked; the schema may have become stricter since.
-        await this.poison(item);
-        await this.must(() => store.removeParked(next.seq), ctl);
+        await this.failures.poison(item);
+        await this.gate.must(() => store.removeParked(next.seq), ctl);
         continue;
       }
       const w = this.work(msg, item.event);
       const res = await this.write([w], 0, ctl);
       if (!res.ok) {
-        await this.writeFailed(w, res, { path: 'drain', item: next }, ctl);
+        await this.failures.writeFailed(w, res, { path: 'drain', item: next }, ctl);
         return;
       }
-      await this.must(() => store.removeParked(next.seq), ctl);
+      await this.gate.must(() => store.removeParked(next.seq), ctl);
       await this.finish([w], res.value);
       await ctl.heartbeat();
     }
   }
 
   private async retryBookkeeping(m: InboundMessage, e: EventEnvelope, meta: RetryMeta, ctl: BatchControl): Promise<boolean> {
-    const rows = await this.must(() => this.deps.store.currentRows([e.username]), ctl);
+    const rows = await this.gate.must(() => this.deps.store.currentRows([e.username]), ctl);
     const w = this.work(m, e);
     const kind = (['applied', 'duplicate', 'skipped', 'rejected'].includes(meta.outcome ?? '') ? meta.outcome : 'applied') as WriteResult['kind'];
     const result: WriteResult = { eventId: e.eventId, kind, ...(meta.field ? { field: meta.field } : {}), row: rows.get(e.username) ?? null };
@@ -279,95 +269,11 @@ export class EventProcessor {
       this.end(w, 'bookkeeping_done', 'Redis bookkeeping done on retry');
       return true;
     }
-    await this.bookkeepingFailed(w, result, meta.attempt, err);
+    await this.failures.bookkeepingFailed(w, result, meta.attempt, err);
     return true;
   }
 
   // ---- failures (decided by failure-policy.ts, carried out here) --------------------------------
-
-  /**
-   * A write failed and the policy said retry or dead-letter. Crash safety: the main path parks first,
-   * then sends (a redelivered head re-sends the retry; a dead letter is sent before it is recorded,
-   * so a redelivery sends it again rather than never); the retry and drain paths send first, then
-   * record (the retry partition is processed in order; stale attempts are recognised by `attempts`).
-   */
-  private async writeFailed(w: Work, failed: Extract<Attempted<unknown>, { ok: false }>, from: WritePath, ctl: BatchControl): Promise<void> {
-    const { republisher, store, metrics, retry } = this.deps;
-    const { decision } = failed;
-    const error = errorText(failed.error);
-    const headers = this.storedHeaders(w.msg);
-    const out = this.outbound(w.msg, headers);
-    const attempt = from.path === 'retry' ? from.attempt : 0;
-    const record = async (head: HeadState) => {
-      if (from.path === 'drain') await this.must(() => store.promoteParked(from.item, w.event, head), ctl);
-      else await this.must(() => store.setHead(w.event, headers, head, w.msg.value), ctl);
-      if (from.path === 'main') from.parked.set(w.event.username, { username: w.event.username, headEventId: w.event.eventId, status: head.status, attempts: head.attempts });
-    };
-    if (decision.action === 'redeliver') throw failed.error; // not a write decision; leaves the batch unresolved
-    if (decision.action === 'retry') {
-      const meta = { attempt: decision.attempt, notBefore: this.now() + backoffMs(decision.attempt, retry), stage: 'write' as const, error };
-      const head: HeadState = { attempts: decision.attempt, status: 'retrying', error };
-      if (from.path === 'main') {
-        await record(head);
-        await republisher.retry(out, meta);
-      } else {
-        await republisher.retry(out, meta);
-        await record(head);
-      }
-      metrics.retried(w.event.type, 'write');
-      const why = { main: 'write failed: sent to the retry topic, user parked', retry: `attempt ${attempt} failed: retrying`, drain: "parked event failed: it is the user's head event now" }[from.path];
-      this.end(w, 'retry', why, error);
-      return;
-    }
-    const reason = decision.reason as DeadReason;
-    await republisher.deadLetter(out, { stage: 'write', reason: DEAD_LETTER_REASON_TEXT[reason], error, attempts: attempt, source: headers[RETRY_HEADERS.origin] ?? sourceOf(w.msg) });
-    if (decision.parkUser) await record({ attempts: attempt, status: 'dead', error, reason });
-    metrics.deadLettered(reason);
-    this.end(
-      w,
-      'dead_letter',
-      reason === 'invalid_data'
-        ? 'the database refused the event\'s data: sent to the dead-letter topic; the user stays parked until it is replayed or discarded'
-        : 'retries exhausted: sent to the dead-letter topic; the user stays parked until it is replayed or discarded',
-      error,
-    );
-  }
-
-  /**
-   * Redis steps failed after the row was written: retried without parking (the row is in order),
-   * then dead-lettered. True when it ended the event's trace (a retry-topic attempt).
-   */
-  private async bookkeepingFailed(w: Work, r: WriteResult, attempt: number, err: unknown): Promise<boolean> {
-    const { republisher, metrics, retry } = this.deps;
-    const error = errorText(err);
-    const headers = this.storedHeaders(w.msg);
-    const decision = decideFailure({ step: 'bookkeeping', kind: 'transient', databaseAnswers: true, attempt, maxAttempts: retry.maxAttempts });
-    if (decision.action === 'dead_letter') {
-      // The row is written; only Redis is behind (marker and cache entries expire by TTL). No parking.
-      const keep = { [RETRY_HEADERS.stage]: 'bookkeeping', [RETRY_HEADERS.outcome]: r.kind, ...(r.field ? { [RETRY_HEADERS.field]: r.field } : {}) };
-      await republisher.deadLetter(this.outbound(w.msg, headers), { stage: 'bookkeeping', reason: DEAD_LETTER_REASON_TEXT[decision.reason], error, attempts: attempt, source: headers[RETRY_HEADERS.origin] ?? sourceOf(w.msg), extraHeaders: keep });
-      metrics.deadLettered(decision.reason);
-      this.end(w, 'dead_letter', 'Redis bookkeeping retries exhausted: sent to the dead-letter topic', error);
-      return true;
-    }
-    const next = decision.action === 'retry' ? decision.attempt : attempt + 1;
-    await republisher.retry(this.outbound(w.msg, headers), { attempt: next, notBefore: this.now() + backoffMs(next, retry), stage: 'bookkeeping', error, outcome: r.kind, ...(r.field ? { field: r.field } : {}) });
-    metrics.retried(w.event.type, 'bookkeeping');
-    if (attempt === 0) {
-      this.instrument.warn(w.trace, { step: 'refreshUserCache', status: 'retry', degrade: true, err: error }, 'row written; Redis bookkeeping failed: sent to the retry topic');
-      return false;
-    }
-    this.end(w, 'retry', 'Redis bookkeeping failed again: retrying', error);
-    return true;
-  }
-
-  private async poison(item: Item): Promise<void> {
-    // failure-policy.ts: a message that is not an event goes to the dead-letter topic, never retried.
-    await this.deps.republisher.deadLetter(this.outbound(item.msg), { stage: 'poison', reason: item.poison ?? DEAD_LETTER_REASON_TEXT.poison, attempts: 0, source: sourceOf(item.msg) });
-    this.deps.metrics.deadLettered('invalid');
-    this.deps.metrics.consumed('unknown', 'poison');
-    this.instrument.log.error({ topic: item.msg.topic, partition: item.msg.partition, offset: item.msg.offset, reason: item.poison, status: 'dead_letter' }, 'poison message sent to the dead-letter topic');
-  }
 
   // ---- shared steps -----------------------------------------------------------------------------
 
@@ -384,7 +290,7 @@ export class EventProcessor {
 
   private async write(works: Work[], attempt: number, ctl: BatchControl): Promise<Attempted<WriteResult[]>> {
     const degrade = this.deps.degrade();
-    return this.attempt('write', attempt, ctl, async () => {
+    return this.gate.attempt('write', attempt, ctl, async () => {
       const spans = this.instrument.step(
         DB_SPAN_BY_TYPE[works[0].event.type],
         works.map((w) => w.trace),
@@ -419,7 +325,7 @@ export class EventProcessor {
     const errors = await this.settle(works, results);
     for (const [i, w] of works.entries()) {
       const r = results[i];
-      if (errors[i] && (await this.bookkeepingFailed(w, r, 0, errors[i]))) continue;
+      if (errors[i] && (await this.failures.bookkeepingFailed(w, r, 0, errors[i]))) continue;
       this.end(w, r.kind, r.reason ?? (r.field ? `${r.field} is already taken by another user` : undefined));
     }
   }
@@ -428,75 +334,5 @@ export class EventProcessor {
   private end(w: Work, outcome: string, message?: string, error?: string): void {
     this.instrument.end(w.trace, outcome, message, error);
     this.deps.metrics.consumed(w.event.type, outcome);
-  }
-
-  private storedHeaders(msg: InboundMessage): Headers {
-    const headers = { ...msg.headers };
-    if (!headers[RETRY_HEADERS.origin] && msg.topic !== 'parked') headers[RETRY_HEADERS.origin] = sourceOf(msg);
-    return headers;
-  }
-
-  private outbound(msg: InboundMessage, headers: Headers = msg.headers): OutboundMessage {
-    return { key: msg.key, value: msg.value, headers };
-  }
-
-  // ---- database availability ---------------------------------------------------------------------
-
-  private classify(error: unknown): FailureKind {
-    return this.deps.store.classify?.(error) ?? 'transient';
-  }
-
-  /** Runs fn; a failure goes through the failure policy: "pause" is waited out here and fn repeated, anything else returned. */
-  private async attempt<T>(step: FailedStep, attempt: number, ctl: BatchControl, fn: () => Promise<T>): Promise<Attempted<T>> {
-    for (;;) {
-      try {
-        return { ok: true, value: await fn() };
-      } catch (error) {
-        const kind = this.classify(error);
-        const databaseAnswers = kind === 'data' || (await this.databaseUp());
-        const decision = decideFailure({ step, kind, databaseAnswers, attempt, maxAttempts: this.deps.retry.maxAttempts });
-        if (decision.action !== 'pause') return { ok: false, error, decision };
-        await this.waitForDatabase(error, ctl);
-      }
-    }
-  }
-
-  /** For our own parking queries: an outage pauses; any other failure is thrown (the batch is redelivered). */
-  private async must<T>(fn: () => Promise<T>, ctl: BatchControl): Promise<T> {
-    const res = await this.attempt('parking', 0, ctl, fn);
-    if (!res.ok) throw res.error;
-    return res.value;
-  }
-
-  private async databaseUp(): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([this.deps.store.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('ping timed out')), 2000)))]);
-      return true;
-    } catch {
-      return false;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Pauses (heartbeats, nothing resolved) until the database answers a ping again, backing off up to 5 s. */
-  private async waitForDatabase(error: unknown, ctl: BatchControl): Promise<void> {
-    const { metrics } = this.deps;
-    const { log } = this.instrument;
-    log.error({ err: errorText(error), step: 'database', status: 'paused' }, 'database unavailable: consumption paused until it answers again');
-    metrics.databasePaused(true);
-    try {
-      let delay = 250;
-      do {
-        if (!ctl.isRunning()) throw new StopRequested();
-        await ctl.heartbeat();
-        await this.sleep(delay);
-        delay = Math.min(delay * 2, 5000);
-      } while (!(await this.databaseUp()));
-    } finally {
-      metrics.databasePaused(false);
-    }
-    log.info({ step: 'database', status: 'resumed' }, 'database reachable again: consumption resumed');
   }
 }
