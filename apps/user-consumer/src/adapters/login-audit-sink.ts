@@ -4,7 +4,7 @@ import type { Logger } from '@usersys/logger';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Counter } from 'prom-client';
 import { ZodError } from 'zod';
-import type { FailureKind } from '../domain/failure-policy';
+import { decideFailure, type FailureKind } from '../domain/failure-policy';
 import { errorText, type InboundMessage } from '../domain/messages';
 import type { Republisher } from '../domain/ports';
 import { classifyDatabaseError } from './database-errors';
@@ -54,15 +54,17 @@ interface AuditItem {
 }
 
 /**
- * Stores a batch of audit records. When the database refuses the batch by its data, the records are
- * stored one by one and each refused one is handed to `refused` (the dead-letter topic); any other
- * failure is thrown (the caller waits for the database and repeats: inserts are idempotent).
+ * Stores a batch of audit records under the failure policy (step audit): when the database refuses
+ * the batch by its data, the records are stored one by one and each refused one is handed to
+ * `refused` (the dead-letter topic); any other failure is thrown (the caller waits for the database
+ * and repeats: inserts are idempotent).
  */
 export async function storeAuditRecords(store: AuditStore, items: AuditItem[], refused: (item: AuditItem, err: unknown) => Promise<void>): Promise<{ stored: number; refused: number }> {
+  const deadLetters = (err: unknown) => decideFailure({ step: 'audit', kind: store.classify(err), databaseAnswers: true, attempt: 0, maxAttempts: 0 }).action === 'dead_letter';
   try {
     return { stored: await store.insert(items.map((i) => i.record)), refused: 0 };
   } catch (err) {
-    if (store.classify(err) !== 'data') throw err;
+    if (!deadLetters(err)) throw err;
   }
   let stored = 0;
   let refusedCount = 0;
@@ -70,7 +72,7 @@ export async function storeAuditRecords(store: AuditStore, items: AuditItem[], r
     try {
       stored += await store.insert([item.record]);
     } catch (err) {
-      if (store.classify(err) !== 'data') throw err;
+      if (!deadLetters(err)) throw err;
       await refused(item, err);
       refusedCount++;
     }

@@ -26,6 +26,10 @@ const table: Array<[FailedStep, FailureKind, boolean, number, FailureAction]> = 
   ['parking', 'unavailable', true, 0, { action: 'pause' }],
   ['parking', 'transient', false, 0, { action: 'pause' }],
   ['parking', 'transient', true, 0, { action: 'redeliver' }],
+  // login-audit records: no order to keep, no retry topic
+  ['audit', 'data', true, 0, { action: 'dead_letter', reason: 'invalid_data', parkUser: false }],
+  ['audit', 'transient', true, 0, { action: 'pause' }],
+  ['audit', 'unavailable', false, 0, { action: 'pause' }],
 ];
 
 describe('decideFailure', () => {

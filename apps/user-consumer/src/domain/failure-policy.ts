@@ -1,24 +1,28 @@
 /**
  * The consumer's failure policy: what happens to an event when a step fails. Retry, park,
- * dead-letter or pause are decided here and nowhere else (the executor in processor.ts only carries
- * the decision out). In short:
+ * dead-letter or pause are decided here and nowhere else (failure-actions.ts and database-gate.ts
+ * carry the decision out). When does an event go to the dead-letter topic (user.dlq.v1)?
  *
- * | failure                                            | action                                              |
- * | -------------------------------------------------- | --------------------------------------------------- |
- * | the message is not a valid event (decode)          | dead letter `poison`, nothing parked                |
- * | the database refuses the event's data (write)      | dead letter `invalid_data` at once, user parked dead |
- * | the database is unreachable, or a write failed and | pause: nothing resolved, wait for a ping, repeat    |
- * |   the database does not answer a ping              |   the same step (never cycled through retries)      |
- * | any other write failure, attempts left             | retry topic (attempt + 1), user parked `retrying`   |
- * | any other write failure, last attempt              | dead letter `retries_exhausted`, user parked dead   |
- * | Redis failed after the row was written             | retry topic, stage bookkeeping (no parking: the     |
- * |   (bookkeeping), attempts left / last attempt      |   row is in order) / dead letter `bookkeeping_exhausted` |
- * | our own parking queries fail while the database    | redeliver: leave the batch unresolved, it is        |
- * |   answers                                          |   fetched again                                     |
+ * - it is not a valid event (decode)                     → dead letter `poison`, nothing parked;
+ * - the database refuses its data (write, kind data)     → dead letter `invalid_data` at once, the
+ *                                                          user parked dead (its later events wait);
+ * - the database is unreachable (kind unavailable), or a
+ *   write failed and the database does not answer a ping → pause: nothing resolved, wait for the
+ *                                                          database, repeat the same step (no retries);
+ * - any other write failure, attempts left               → user.retry.v1 (attempt + 1), user parked
+ *                                                          retrying (its later events wait);
+ * - any other write failure, last attempt failed         → dead letter `retries_exhausted`, user parked dead;
+ * - Redis failed after the row was written (bookkeeping) → user.retry.v1 without parking (the row is in
+ *                                                          order), dead letter `bookkeeping_exhausted` at the end;
+ * - our own parking queries fail, database answers       → redeliver: the batch stays unresolved and is
+ *                                                          fetched again;
+ * - a login-audit record the database refuses (audit)    → dead letter `invalid_data` (the rest of its batch
+ *                                                          is stored); any other audit failure pauses (audits
+ *                                                          keep no order, so there is no retry topic for them).
  *
- * "Data" means an error retrying cannot change (see adapters/database-errors.ts for which errors
- * count): the event goes to user.dlq.v1 and the partition moves on; later events of its user queue
- * behind it (a dead head) until an operator replays or discards it.
+ * "Data" is an error retrying cannot change; adapters/database-errors.ts says which errors count
+ * (SQLSTATE class 22, 23 except unique violations, 54). A dead user stays parked until an operator
+ * replays or discards its head (`npm run dlq`).
  */
 
 /** How a failure relates to retrying: caused by the data, by a (database) outage, or anything else. */
@@ -26,9 +30,10 @@ export type FailureKind = 'data' | 'unavailable' | 'transient';
 
 /**
  * decode: the message could not be read as an event; write: the database write of the event;
- * bookkeeping: the Redis steps after the row was written; parking: our own parking queries.
+ * bookkeeping: the Redis steps after the row was written; parking: our own parking queries;
+ * audit: storing a login-audit record.
  */
-export type FailedStep = 'decode' | 'write' | 'bookkeeping' | 'parking';
+export type FailedStep = 'decode' | 'write' | 'bookkeeping' | 'parking' | 'audit';
 
 export type DeadLetterReason = 'poison' | 'invalid_data' | 'retries_exhausted' | 'bookkeeping_exhausted';
 
@@ -62,6 +67,8 @@ export function decideFailure(f: Failure): FailureAction {
     case 'parking':
       if (f.kind === 'unavailable' || !f.databaseAnswers) return { action: 'pause' };
       return { action: 'redeliver' };
+    case 'audit':
+      return f.kind === 'data' ? { action: 'dead_letter', reason: 'invalid_data', parkUser: false } : { action: 'pause' };
     case 'write':
       if (f.kind === 'data') return { action: 'dead_letter', reason: 'invalid_data', parkUser: true };
       if (f.kind === 'unavailable' || !f.databaseAnswers) return { action: 'pause' };

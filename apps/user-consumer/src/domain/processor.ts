@@ -35,7 +35,6 @@ export interface ProcessorDeps {
 
 export { StopRequested };
 
-
 /** Redis steps still running after a write (a wrapper: an async function would flatten a bare promise). */
 interface Pending {
   settled: Promise<void>;
