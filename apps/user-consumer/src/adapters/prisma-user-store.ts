@@ -76,9 +76,17 @@ WITH input AS (
   ON CONFLICT DO NOTHING
   RETURNING username, email, phone, password_hash, nickname, role, state, last_event_id, updated_at
 ), pe AS (
-  INSERT INTO processed_events (event_id, username, event_type, outcome)
-  SELECT i.event_id, i.username, 'user.created', CASE WHEN i.event_id IN (SELECT last_event_id FROM ins) THEN 'applied' ELSE 'conflict' END
-  FROM input i WHERE i.seen IS NULL
+  INSERT INTO processed_events (event_id, username, event_type, outcome, reason)
+  SELECT i.event_id, i.username, 'user.created', CASE WHEN a.applied THEN 'applied' WHEN x.reason IS NOT NULL THEN 'rejected' ELSE 'conflict' END, x.reason
+  FROM input i
+  CROSS JOIN LATERAL (SELECT i.event_id IN (SELECT last_event_id FROM ins) AS applied) a
+  -- Why nothing was inserted, as far as the rows before this statement tell (a clash inside the
+  -- batch stays 'conflict' here and is settled by classifyConflicts right after).
+  CROSS JOIN LATERAL (SELECT CASE WHEN a.applied THEN NULL
+    WHEN EXISTS (SELECT 1 FROM users u WHERE u.username = i.username) THEN 'username_taken'
+    WHEN EXISTS (SELECT 1 FROM users u WHERE u.email = i.email) THEN 'email_taken'
+    WHEN EXISTS (SELECT 1 FROM users u WHERE u.phone = i.phone) THEN 'phone_taken' END AS reason) x
+  WHERE i.seen IS NULL
   ON CONFLICT (event_id) DO NOTHING
 ), def AS (
   INSERT INTO consumer_deferred_columns (username, event_id, columns)
