@@ -106,19 +106,29 @@ async function readParkedHeads(): Promise<DeadLetter[]> {
     const queued = await prisma.parkedEvent.groupBy({ by: ['username'], _count: { _all: true } });
     const counts = new Map(queued.map((q) => [q.username, q._count._all]));
     return rows.map((r) => {
-      const event = r.headEvent as { type?: string };
+      // Parked payloads are bytea: the message value as the topic carried it, headers as UTF-8 JSON.
+      const value = Buffer.from(r.headEvent);
+      const headers = JSON.parse(Buffer.from(r.headHeaders).toString('utf8')) as Headers;
+      let type: string | null = headers['event-type'] ?? null;
+      try {
+        type ??= (JSON.parse(value.toString('utf8')) as { type?: string }).type ?? null;
+      } catch {
+        // not JSON: listed with its headers only
+      }
+      const behind = `${counts.get(r.username) ?? 0} event(s) parked behind it`;
+      const why = r.reason === 'invalid_data' ? 'invalid data' : 'retries exhausted';
       return {
         eventId: r.headEventId,
         username: r.username,
-        type: event.type ?? null,
+        type,
         stage: 'write',
-        reason: r.status === 'dead' ? `retries exhausted; ${counts.get(r.username) ?? 0} event(s) parked behind it` : `in retry; ${counts.get(r.username) ?? 0} event(s) parked behind it`,
+        reason: r.status === 'dead' ? `${why}; ${behind}` : `in retry; ${behind}`,
         error: r.lastError,
         attempts: r.attempts,
         at: r.updatedAt.toISOString(),
-        source: (r.headHeaders as Headers)[RETRY_HEADERS.origin] ?? null,
-        value: Buffer.from(JSON.stringify(r.headEvent)),
-        headers: r.headHeaders as Headers,
+        source: headers[RETRY_HEADERS.origin] ?? null,
+        value,
+        headers,
         parked: r.status as 'dead' | 'retrying',
         where: 'database',
       };

@@ -11,6 +11,7 @@ import { LoginAuditSink, PrismaAuditStore } from './adapters/login-audit-sink';
 import { createConsumerMetrics } from './adapters/metrics';
 import { PrismaUserStore } from './adapters/prisma-user-store';
 import { RedisBookkeeping } from './adapters/redis-bookkeeping';
+import { tracingInstrumentation } from './adapters/tracing-instrumentation';
 import type { ConsumerConfig } from './config';
 import { EventProcessor } from './domain/processor';
 
@@ -35,7 +36,7 @@ export async function startConsumer(config: ConsumerConfig, log: Logger): Promis
   const store = new PrismaUserStore(prisma);
   const degrade = new DegradeSwitch(redis, config.degrade, log, (on) => consumerMetrics.degrade.set(on ? 1 : 0));
   const bookkeeping = new RedisBookkeeping(redis, { rejectionTtlMs: config.rejectionTtlMs, userCacheTtlMs: config.userCacheTtlMs });
-  const processor = new EventProcessor({ store, bookkeeping, republisher, metrics: consumerMetrics, log, retry: config.retry, writeBatchMax: config.writeBatchMax, degrade: () => degrade.enabled });
+  const processor = new EventProcessor({ store, bookkeeping, republisher, metrics: consumerMetrics, log, retry: config.retry, writeBatchMax: config.writeBatchMax, degrade: () => degrade.enabled, instrument: tracingInstrumentation(log) });
   const runner = new KafkaEventRunner(kafka, { groupId: config.groupId, sessionTimeoutMs: config.sessionTimeoutMs, partitionsConcurrency: config.partitionsConcurrency }, processor, log);
   const audit = config.loginAudit
     ? new LoginAuditSink(kafka, `${config.groupId}-login-audit`, config.sessionTimeoutMs, { store: new PrismaAuditStore(prisma), republisher, log, counter: consumerMetrics.loginAudit })

@@ -16,6 +16,11 @@ describe('login-audit sink', () => {
   beforeAll(async () => {
     db = await createTestDatabase({ migrate: true });
     prisma = createPrismaClient({ databaseUrl: db.url, poolMax: 2 });
+    // Records whose username ends in "_refused" are refused by PostgreSQL as invalid data (SQLSTATE
+    // 22021, what a NUL byte gives), whatever the schema lets through.
+    await prisma.$executeRawUnsafe(`CREATE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.username LIKE '%\\_refused' THEN RAISE EXCEPTION 'refused data' USING ERRCODE = '22021'; END IF; RETURN NEW; END $$`);
+    await prisma.$executeRawUnsafe('CREATE TRIGGER test_refuse_audit BEFORE INSERT ON login_audit FOR EACH ROW EXECUTE FUNCTION test_refuse_audit()');
     const config = testConfig({ DATABASE_URL: db.url, CONSUMER_LOGIN_AUDIT: 'true' });
     await startGroupsAtEnd(config);
     producer = await connectProducer();
@@ -49,6 +54,28 @@ describe('login-audit sink', () => {
       return mine.length === 2 ? mine : undefined;
     });
     expect(dead.map((m) => m.headers['dlq-reason'])).toEqual([expect.stringContaining('auditId'), expect.stringContaining('invalid login-audit record')]);
+    await dlq.stop();
+  }, 60_000);
+
+  it('dead-letters a record the database refuses by its data (a NUL in the username, SQLSTATE 22021) and stores the rest of the batch', async () => {
+    const dlq = await tailTopic(TOPICS.deadLetter);
+    const name = uniqueName('audit');
+    const record = (username: string) => createLoginAuditRecord({ username, clientIp: '10.0.0.3', userAgent: 'jest', result: 'failure', reason: 'bad_credentials', traceId: null });
+    const good = Array.from({ length: 5 }, () => record(name));
+    const refused = record(`${name}_refused`);
+    const nul = { ...record(name), username: `${name}\u0000` }; // raw, as a client could have sent it
+    const batch = [good[0], refused, good[1], nul, ...good.slice(2)];
+    await producer.send({ topic: TOPICS.loginAudit, acks: -1, messages: batch.map((r) => ({ key: name, value: JSON.stringify(r) })) });
+    await waitFor('the good records stored', async () => (await prisma.loginAudit.count({ where: { username: name } })) === good.length);
+    const dead = await waitFor('both refused records dead-lettered', async () => {
+      const ids = [refused.auditId, nul.auditId];
+      const mine = dlq.messages.filter((m) => ids.some((id) => m.value.includes(id)));
+      return mine.length === 2 ? mine : undefined;
+    });
+    const byTrigger = dead.find((m) => m.value.includes(refused.auditId))!;
+    expect(byTrigger.headers).toMatchObject({ 'dlq-stage': 'poison', 'dlq-reason': 'invalid data' });
+    expect(byTrigger.headers['dlq-error']).toContain('22021');
+    expect(await prisma.loginAudit.count({ where: { auditId: { in: [refused.auditId, nul.auditId] } } })).toBe(0);
     await dlq.stop();
   }, 60_000);
 });

@@ -4,14 +4,18 @@ import type { Logger } from '@usersys/logger';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Counter } from 'prom-client';
 import { ZodError } from 'zod';
-import { errorText } from '../domain/messages';
+import { decideFailure, type FailureKind } from '../domain/failure-policy';
+import { errorText, type InboundMessage } from '../domain/messages';
 import type { Republisher } from '../domain/ports';
+import { classifyDatabaseError } from './database-errors';
 import { inbound } from './kafka-runner';
 
 export interface AuditStore {
   /** Stores records once each (idempotent by auditId); returns how many were new. */
   insert(records: LoginAuditRecord[]): Promise<number>;
   ping(): Promise<void>;
+  /** data: the database refuses this record's values (retrying cannot change it). */
+  classify(error: unknown): FailureKind;
 }
 
 export class PrismaAuditStore implements AuditStore {
@@ -38,13 +42,50 @@ export class PrismaAuditStore implements AuditStore {
   async ping(): Promise<void> {
     await this.prisma.$queryRawUnsafe('SELECT 1');
   }
+
+  classify(error: unknown): FailureKind {
+    return classifyDatabaseError(error);
+  }
+}
+
+interface AuditItem {
+  record: LoginAuditRecord;
+  msg: InboundMessage;
+}
+
+/**
+ * Stores a batch of audit records under the failure policy (step audit): when the database refuses
+ * the batch by its data, the records are stored one by one and each refused one is handed to
+ * `refused` (the dead-letter topic); any other failure is thrown (the caller waits for the database
+ * and repeats: inserts are idempotent).
+ */
+export async function storeAuditRecords(store: AuditStore, items: AuditItem[], refused: (item: AuditItem, err: unknown) => Promise<void>): Promise<{ stored: number; refused: number }> {
+  const deadLetters = (err: unknown) => decideFailure({ step: 'audit', kind: store.classify(err), databaseAnswers: true, attempt: 0, maxAttempts: 0 }).action === 'dead_letter';
+  try {
+    return { stored: await store.insert(items.map((i) => i.record)), refused: 0 };
+  } catch (err) {
+    if (!deadLetters(err)) throw err;
+  }
+  let stored = 0;
+  let refusedCount = 0;
+  for (const item of items) {
+    try {
+      stored += await store.insert([item.record]);
+    } catch (err) {
+      if (!deadLetters(err)) throw err;
+      await refused(item, err);
+      refusedCount++;
+    }
+  }
+  return { stored, refused: refusedCount };
 }
 
 /**
  * The login-audit sink: `<groupId>-login-audit` reads user.login-audit.v1 and stores each fetched
- * batch with one INSERT; off-schema records go to user.dlq.v1 with the reason. Audits have no
- * per-user order to keep, so a failed insert simply waits for the database and repeats (offsets are
- * resolved only after the insert).
+ * batch with one INSERT; off-schema records, and records the database refuses by their data (a NUL
+ * in a username: SQLSTATE 22021), go to user.dlq.v1 with the reason and the rest is stored. Audits
+ * have no per-user order to keep, so any other failed insert waits for the database and repeats
+ * (offsets are resolved only after the insert).
  */
 export class LoginAuditSink {
   private readonly consumer: Consumer;
@@ -68,24 +109,27 @@ export class LoginAuditSink {
       partitionsConsumedConcurrently: 3,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (batch.messages.length === 0) return;
-        const records: LoginAuditRecord[] = [];
+        const items: AuditItem[] = [];
         for (const m of batch.messages) {
+          const msg = inbound(batch.topic, batch.partition, m);
           try {
-            records.push(decodeLoginAuditRecord(m.value ?? ''));
+            items.push({ record: decodeLoginAuditRecord(m.value ?? ''), msg });
           } catch (err) {
             const reason = err instanceof ZodError ? `invalid login-audit record: ${err.issues[0]?.path.join('.')}: ${err.issues[0]?.message}` : `invalid login-audit record: ${errorText(err)}`;
-            const msg = inbound(batch.topic, batch.partition, m);
-            await this.deps.republisher.deadLetter({ key: msg.key, value: msg.value, headers: msg.headers }, { stage: 'poison', reason, attempts: 0, source: `${batch.topic}/${batch.partition}/${m.offset}` });
-            this.deps.counter.inc({ outcome: 'dead_letter' });
-            this.deps.log.error({ topic: batch.topic, partition: batch.partition, offset: m.offset, reason, status: 'dead_letter' }, 'off-schema login-audit record sent to the dead-letter topic');
+            await this.deadLetter(msg, 'poison', reason);
           }
         }
         let delay = 250;
+        const refused = new Set<AuditItem>(); // dead-lettered already: not again when the insert is repeated
         for (;;) {
           try {
-            const stored = await this.deps.store.insert(records);
+            const { stored } = await storeAuditRecords(this.deps.store, items.filter((i) => !refused.has(i)), async (item, err) => {
+              await this.deadLetter(item.msg, 'poison', 'invalid data', errorText(err)); // not replayable: the same values are refused again
+              refused.add(item);
+            });
+            const kept = items.length - refused.size;
             this.deps.counter.inc({ outcome: 'stored' }, stored);
-            if (records.length > stored) this.deps.counter.inc({ outcome: 'duplicate' }, records.length - stored);
+            if (kept > stored) this.deps.counter.inc({ outcome: 'duplicate' }, kept - stored);
             break;
           } catch (err) {
             this.deps.log.error({ err: errorText(err), step: 'loginAudit', status: 'waiting' }, 'login-audit insert failed: waiting for the database');
@@ -99,6 +143,13 @@ export class LoginAuditSink {
         await heartbeat();
       },
     });
+  }
+
+  private async deadLetter(msg: InboundMessage, stage: 'poison', reason: string, error?: string): Promise<void> {
+    const source = `${msg.topic}/${msg.partition}/${msg.offset}`;
+    await this.deps.republisher.deadLetter({ key: msg.key, value: msg.value, headers: msg.headers }, { stage, reason, ...(error ? { error } : {}), attempts: 0, source });
+    this.deps.counter.inc({ outcome: 'dead_letter' });
+    this.deps.log.error({ topic: msg.topic, partition: msg.partition, offset: msg.offset, reason, ...(error ? { err: error } : {}), status: 'dead_letter' }, 'login-audit record sent to the dead-letter topic');
   }
 
   async stop(): Promise<void> {

@@ -42,11 +42,16 @@ describe('PrismaUserStore', () => {
     expect(again).toMatchObject({ kind: 'duplicate', field: 'email' });
   });
 
-  it('skips a create for a name that exists with another event (marker expired, second sign-up)', async () => {
+  it('rejects a create for a name that exists with another event (marker expired, second sign-up): username_taken', async () => {
     const name = uniqueName();
     await store.write([createdEvent(name)], plain);
-    const [r] = await store.write([createdEvent(name)], plain);
-    expect(r).toMatchObject({ kind: 'skipped', reason: 'user already exists' });
+    const second = createdEvent(name);
+    const [r] = await store.write([second], plain);
+    expect(r).toMatchObject({ kind: 'rejected', reasonCode: 'username_taken' });
+    expect(await prisma.processedEvent.findUnique({ where: { eventId: second.eventId } })).toMatchObject({ outcome: 'rejected', reason: 'username_taken' });
+    const [again] = await store.write([second], plain); // redelivered: still the same outcome
+    expect(again.kind).toBe('duplicate');
+    expect(await prisma.processedEvent.findUnique({ where: { eventId: second.eventId } })).toMatchObject({ outcome: 'rejected', reason: 'username_taken' });
   });
 
   it('applies update, soft delete and force delete in order; events for deleted users are skipped', async () => {
@@ -63,8 +68,19 @@ describe('PrismaUserStore', () => {
     const [f] = await store.write([deletedEvent(name, true)], plain);
     expect(f).toMatchObject({ kind: 'applied', row: { state: 'deleted', username: name } });
     expect(await prisma.user.findUnique({ where: { username: name } })).toBeNull();
-    const [u3] = await store.write([updatedEvent(name, { nickname: 'd' })], plain);
+    const u3event = updatedEvent(name, { nickname: 'd' });
+    const [u3] = await store.write([u3event], plain);
     expect(u3).toMatchObject({ kind: 'skipped', reason: 'user does not exist', row: null });
+    // The reasons the request state shows (processed_events.reason).
+    const reasons = await prisma.processedEvent.findMany({ where: { username: name }, select: { eventId: true, outcome: true, reason: true } });
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        { eventId: u.eventId, outcome: 'applied', reason: null },
+        { eventId: u2.eventId, outcome: 'skipped', reason: 'user_deleted' },
+        { eventId: d2.eventId, outcome: 'skipped', reason: 'user_deleted' },
+        { eventId: u3event.eventId, outcome: 'skipped', reason: 'user_not_found' },
+      ]),
+    );
     // The name is free again after a force delete: a NEW sign-up may take it; the old create may not come back.
     const fresh = createdEvent(name);
     expect((await store.write([fresh], plain))[0].kind).toBe('applied');
@@ -93,6 +109,47 @@ describe('PrismaUserStore', () => {
     await store.write([updatedEvent(name, { nickname: 'new' })], plain);
     await store.repairDeferred(1000);
     expect((await prisma.user.findUnique({ where: { username: name } }))?.nickname).toBe('new');
+  });
+
+  it('records email_taken / phone_taken for creates that lose a unique email or phone', async () => {
+    const holder = createdEvent(uniqueName());
+    await store.write([holder], plain);
+    const byEmail = createdEvent(uniqueName(), { email: (holder.payload as { email: string }).email });
+    const byPhone = createdEvent(uniqueName(), { phone: (holder.payload as { phone: string }).phone });
+    const [e, p] = await store.write([byEmail, byPhone], plain);
+    expect([e, p]).toMatchObject([{ kind: 'rejected', field: 'email', reasonCode: 'email_taken' }, { kind: 'rejected', field: 'phone', reasonCode: 'phone_taken' }]);
+    expect(await prisma.processedEvent.findMany({ where: { eventId: { in: [byEmail.eventId, byPhone.eventId] } }, select: { outcome: true, reason: true }, orderBy: { reason: 'asc' } })).toEqual([
+      { outcome: 'rejected', reason: 'email_taken' },
+      { outcome: 'rejected', reason: 'phone_taken' },
+    ]);
+    // A redelivery records the rejection in Redis again: its field comes from the recorded reason.
+    expect((await store.write([byEmail], plain))[0]).toMatchObject({ kind: 'duplicate', field: 'email' });
+  });
+
+  it('a value PostgreSQL refuses (NUL in a text column) fails the write as a data error; parking keeps the raw bytes', async () => {
+    const name = uniqueName();
+    const bad = { ...createdEvent(name), payload: { ...(createdEvent(name).payload as object), nickname: 'a\u0000b' } } as ReturnType<typeof createdEvent>;
+    const err = await store.write([bad], plain).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(store.classify(err)).toBe('data');
+    const update = updatedEvent(name, { nickname: 'fine' });
+    const err2 = await store.write([{ ...update, payload: { nickname: 'x\u0000' } } as typeof update], plain).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(store.classify(err2)).toBe('data');
+    // The bytes the topic carried, NUL escape and lone surrogate included, park as they are.
+    const raw = Buffer.from(JSON.stringify(bad).replace('a\\u0000b', 'a\\u0000\\ud800b'));
+    await store.setHead(bad, { 'event-id': bad.eventId, weird: 'h\u0000' }, { attempts: 0, status: 'dead', error: 'invalid data', reason: 'invalid_data' }, raw);
+    expect(await prisma.parkedUser.findUnique({ where: { username: name } })).toMatchObject({ status: 'dead', reason: 'invalid_data' });
+    expect(await store.appendParked(update, { 'event-id': update.eventId }, Buffer.from('{"not":"json\u0000"'))).toBe(true);
+    const next = await store.nextParked(name);
+    expect(next).toMatchObject({ event: null, headers: { 'event-id': update.eventId } });
+    expect(next!.value.toString()).toBe('{"not":"json\u0000"');
+    const head = await prisma.parkedUser.findUnique({ where: { username: name } });
+    expect(Buffer.from(head!.headEvent).equals(raw)).toBe(true);
   });
 
   it('parks a user behind a head event, queues later events in order and unparks when drained', async () => {

@@ -1,9 +1,25 @@
 import { uniqueViolationFields, type PrismaClient } from '@usersys/db';
-import type { EventEnvelope, UserCreatedEvent, UserUpdatedEvent } from '@usersys/event-schema';
+import { encodeEvent, type EventEnvelope, type UserCreatedEvent, type UserUpdatedEvent } from '@usersys/event-schema';
+import type { FailureKind } from '../domain/failure-policy';
 import type { Headers } from '../domain/messages';
-import type { ParkedItem, ParkState, UserRow, UserStore, WriteResult } from '../domain/ports';
+import type { HeadState, OutcomeReason, ParkedItem, ParkState, UserRow, UserStore, WriteResult } from '../domain/ports';
+import { classifyDatabaseError } from './database-errors';
 
 type Json = Record<string, unknown>;
+
+/** Parked payloads are bytea: the message value as the topic carried it, headers as UTF-8 JSON. */
+const bytes = (b: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(b); // Prisma's Bytes wants a plain ArrayBuffer
+const headerBytes = (headers: Headers) => bytes(Buffer.from(JSON.stringify(headers)));
+const headersOf = (bytes: Uint8Array): Headers => JSON.parse(Buffer.from(bytes).toString('utf8')) as Headers;
+function parsedOrNull(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return null;
+  }
+}
+
+const TAKEN: Record<string, OutcomeReason> = { username: 'username_taken', email: 'email_taken', phone: 'phone_taken' };
 
 /**
  * Which user field a unique violation hit: model calls come as P2002 (uniqueViolationFields), raw
@@ -49,10 +65,10 @@ function deferredOf(payload: { nickname?: string | null }, degrade: boolean): Js
 // per-row index probe (OFFSET 0 keeps the planner from turning it into a scan of the whole table).
 export const CREATE_BATCH_SQL = `
 WITH input AS (
-  SELECT x.*, p.seen, p.prior_outcome
+  SELECT x.*, p.seen, p.prior_outcome, p.prior_reason
   FROM jsonb_to_recordset($1::jsonb) AS x(ord int, event_id uuid, username text, email text, phone text,
     password_hash text, nickname text, role text, created_at timestamptz, deferred jsonb)
-  LEFT JOIN LATERAL (SELECT true AS seen, outcome AS prior_outcome FROM processed_events pe WHERE pe.event_id = x.event_id OFFSET 0) p ON true
+  LEFT JOIN LATERAL (SELECT true AS seen, outcome AS prior_outcome, reason AS prior_reason FROM processed_events pe WHERE pe.event_id = x.event_id OFFSET 0) p ON true
 ), ins AS (
   INSERT INTO users (username, email, phone, password_hash, nickname, role, state, created_at, updated_at, last_event_id)
   SELECT username, email, phone, password_hash, nickname, role::user_role, 'active', created_at, now(), event_id
@@ -60,16 +76,24 @@ WITH input AS (
   ON CONFLICT DO NOTHING
   RETURNING username, email, phone, password_hash, nickname, role, state, last_event_id, updated_at
 ), pe AS (
-  INSERT INTO processed_events (event_id, username, event_type, outcome)
-  SELECT i.event_id, i.username, 'user.created', CASE WHEN i.event_id IN (SELECT last_event_id FROM ins) THEN 'applied' ELSE 'conflict' END
-  FROM input i WHERE i.seen IS NULL
+  INSERT INTO processed_events (event_id, username, event_type, outcome, reason)
+  SELECT i.event_id, i.username, 'user.created', CASE WHEN a.applied THEN 'applied' WHEN x.reason IS NOT NULL THEN 'rejected' ELSE 'conflict' END, x.reason
+  FROM input i
+  CROSS JOIN LATERAL (SELECT i.event_id IN (SELECT last_event_id FROM ins) AS applied) a
+  -- Why nothing was inserted, as far as the rows before this statement tell (a clash inside the
+  -- batch stays 'conflict' here and is settled by classifyConflicts right after).
+  CROSS JOIN LATERAL (SELECT CASE WHEN a.applied THEN NULL
+    WHEN EXISTS (SELECT 1 FROM users u WHERE u.username = i.username) THEN 'username_taken'
+    WHEN EXISTS (SELECT 1 FROM users u WHERE u.email = i.email) THEN 'email_taken'
+    WHEN EXISTS (SELECT 1 FROM users u WHERE u.phone = i.phone) THEN 'phone_taken' END AS reason) x
+  WHERE i.seen IS NULL
   ON CONFLICT (event_id) DO NOTHING
 ), def AS (
   INSERT INTO consumer_deferred_columns (username, event_id, columns)
   SELECT i.username, i.event_id, i.deferred FROM input i WHERE i.deferred IS NOT NULL AND i.event_id IN (SELECT last_event_id FROM ins)
   ON CONFLICT (username) DO UPDATE SET event_id = EXCLUDED.event_id, columns = consumer_deferred_columns.columns || EXCLUDED.columns, deferred_at = now()
 )
-SELECT i.event_id::text AS event_id, COALESCE(i.seen, false) AS seen, i.prior_outcome,
+SELECT i.event_id::text AS event_id, COALESCE(i.seen, false) AS seen, i.prior_outcome, i.prior_reason,
        ins.username, ins.email, ins.phone, ins.password_hash, ins.nickname, ins.role::text AS role, ins.state::text AS state,
        ins.last_event_id::text AS last_event_id, ins.updated_at
 FROM input i LEFT JOIN ins ON ins.last_event_id = i.event_id
@@ -79,6 +103,7 @@ interface CreateRow {
   event_id: string;
   seen: boolean;
   prior_outcome: string | null;
+  prior_reason: string | null;
   username: string | null;
   email: string;
   phone: string;
@@ -97,8 +122,9 @@ function singleSql(eventType: string, change: string, extra = ''): string {
 WITH seen AS (SELECT outcome FROM processed_events WHERE event_id = $1::uuid),
 chg AS (${change}),
 pe AS (
-  INSERT INTO processed_events (event_id, username, event_type, outcome)
-  SELECT $1::uuid, $2, '${eventType}', CASE WHEN EXISTS (SELECT 1 FROM chg) THEN 'applied' ELSE 'skipped' END
+  INSERT INTO processed_events (event_id, username, event_type, outcome, reason)
+  SELECT $1::uuid, $2, '${eventType}', CASE WHEN EXISTS (SELECT 1 FROM chg) THEN 'applied' ELSE 'skipped' END,
+    CASE WHEN EXISTS (SELECT 1 FROM chg) THEN NULL WHEN EXISTS (SELECT 1 FROM users WHERE username = $2) THEN 'user_deleted' ELSE 'user_not_found' END
   WHERE NOT EXISTS (SELECT 1 FROM seen)
   ON CONFLICT (event_id) DO NOTHING
 )${extra}
@@ -158,7 +184,10 @@ export class PrismaUserStore implements UserStore {
       }
       results.push({ eventId: r.event_id, kind: r.seen ? 'duplicate' : 'skipped', row: null });
       others.push(i);
-      if (!r.seen || r.prior_outcome === 'conflict') conflicts.push(i);
+      // A redelivered rejection: its field is in the recorded reason (the Redis rejection is recorded again).
+      const field = r.prior_outcome === 'rejected' ? Object.keys(TAKEN).find((f) => TAKEN[f] === r.prior_reason && f !== 'username') : undefined;
+      if (field) results[i].field = field;
+      else if (!r.seen || r.prior_outcome === 'conflict') conflicts.push(i);
     });
     // Rare paths (redelivery, conflicts): the current rows for the cache, and why nothing was inserted.
     if (others.length) {
@@ -169,7 +198,11 @@ export class PrismaUserStore implements UserStore {
     return results;
   }
 
-  /** A create that inserted nothing: same event already there, the name exists, or another user holds the email/phone. */
+  /**
+   * A create that inserted nothing: same event already there, the name exists (rejected,
+   * username_taken), or another user holds the email/phone (rejected, email_taken/phone_taken). The
+   * statement recorded it as `conflict`; the outcome and reason found here replace that.
+   */
   private async classifyConflicts(events: UserCreatedEvent[], results: WriteResult[]): Promise<void> {
     const holders = await this.prisma.user.findMany({
       where: { OR: [{ username: { in: events.map((e) => e.username) } }, { email: { in: events.map((e) => e.payload.email) } }, { phone: { in: events.map((e) => e.payload.phone) } }] },
@@ -184,14 +217,29 @@ export class PrismaUserStore implements UserStore {
       }
       const field = own ? null : holders.some((h) => h.email === e.payload.email) ? 'email' : holders.some((h) => h.phone === e.payload.phone) ? 'phone' : null;
       if (result.kind === 'duplicate') {
+        // Recorded as `conflict` before (older rows, or a crash before the outcome was written): settle it now.
         if (field) result.field = field;
+        else if (own) result.reasonCode = TAKEN.username;
         return;
       }
-      if (own) Object.assign(result, { kind: 'skipped', reason: 'user already exists' });
-      else if (field) Object.assign(result, { kind: 'rejected', field });
+      if (own) Object.assign(result, { kind: 'rejected', reason: 'username is already taken', reasonCode: TAKEN.username });
+      else if (field) Object.assign(result, { kind: 'rejected', field, reasonCode: TAKEN[field] });
       // The holder vanished between the statement and this lookup: let the caller try again.
       else throw new Error(`create of ${e.username} conflicted, but no conflicting row was found`);
     });
+    const decided = events.flatMap((e, i) => {
+      const r = results[i];
+      const reason = r.reasonCode ?? (r.field ? TAKEN[r.field] : undefined);
+      return reason ? [{ event_id: e.eventId, reason }] : [];
+    });
+    if (decided.length) {
+      await this.prisma.$executeRawUnsafe(
+        `UPDATE processed_events pe SET outcome = 'rejected', reason = x.reason
+         FROM jsonb_to_recordset($1::jsonb) AS x(event_id uuid, reason text)
+         WHERE pe.event_id = x.event_id AND pe.outcome IN ('conflict', 'rejected')`,
+        JSON.stringify(decided),
+      );
+    }
   }
 
   private async single(event: EventEnvelope, degrade: boolean): Promise<WriteResult> {
@@ -215,9 +263,10 @@ def AS (DELETE FROM consumer_deferred_columns WHERE username = $2 AND ${NOT_SEEN
       const fields = violatedFields(err);
       if (!fields || fields.includes('eventId')) throw err;
       // Another user holds the new email/phone: a decision, recorded like any outcome.
-      await this.prisma.processedEvent.createMany({ data: [{ eventId: event.eventId, username: event.username, eventType: event.type, outcome: 'rejected' }], skipDuplicates: true });
+      const reasonCode = TAKEN[fields[0]];
+      await this.prisma.processedEvent.createMany({ data: [{ eventId: event.eventId, username: event.username, eventType: event.type, outcome: 'rejected', reason: reasonCode ?? null }], skipDuplicates: true });
       const row = (await this.currentRows([event.username])).get(event.username) ?? null;
-      return { eventId: event.eventId, kind: 'rejected', field: fields[0], row };
+      return { eventId: event.eventId, kind: 'rejected', field: fields[0], ...(reasonCode ? { reasonCode } : {}), row };
     }
     const changed = rowFromJson(r.new_row);
     if (r.seen) return { eventId: event.eventId, kind: 'duplicate', row: rowFromJson(r.cur_row) };
@@ -225,11 +274,13 @@ def AS (DELETE FROM consumer_deferred_columns WHERE username = $2 AND ${NOT_SEEN
       // The row is gone; the cache gets a tombstone built from what was removed.
       return changed
         ? { eventId: event.eventId, kind: 'applied', row: { ...changed, state: 'deleted', updatedAt: new Date(r.db_now) } }
-        : { eventId: event.eventId, kind: 'skipped', reason: 'user does not exist', row: null };
+        : { eventId: event.eventId, kind: 'skipped', reason: 'user does not exist', reasonCode: 'user_not_found', row: null };
     }
     if (changed) return { eventId: event.eventId, kind: 'applied', row: changed };
     const current = rowFromJson(r.cur_row);
-    return { eventId: event.eventId, kind: 'skipped', reason: current ? 'user is deleted' : 'user does not exist', row: current };
+    return current
+      ? { eventId: event.eventId, kind: 'skipped', reason: 'user is deleted', reasonCode: 'user_deleted', row: current }
+      : { eventId: event.eventId, kind: 'skipped', reason: 'user does not exist', reasonCode: 'user_not_found', row: null };
   }
 
   private updateStatement(event: UserUpdatedEvent, degrade: boolean): [string, unknown[]] {
@@ -272,18 +323,27 @@ def AS (UPDATE consumer_deferred_columns SET columns = columns - 'nickname' WHER
     return new Map(rows.map((r) => [r.username, { ...r, status: r.status as ParkState['status'] }]));
   }
 
-  async setHead(event: EventEnvelope, headers: Headers, state: { attempts: number; status: 'retrying' | 'dead'; error: string }): Promise<void> {
-    const data = { headEventId: event.eventId, status: state.status, attempts: state.attempts, lastError: state.error, headEvent: event as never, headHeaders: headers, updatedAt: new Date() };
+  async setHead(event: EventEnvelope, headers: Headers, state: HeadState, value?: Buffer | null): Promise<void> {
+    const data = {
+      headEventId: event.eventId,
+      status: state.status,
+      attempts: state.attempts,
+      lastError: state.error,
+      reason: state.status === 'dead' ? (state.reason ?? null) : null,
+      headEvent: bytes(value ?? encodeEvent(event)),
+      headHeaders: headerBytes(headers),
+      updatedAt: new Date(),
+    };
     await this.prisma.parkedUser.upsert({ where: { username: event.username }, create: { username: event.username, ...data }, update: data });
   }
 
   // Parking and unparking of one user are serialised by the row lock on its parking record, so an
   // event is never appended to a queue that the drain has just found empty and removed.
-  async appendParked(event: EventEnvelope, headers: Headers): Promise<boolean> {
+  async appendParked(event: EventEnvelope, headers: Headers, value?: Buffer | null): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
       const locked = await tx.$queryRaw<unknown[]>`SELECT 1 FROM consumer_parked_users WHERE username = ${event.username} FOR UPDATE`;
       if (locked.length === 0) return false;
-      await tx.parkedEvent.createMany({ data: [{ username: event.username, eventId: event.eventId, event: event as never, headers }], skipDuplicates: true });
+      await tx.parkedEvent.createMany({ data: [{ username: event.username, eventId: event.eventId, event: bytes(value ?? encodeEvent(event)), headers: headerBytes(headers) }], skipDuplicates: true });
       return true;
     });
   }
@@ -293,7 +353,10 @@ def AS (UPDATE consumer_deferred_columns SET columns = columns - 'nickname' WHER
       const locked = await tx.$queryRaw<unknown[]>`SELECT 1 FROM consumer_parked_users WHERE username = ${username} FOR UPDATE`;
       if (locked.length === 0) return null;
       const next = await tx.parkedEvent.findFirst({ where: { username }, orderBy: { seq: 'asc' } });
-      if (next) return { seq: next.seq, event: next.event, headers: next.headers as Headers };
+      if (next) {
+        const value = Buffer.from(next.event);
+        return { seq: next.seq, value, event: parsedOrNull(value), headers: headersOf(next.headers) };
+      }
       await tx.parkedUser.delete({ where: { username } });
       return null;
     });
@@ -303,18 +366,30 @@ def AS (UPDATE consumer_deferred_columns SET columns = columns - 'nickname' WHER
     await this.prisma.parkedEvent.deleteMany({ where: { seq } });
   }
 
-  async promoteParked(item: ParkedItem, event: EventEnvelope, error: string): Promise<void> {
+  async promoteParked(item: ParkedItem, event: EventEnvelope, state: HeadState): Promise<void> {
     await this.prisma.$transaction([
       this.prisma.parkedEvent.deleteMany({ where: { seq: item.seq } }),
       this.prisma.parkedUser.update({
         where: { username: event.username },
-        data: { headEventId: event.eventId, status: 'retrying', attempts: 1, lastError: error, headEvent: event as never, headHeaders: item.headers, updatedAt: new Date() },
+        data: {
+          headEventId: event.eventId,
+          status: state.status,
+          attempts: state.attempts,
+          lastError: state.error,
+          reason: state.status === 'dead' ? (state.reason ?? null) : null,
+          headEvent: bytes(item.value),
+          headHeaders: headerBytes(item.headers),
+          updatedAt: new Date(),
+        },
       }),
     ]);
   }
 
   async markDiscarded(event: EventEnvelope): Promise<void> {
-    await this.prisma.processedEvent.createMany({ data: [{ eventId: event.eventId, username: event.username, eventType: event.type, outcome: 'discarded' }], skipDuplicates: true });
+    await this.prisma.processedEvent.createMany({
+      data: [{ eventId: event.eventId, username: event.username, eventType: event.type, outcome: 'discarded', reason: 'discarded_by_operator' }],
+      skipDuplicates: true,
+    });
   }
 
   async repairDeferred(limit: number): Promise<UserRow[]> {
@@ -333,5 +408,9 @@ def AS (UPDATE consumer_deferred_columns SET columns = columns - 'nickname' WHER
 
   async ping(): Promise<void> {
     await this.prisma.$queryRawUnsafe('SELECT 1');
+  }
+
+  classify(error: unknown): FailureKind {
+    return classifyDatabaseError(error);
   }
 }

@@ -1,6 +1,8 @@
 import type { EventEnvelope } from '@usersys/event-schema';
+import type { Logger } from '@usersys/logger';
 import type { UserRowLike } from '@usersys/user-cache';
-import type { DeadLetterStage, Headers, RetryMeta } from './messages';
+import type { FailureKind } from './failure-policy';
+import type { DeadLetterStage, Headers, InboundMessage, RetryMeta } from './messages';
 
 /** A user row as the consumer needs it for the cache (CachedUser) and its decisions. */
 export type UserRow = UserRowLike;
@@ -10,13 +12,18 @@ export type UserRow = UserRowLike;
  * - applied: the change is in the database now;
  * - duplicate: this event id was processed before (idempotent success); `field` is set when that
  *   first delivery lost to another user's email/phone, so the rejection is recorded again;
- * - skipped: nothing to apply to (update of a deleted or absent user, create of an existing name);
- * - rejected: a unique email/phone belongs to another user (client sees it via the request state).
+ * - skipped: nothing to apply to (update or delete of a deleted or absent user);
+ * - rejected: the username exists (another event created it), or a unique email/phone belongs to
+ *   another user (the client sees it through its request id: processed_events.reason).
  */
 export interface WriteResult {
   eventId: string;
   kind: 'applied' | 'duplicate' | 'skipped' | 'rejected';
+  /** Human-readable, for logs. */
   reason?: string;
+  /** Why it was not applied, as recorded in processed_events.reason (request state). */
+  reasonCode?: OutcomeReason;
+  /** The email/phone another user holds (a rejection is recorded in Redis for the state endpoint). */
   field?: string;
   /** The user's row after this write (or as it stands when nothing was written); null = no row. */
   row: UserRow | null;
@@ -29,8 +36,24 @@ export interface ParkState {
   attempts: number;
 }
 
+export type OutcomeReason = 'username_taken' | 'email_taken' | 'phone_taken' | 'user_not_found' | 'user_deleted' | 'discarded_by_operator';
+
+/** Why a parked head is dead (consumer_parked_users.reason). */
+export type DeadReason = 'retries_exhausted' | 'invalid_data';
+
+export interface HeadState {
+  attempts: number;
+  status: 'retrying' | 'dead';
+  error: string;
+  /** Set for status dead. */
+  reason?: DeadReason;
+}
+
 export interface ParkedItem {
   seq: bigint;
+  /** The message value as it was parked (raw bytes). */
+  value: Buffer;
+  /** The value parsed as JSON (null when it is not JSON); decoded and validated before it is applied. */
   event: unknown;
   headers: Headers;
 }
@@ -44,21 +67,26 @@ export interface UserStore {
   currentRows(usernames: string[]): Promise<Map<string, UserRow>>;
   /** Which of these users are parked (an event of theirs is in retry or dead-lettered). */
   parkedUsers(usernames: string[]): Promise<Map<string, ParkState>>;
-  /** Parks `event` as the head of its user's queue, or updates the head's attempts/status. */
-  setHead(event: EventEnvelope, headers: Headers, state: { attempts: number; status: 'retrying' | 'dead'; error: string }): Promise<void>;
+  /**
+   * Parks `event` as the head of its user's queue, or updates the head's attempts/status. The
+   * message value is stored as raw bytes (`value`, else the encoded event): any payload is storable.
+   */
+  setHead(event: EventEnvelope, headers: Headers, state: HeadState, value?: Buffer | null): Promise<void>;
   /** Appends an event behind a parked user's head; false when the user is not parked (any more). */
-  appendParked(event: EventEnvelope, headers: Headers): Promise<boolean>;
+  appendParked(event: EventEnvelope, headers: Headers, value?: Buffer | null): Promise<boolean>;
   /** The user's next parked event in order; when none is left the parking is removed and null returned. */
   nextParked(username: string): Promise<ParkedItem | null>;
   removeParked(seq: bigint): Promise<void>;
-  /** A drained event failed: it becomes the head (removed from the queue, status retrying, attempt 1). */
-  promoteParked(item: ParkedItem, event: EventEnvelope, error: string): Promise<void>;
+  /** A drained event failed: it becomes the head (removed from the queue; retrying at attempt 1, or dead). */
+  promoteParked(item: ParkedItem, event: EventEnvelope, state: HeadState): Promise<void>;
   /** An operator discarded this dead letter: record it as processed (outcome discarded) so no replay applies it. */
   markDiscarded(event: EventEnvelope): Promise<void>;
   /** Fills columns the degrade switch deferred; returns the rows it changed. */
   repairDeferred(limit: number): Promise<UserRow[]>;
   /** Cheap reachability check that tells "the database is down" apart from "this write failed". */
   ping(): Promise<void>;
+  /** What kind of failure an error of this store is (absent: every failure counts as transient, a ping decides). */
+  classify?(error: unknown): FailureKind;
 }
 
 /** Redis steps around the write (CONTRACT.md keys and @usersys/user-cache). */
@@ -97,4 +125,40 @@ export interface BatchControl {
   resolve(offset: string): void;
   heartbeat(): Promise<void>;
   isRunning(): boolean;
+}
+
+/** One event on its way through the executor, with its trace. */
+export interface Work {
+  msg: InboundMessage;
+  event: EventEnvelope;
+  trace: EventTrace;
+}
+
+/** One event's trace while it is processed (opaque to the domain beyond these fields). */
+export interface EventTrace {
+  readonly event: EventEnvelope;
+  readonly degrade: boolean;
+}
+
+/** A group of child steps (one span per event) that ends when `done` is called. */
+export interface StepSpans {
+  /** errors[i] marks step i failed; attributes[i] is added to span i (e.g. the write's outcome). */
+  done(errors?: ReadonlyArray<unknown>, attributes?: ReadonlyArray<Record<string, string | number | boolean>>): void;
+}
+
+/**
+ * Spans and logs, kept out of the executor (the adapter in adapters/tracing-instrumentation.ts
+ * makes OpenTelemetry spans and pino lines; README "Tracing, logs, metrics" names them).
+ */
+export interface Instrumentation {
+  /** The event's CONSUMER span, child of the message's trace context; logs when the create decides without a pending marker. */
+  begin(msg: InboundMessage, event: EventEnvelope, degrade: false | 'missing' | 'redis_unavailable'): EventTrace;
+  /** Child spans `name` (one per event) for a step that starts now. */
+  step(name: string, traces: EventTrace[], attributes?: Record<string, string | number | boolean>): StepSpans;
+  /** The event's outcome: the span's outcome attribute and end, one log line at the outcome's level. */
+  end(trace: EventTrace, outcome: string, message?: string, error?: string): void;
+  /** A warning within the event's trace context. */
+  warn(trace: EventTrace, fields: Record<string, unknown>, message: string): void;
+  /** Lines that belong to no single event (poison messages, pauses, unparking). */
+  log: Logger;
 }

@@ -1,0 +1,78 @@
+import type { Logger } from '@usersys/logger';
+import { decideFailure, type FailedStep, type FailureAction, type FailureKind } from './failure-policy';
+import { errorText } from './messages';
+import type { BatchControl, ConsumerMetrics, UserStore } from './ports';
+
+/** Shutdown or rebalance asked us to stop: leave the rest of the batch unresolved (redelivered). */
+export class StopRequested extends Error {}
+
+/** A database step's result; a failure carries what the failure policy decided (never "pause": that is waited out). */
+export type Attempted<T> = { ok: true; value: T } | Failed;
+export type Failed = { ok: false; error: unknown; decision: Exclude<FailureAction, { action: 'pause' }> };
+
+/**
+ * Runs database steps under the failure policy: a failure is classified (data, unavailable,
+ * transient), the database pinged when that matters, and the policy's "pause" waited out here
+ * (heartbeats, nothing resolved, backoff up to 5 s) before the step is repeated.
+ */
+export class DatabaseGate {
+  constructor(
+    private readonly deps: { store: Pick<UserStore, 'ping' | 'classify'>; metrics: Pick<ConsumerMetrics, 'databasePaused'>; log: Logger; maxAttempts: number; sleep: (ms: number) => Promise<void> },
+  ) {}
+
+  /** Runs fn as `step` (attempt = failed retry deliveries so far); anything but a pause is returned to the caller. */
+  async attempt<T>(step: FailedStep, attempt: number, ctl: BatchControl, fn: () => Promise<T>): Promise<Attempted<T>> {
+    for (;;) {
+      try {
+        return { ok: true, value: await fn() };
+      } catch (error) {
+        const kind = this.classify(error);
+        const databaseAnswers = kind === 'data' || (await this.databaseUp());
+        const decision = decideFailure({ step, kind, databaseAnswers, attempt, maxAttempts: this.deps.maxAttempts });
+        if (decision.action !== 'pause') return { ok: false, error, decision };
+        await this.waitForDatabase(error, ctl);
+      }
+    }
+  }
+
+  /** For our own parking queries: an outage pauses; any other failure is thrown (the batch is redelivered). */
+  async must<T>(fn: () => Promise<T>, ctl: BatchControl): Promise<T> {
+    const res = await this.attempt('parking', 0, ctl, fn);
+    if (!res.ok) throw res.error;
+    return res.value;
+  }
+
+  private classify(error: unknown): FailureKind {
+    return this.deps.store.classify?.(error) ?? 'transient';
+  }
+
+  private async databaseUp(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([this.deps.store.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('ping timed out')), 2000)))]);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async waitForDatabase(error: unknown, ctl: BatchControl): Promise<void> {
+    const { log, metrics, sleep } = this.deps;
+    log.error({ err: errorText(error), step: 'database', status: 'paused' }, 'database unavailable: consumption paused until it answers again');
+    metrics.databasePaused(true);
+    try {
+      let delay = 250;
+      do {
+        if (!ctl.isRunning()) throw new StopRequested();
+        await ctl.heartbeat();
+        await sleep(delay);
+        delay = Math.min(delay * 2, 5000);
+      } while (!(await this.databaseUp()));
+    } finally {
+      metrics.databasePaused(false);
+    }
+    log.info({ step: 'database', status: 'resumed' }, 'database reachable again: consumption resumed');
+  }
+}
