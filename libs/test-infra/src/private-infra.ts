@@ -4,6 +4,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { TOPICS } from '@usersys/event-schema';
+import { Kafka, logLevel } from 'kafkajs';
+import { waitForPartitionLeaders } from './kafka-offsets';
 
 const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '../../..');
@@ -26,6 +29,10 @@ export interface PrivateService {
   stop(): Promise<void>;
   /** SIGKILL, no chance to clean up. */
   kill(): Promise<void>;
+  /** SIGSTOP: the process stays, its sockets stay open, nothing answers (a GC pause, a VM stall). */
+  freeze(): Promise<void>;
+  /** SIGCONT after freeze(). */
+  thaw(): Promise<void>;
   /** Stops it and deletes its data. */
   destroy(): Promise<void>;
 }
@@ -78,7 +85,19 @@ async function killHard(pidFile: string): Promise<void> {
   }
 }
 
-async function startPrivate(name: PrivateService['name'], ports: Record<string, number>, pidFile: (dir: string) => string, url: (port: number) => string): Promise<PrivateService> {
+async function signal(pidFile: string, sig: 'SIGSTOP' | 'SIGCONT'): Promise<void> {
+  const pid = await pidOf(pidFile);
+  if (pid === null) throw new Error(`no pid in ${pidFile}`);
+  process.kill(pid, sig);
+}
+
+async function startPrivate(
+  name: PrivateService['name'],
+  ports: Record<string, number>,
+  pidFile: (dir: string) => string,
+  url: (port: number) => string,
+  ready: (url: string) => Promise<void> = async () => {},
+): Promise<PrivateService> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `usersys-private-${name}-`));
   const port = Object.values(ports)[0];
   const env: Record<string, string> = { INFRA_DATA_DIR: dataDir, INFRA_SERVICES: name };
@@ -88,14 +107,20 @@ async function startPrivate(name: PrivateService['name'], ports: Record<string, 
     url: url(port),
     port,
     dataDir,
-    start: () => infra('up', env),
+    start: async () => {
+      await infra('up', env);
+      await ready(url(port));
+    },
     stop: () => infra('down', env),
     kill: async () => {
       await killHard(pidFile(dataDir));
       // A SIGKILLed postmaster leaves backends behind that still hold the port and shared memory.
       if (name === 'postgres') await run('pkill', ['-KILL', '-f', `-D ${path.join(dataDir, 'postgres')}`]).catch(() => {});
     },
+    freeze: () => signal(pidFile(dataDir), 'SIGSTOP'),
+    thaw: () => signal(pidFile(dataDir), 'SIGCONT'),
     destroy: async () => {
+      await signal(pidFile(dataDir), 'SIGCONT').catch(() => {}); // a frozen process ignores SIGTERM
       await infra('down', env).catch(() => {});
       await rm(dataDir, { recursive: true, force: true });
     },
@@ -119,12 +144,24 @@ export async function startPrivatePostgres(): Promise<PrivateService> {
   return startPrivate('postgres', { PG_PORT: await freePort() }, (d) => path.join(d, 'postgres/postmaster.pid'), (p) => `postgresql://usersys:usersys@127.0.0.1:${p}/usersys`);
 }
 
-/** A private single-node KRaft broker with the contract's topics (takes ~10–30 s to come up). */
+/**
+ * A private single-node KRaft broker with the contract's topics (takes ~10–30 s to come up).
+ * start() (also after kill/stop) resolves only once every partition of those topics has a leader.
+ */
 export async function startPrivateKafka(): Promise<PrivateService> {
   return startPrivate(
     'kafka',
     { KAFKA_PORT: await freePort(), KAFKA_CONTROLLER_PORT: await freePort() },
     (d) => path.join(d, 'run/kafka.pid'),
     (p) => `127.0.0.1:${p}`,
+    async (brokers) => {
+      const admin = new Kafka({ clientId: 'test-infra', brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        await waitForPartitionLeaders(admin, Object.values(TOPICS), 120_000);
+      } finally {
+        await admin.disconnect();
+      }
+    },
   );
 }
