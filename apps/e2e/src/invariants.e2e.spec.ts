@@ -64,10 +64,12 @@ describe(`invariants under faults (seed ${SEED})`, () => {
         await sleep(fault.holdMs);
         await fault.heal(ps);
         lastHeal = Date.now();
+        // Watched from the heal on, while the load goes on: the first moment backlog and lag are both 0.
+        const draining = timeToDrain(relay, ps.kafka.url, ps.consumerGroup, lastHeal, DRAIN_BOUND_MS);
         await sleep(WINDOW_AFTER_HEAL_MS);
         workload.inWindow = false;
         await workload.stop();
-        const drained = await timeToDrain(relay, ps.kafka.url, ps.consumerGroup, lastHeal, DRAIN_BOUND_MS);
+        const drained = await draining;
         drainMs.set(fault.name, drained);
         say(`${fault.name}: healed; ${drained === null ? `not drained within ${DRAIN_BOUND_MS / 1000}s` : `drained ${(drained / 1000).toFixed(1)}s after`}`);
         if (drained === null) {
@@ -85,7 +87,9 @@ describe(`invariants under faults (seed ${SEED})`, () => {
     const [db, kafkaEventIds] = await Promise.all([readDatabase(ps.databaseUrl), readEventIds(ps.kafka.url)]);
     const verdict = judge({ requests: workload.requests, readings, ambiguous, ...db, kafkaEventIds, drainMs });
 
-    const lines = [`seed ${SEED}`, ...verdict.phases.map(formatSummary), ...notRun.map((f) => `not run: ${f}`)];
+    const count = (pred: (r: (typeof workload.requests)[number]) => boolean) => workload.requests.filter(pred).length;
+    const evidenceLine = `evidence: ${workload.requests.length} requests (${count((r) => r.op === 'create')} sign-ups, ${count((r) => r.op === 'update')} updates, ${count((r) => r.op === 'delete')} deletes), ${db.rows.length} users rows, ${[...db.appliedCreates.values()].reduce((a, b) => a + b, 0)} applied creates, ${kafkaEventIds.size} event ids on ${'user.events.v1'}`;
+    const lines = [`seed ${SEED}`, evidenceLine, ...verdict.phases.map(formatSummary), ...notRun.map((f) => `not run: ${f}`)];
     for (const line of lines) say(line);
     const out = path.join(__dirname, '../../../.data/test-results');
     mkdirSync(out, { recursive: true });

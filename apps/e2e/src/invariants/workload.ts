@@ -3,8 +3,8 @@ import type { Prng } from './prng';
 
 /**
  * Steady write load through the gateway: sign-ups of distinct users, plus deliberate collisions
- * (a sign-up reusing an earlier username or email, and bursts of three simultaneous sign-ups of
- * one new username by different people), nickname updates and deletes of users whose sign-up was
+ * (a sign-up reusing an earlier username or email, and bursts of four sign-ups of one new
+ * username by different people within 400 ms), nickname updates and deletes of users whose sign-up was
  * accepted (as the admin). Every request and its answer is recorded; nothing is retried.
  */
 export interface WorkloadOptions {
@@ -85,8 +85,11 @@ export class Workload {
       return this.signUp({ ...fresh(), email: other.email }); // someone else's email
     }
     if (roll < 0.2) {
-      const username = fresh().username; // three people race for one new username
-      return Promise.all([0, 1, 2].map(() => this.signUp({ ...fresh(), username }))).then(() => undefined);
+      // Four people race for one new username, a few hundred ms apart: the later ones may arrive
+      // just as the first one's event is applied and its pending marker cleared (issue 12, failure 3).
+      const username = fresh().username;
+      const racers = [0, 1, 2, 3].map((i) => ({ user: { ...fresh(), username }, delayMs: i === 0 ? 0 : this.o.prng.int(400) }));
+      return Promise.all(racers.map(({ user, delayMs }) => new Promise((r) => setTimeout(r, delayMs)).then(() => this.signUp(user)))).then(() => undefined);
     }
     if (roll < 0.35 && this.live.length > 0) {
       const target = this.o.prng.pick(this.live);
