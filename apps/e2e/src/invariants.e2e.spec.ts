@@ -14,7 +14,8 @@ import { Workload } from './invariants/workload';
 // run's workload; INVARIANT_FAULTS=<names> runs a subset. README.md "Invariant suite" explains the
 // summary columns.
 const SEED = seedFromEnv();
-const RATE_PER_SECOND = 15;
+/** Requests started per second; INVARIANT_RATE overrides (a lower rate comes closer to an idle system). */
+const RATE_PER_SECOND = Number(process.env.INVARIANT_RATE ?? 15);
 const LOAD_BEFORE_FAULT_MS = 3000;
 /** The fault window ends this long after the broken part answers again. */
 const WINDOW_AFTER_HEAL_MS = 8000;
