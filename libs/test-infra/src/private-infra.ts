@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -11,6 +12,9 @@ import { waitForPartitionLeaders } from './kafka-offsets';
 const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '../../..');
 const INFRA = path.join(REPO, 'tools/infra.sh');
+// bash by absolute path: a PATH lookup fails the whole call on any odd PATH entry (once: ELOOP from a
+// directory being relinked while a fault test restarted Redis).
+const BASH = existsSync('/bin/bash') ? '/bin/bash' : 'bash';
 
 /**
  * A private Redis, PostgreSQL or Kafka started by tools/infra.sh in its own temp data directory
@@ -51,7 +55,7 @@ export async function freePort(): Promise<number> {
 
 async function infra(cmd: 'up' | 'down', env: Record<string, string>): Promise<void> {
   try {
-    await run('bash', [INFRA, cmd], { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024, timeout: 180_000 });
+    await run(BASH, [INFRA, cmd], { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024, timeout: 180_000 });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error(`tools/infra.sh ${cmd} (${env.INFRA_SERVICES}) failed: ${e.stderr?.trim() || e.message}`);
