@@ -18,6 +18,8 @@ export interface SentRequest {
   /** The error catalog code of a non-2xx answer, when the body had one. */
   code?: number;
   requestId?: string;
+  /** The Location header of a 202 (the contract: /v1/requests/<requestId>). */
+  location?: string;
 }
 
 /**

@@ -3,7 +3,16 @@ import { Prng } from './prng';
 import { formatSummary, judge, type Evidence } from './verdict';
 
 const base = { phase: 'redis killed', inWindow: true, sentAt: 0 };
-const create = (seq: number, status: number, extra: Partial<SentRequest> = {}): SentRequest => ({ ...base, seq, op: 'create', username: `u${seq}`, email: `u${seq}@inv.test`, status, ...extra });
+const create = (seq: number, status: number, extra: Partial<SentRequest> = {}): SentRequest => ({
+  ...base,
+  seq,
+  op: 'create',
+  username: `u${seq}`,
+  email: `u${seq}@inv.test`,
+  status,
+  ...(extra.requestId ? { location: `/v1/requests/${extra.requestId}` } : {}),
+  ...extra,
+});
 
 function evidence(requests: SentRequest[], over: Partial<Evidence> = {}): Evidence {
   return { requests, readings: new Map(), ambiguous: new Map(), rows: [], appliedCreates: new Map(), repeatedEventIds: [], kafkaEventIds: new Set(requests.flatMap((r) => (r.requestId ? [r.requestId] : []))), drainMs: new Map(), ...over };
@@ -52,6 +61,13 @@ describe('judge', () => {
     }));
     expect(v.phases[0].lost).toBe(1);
     expect(v.violations.join('\n')).toMatch(/#2 create same .*another email/);
+  });
+
+  it('counts a 202 without the contract Location as lost', () => {
+    const r = create(1, 202, { requestId: 'r1', location: '/v1/users/u1' });
+    const v = judge(evidence([r], { readings: new Map([['r1', { kind: 'state', type: 'create', username: 'u1', state: 'applied' }]]), rows: [{ username: 'u1', email: 'u1@inv.test', nickname: null, state: 'active' }] }));
+    expect(v.phases[0].lost).toBe(1);
+    expect(v.violations[0]).toContain('Location /v1/users/u1');
   });
 
   it('counts a 202 still pending at the deadline as stuck, and one that never reached Kafka as lost', () => {

@@ -37,7 +37,7 @@ export interface PhaseSummary {
   acceptedInWindow: number;
   refusedByStatus: Record<string, number>;
   ambiguous: number;
-  /** 202s without a truthful outcome: unknown id, never on Kafka, told applied without their row, told rejected with their row. */
+  /** 202s without a truthful outcome: no request id or Location to follow, unknown id, never on Kafka, told applied without their row, told rejected with their row. */
   lost: number;
   /** 202s (or ambiguous answers) still not in a terminal, readable state at the deadline. */
   stuck: number;
@@ -98,6 +98,7 @@ export function judge(evidence: Evidence): Verdict {
       flag(r, 'lost', '202 without a requestId: the client cannot follow it');
       continue;
     }
+    if (r.location !== `/v1/requests/${r.requestId}`) flag(r, 'lost', `202 with Location ${r.location ?? '(none)'}, not /v1/requests/${r.requestId}`);
     if (!evidence.kafkaEventIds.has(r.requestId)) flag(r, 'lost', 'its event never reached user.events.v1');
     const reading = evidence.readings.get(r.requestId) ?? { kind: 'unreadable', why: 'never read' };
     if (reading.kind === 'unknown') {

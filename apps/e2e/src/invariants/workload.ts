@@ -122,6 +122,7 @@ export class Workload {
         signal: AbortSignal.timeout(this.o.clientTimeoutMs),
       });
       record.status = res.status;
+      record.location = res.headers.get('location') ?? undefined;
       const body = (await res.json().catch(() => ({}))) as { requestId?: unknown; code?: unknown };
       if (typeof body.requestId === 'string') record.requestId = body.requestId;
       if (typeof body.code === 'number') record.code = body.code;
