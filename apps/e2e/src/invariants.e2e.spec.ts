@@ -57,11 +57,14 @@ describe(`invariants under faults (seed ${SEED})`, () => {
         }
         workload.phase = fault.name;
         workload.inWindow = false;
-        workload.start();
-        await sleep(LOAD_BEFORE_FAULT_MS);
+        if (!fault.loadAfterInjection) {
+          workload.start();
+          await sleep(LOAD_BEFORE_FAULT_MS);
+        }
         workload.inWindow = true;
         say(`${fault.name}: injecting`);
         await fault.inject(ps);
+        workload.start();
         await sleep(fault.holdMs);
         await fault.heal(ps);
         lastHeal = Date.now();

@@ -33,7 +33,7 @@ export interface PrivateService {
   stop(): Promise<void>;
   /** SIGKILL, no chance to clean up. */
   kill(): Promise<void>;
-  /** SIGSTOP: the process stays, its sockets stay open, nothing answers (a GC pause, a VM stall). */
+  /** SIGSTOP to the server process and its children: the port still accepts connections, nothing answers (a GC pause, a VM stall). */
   freeze(): Promise<void>;
   /** SIGCONT after freeze(). */
   thaw(): Promise<void>;
@@ -89,10 +89,12 @@ async function killHard(pidFile: string): Promise<void> {
   }
 }
 
-async function signal(pidFile: string, sig: 'SIGSTOP' | 'SIGCONT'): Promise<void> {
+/** Sends `signal` to the process in `pidFile` and to its children (PostgreSQL's backends). */
+async function signalTree(pidFile: string, signal: 'SIGSTOP' | 'SIGCONT'): Promise<void> {
   const pid = await pidOf(pidFile);
-  if (pid === null) throw new Error(`no pid in ${pidFile}`);
-  process.kill(pid, sig);
+  if (pid === null) throw new Error(`no process in ${pidFile}`);
+  process.kill(pid, signal);
+  await run('pkill', [`-${signal.slice(3)}`, '-P', String(pid)]).catch(() => {}); // exit 1: no children
 }
 
 async function startPrivate(
@@ -121,10 +123,10 @@ async function startPrivate(
       // A SIGKILLed postmaster leaves backends behind that still hold the port and shared memory.
       if (name === 'postgres') await run('pkill', ['-KILL', '-f', `-D ${path.join(dataDir, 'postgres')}`]).catch(() => {});
     },
-    freeze: () => signal(pidFile(dataDir), 'SIGSTOP'),
-    thaw: () => signal(pidFile(dataDir), 'SIGCONT'),
+    freeze: () => signalTree(pidFile(dataDir), 'SIGSTOP'),
+    thaw: () => signalTree(pidFile(dataDir), 'SIGCONT'),
     destroy: async () => {
-      await signal(pidFile(dataDir), 'SIGCONT').catch(() => {}); // a frozen process ignores SIGTERM
+      await signalTree(pidFile(dataDir), 'SIGCONT').catch(() => {}); // a frozen server cannot stop
       await infra('down', env).catch(() => {});
       await rm(dataDir, { recursive: true, force: true });
     },

@@ -9,6 +9,8 @@ export interface Fault {
   inject(s: PrivateSystem): Promise<void>;
   /** How long the fault lasts before heal() (a kill's restart adds its own start-up time). */
   holdMs: number;
+  /** Start the load only once the fault is in place (default: load first, then the fault). */
+  loadAfterInjection?: boolean;
   heal(s: PrivateSystem): Promise<void>;
 }
 
@@ -21,7 +23,9 @@ const serviceKill = (service: string): Fault => ({
 
 /** In the issue's order. INVARIANT_FAULTS=<comma-separated names> runs a subset (names as below, lower-case). */
 export const FAULTS: Fault[] = [
-  { name: 'kafka frozen 20s', holdMs: 20_000, inject: (s) => s.kafka.freeze(), heal: (s) => s.kafka.thaw() },
+  // First, on an idle relay: its lanes then first connect to a broker that accepts the connection but
+  // never answers, the case that left the relay disconnected for good (issue 12, failure 1).
+  { name: 'kafka frozen 20s', holdMs: 20_000, loadAfterInjection: true, inject: (s) => s.kafka.freeze(), heal: (s) => s.kafka.thaw() },
   { name: 'kafka killed', holdMs: 3000, inject: (s) => s.kafka.kill(), heal: (s) => s.kafka.start() },
   { name: 'redis killed', holdMs: 3000, inject: (s) => s.redis.kill(), heal: (s) => s.redis.start() },
   { name: 'postgres killed', holdMs: 3000, inject: (s) => s.postgres.kill(), heal: (s) => s.postgres.start() },
