@@ -76,6 +76,13 @@ describe('judge', () => {
     expect(v.phases[0]).toMatchObject({ stuck: 1, lost: 1 });
   });
 
+  it('counts a request once per column, however many problems it has', () => {
+    const r = create(1, 202, { requestId: 'r1', location: '/v1/users/u1' });
+    const v = judge(evidence([r], { readings: new Map([['r1', { kind: 'state', type: 'create', username: 'u1', state: 'applied' }]]), kafkaEventIds: new Set() }));
+    expect(v.phases[0].lost).toBe(1);
+    expect(v.violations).toHaveLength(3); // Location, not on Kafka, applied without a row
+  });
+
   it('flags a refused request that was written anyway, an unsettled ambiguous one, duplicates and a relay that never drained', () => {
     const refusedCreate = create(1, 503, { code: 110006 });
     const refusedUpdate: SentRequest = { ...base, seq: 2, op: 'update', username: 'u9', nickname: 'nick-2', status: 409, code: 110011 };

@@ -67,8 +67,10 @@ export function judge(evidence: Evidence): Verdict {
     return s;
   };
   const violations: string[] = [];
+  const counted = new Set<string>(); // a column counts requests: one with two problems counts once
   const flag = (r: SentRequest, column: 'lost' | 'stuck' | 'duplicated' | 'writtenAfterRefusal', why: string) => {
-    summary(r.phase)[column] += 1;
+    if (!counted.has(`${column}:${r.seq}`)) summary(r.phase)[column] += 1;
+    counted.add(`${column}:${r.seq}`);
     violations.push(`[${r.phase}] #${r.seq} ${r.op} ${r.username}${r.requestId ? ` (${r.requestId})` : ''} answered ${r.status || 'no answer'}: ${why}`);
   };
   const rowOf = new Map(evidence.rows.map((row) => [row.username, row]));
