@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { startServices, type RunningServices } from '@usersys/service-runner';
-import { freePort } from '@usersys/test-infra';
+import { fetchTopicOffsetsWhenLed, freePort } from '@usersys/test-infra';
 import { TOPICS } from '@usersys/event-schema';
 import { Kafka, logLevel } from 'kafkajs';
 
@@ -109,7 +109,8 @@ export async function startGroupsAtEnd(groupId: string, brokers: string[]): Prom
       [`${groupId}-login-audit`, TOPICS.loginAudit],
     ];
     for (const [group, topic] of groups) {
-      const offsets = await admin.fetchTopicOffsets(topic);
+      // A private broker may have just created the topic: wait for its partition leaders first.
+      const offsets = await fetchTopicOffsetsWhenLed(admin, topic);
       await admin.setOffsets({ groupId: group, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })) });
     }
   } finally {

@@ -1,4 +1,5 @@
 import { TOPICS } from '@usersys/event-schema';
+import { fetchTopicOffsetsWhenLed } from '@usersys/test-infra';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
@@ -42,7 +43,7 @@ describe('no plaintext password, token or secret is ever written anywhere', () =
     const admin = new Kafka({ clientId: 'e2e-secrets-admin', brokers: BROKERS, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     for (const topic of Object.values(TOPICS)) {
-      const offsets = await admin.fetchTopicOffsets(topic);
+      const offsets = await fetchTopicOffsetsWhenLed(admin, topic);
       await admin.setOffsets({ groupId: group, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })) });
     }
     await admin.disconnect();
@@ -95,7 +96,7 @@ describe('no plaintext password, token or secret is ever written anywhere', () =
     await admin2.connect();
     const topics = Object.values(TOPICS);
     const ends = new Map<string, number>();
-    for (const topic of topics) for (const o of await admin2.fetchTopicOffsets(topic)) ends.set(`${topic}/${o.partition}`, Number(o.high));
+    for (const topic of topics) for (const o of await fetchTopicOffsetsWhenLed(admin2, topic)) ends.set(`${topic}/${o.partition}`, Number(o.high));
     const committed = await admin2.fetchOffsets({ groupId: group, topics });
     await admin2.disconnect();
     const remaining = new Set(committed.flatMap((t) => t.partitions.filter((p) => Number(p.offset) < (ends.get(`${t.topic}/${p.partition}`) ?? 0)).map((p) => `${t.topic}/${p.partition}`)));

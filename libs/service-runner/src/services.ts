@@ -21,6 +21,10 @@ export const SERVICES: ServiceSpec[] = [
 export interface RunningServices {
   processes: Map<string, ChildProcess>;
   portOf(name: string): number;
+  /** Sends `signal` to one service (default SIGKILL: no chance to clean up) and waits until it exited. */
+  kill(name: string, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts one stopped or killed service again with the same environment and log file; waits for /healthz. */
+  restart(name: string): Promise<void>;
   /** SIGTERM all (graceful shutdown), SIGKILL after the deadline. */
   stop(deadlineMs?: number): Promise<void>;
 }
@@ -45,12 +49,11 @@ export async function startServices(options: { env?: Record<string, string>; log
   const processes = new Map<string, ChildProcess>();
   const ports = new Map<string, number>();
   const specs = SERVICES.filter((s) => !options.only || options.only.includes(s.name));
-  for (const [i, spec] of specs.entries()) {
-    const port = Number(env[spec.portEnv] ?? spec.defaultPort);
-    ports.set(spec.name, port);
+  const spawnOne = (spec: ServiceSpec): ChildProcess => {
+    const port = ports.get(spec.name)!;
     const child = spawn(process.execPath, serviceCommand(spec.name), { cwd: REPO, env: { ...env, OTEL_SERVICE_NAME: spec.name, [spec.portEnv]: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
     const file = createWriteStream(path.join(logDir, `${spec.name}.log`), { flags: 'a' });
-    const prefix = `\x1b[${COLORS[i % COLORS.length]}m${spec.name.padEnd(13)}\x1b[0m| `;
+    const prefix = `\x1b[${COLORS[specs.indexOf(spec) % COLORS.length]}m${spec.name.padEnd(13)}\x1b[0m| `;
     for (const stream of [child.stdout!, child.stderr!]) {
       let buffered = '';
       stream.on('data', (chunk: Buffer) => {
@@ -62,11 +65,29 @@ export async function startServices(options: { env?: Record<string, string>; log
         for (const line of lines) process.stdout.write(prefix + line + '\n');
       });
     }
+    child.once('close', () => file.end()); // after stdout and stderr are drained
     processes.set(spec.name, child);
+    return child;
+  };
+  for (const spec of specs) {
+    ports.set(spec.name, Number(env[spec.portEnv] ?? spec.defaultPort));
+    spawnOne(spec);
   }
+  const specOf = (name: string): ServiceSpec => {
+    const spec = specs.find((s) => s.name === name);
+    if (!spec) throw new Error(`unknown service ${name} (running: ${specs.map((s) => s.name).join(', ')})`);
+    return spec;
+  };
   const running: RunningServices = {
     processes,
     portOf: (name) => ports.get(name)!,
+    kill: (name, signal = 'SIGKILL') => stopOne(processes.get(specOf(name).name)!, signal),
+    restart: async (name) => {
+      const spec = specOf(name);
+      const old = processes.get(name)!;
+      if (old.exitCode === null && old.signalCode === null) throw new Error(`${name} is still running (pid ${old.pid}); kill it first`);
+      await waitHealthy(name, ports.get(name)!, spawnOne(spec));
+    },
     stop: (deadlineMs = 15_000) => stopAll(processes, deadlineMs),
   };
   try {
@@ -93,19 +114,18 @@ async function waitHealthy(name: string, port: number, child: ChildProcess, time
   throw new Error(`${name} did not answer /healthz on port ${port} within ${timeoutMs / 1000}s`);
 }
 
+function stopOne(child: ChildProcess, signal: NodeJS.Signals, deadlineMs = 15_000): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
 function stopAll(processes: Map<string, ChildProcess>, deadlineMs: number): Promise<void> {
-  return Promise.all(
-    [...processes.values()].map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
-          child.once('exit', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  ).then(() => undefined);
+  return Promise.all([...processes.values()].map((child) => stopOne(child, 'SIGTERM', deadlineMs))).then(() => undefined);
 }

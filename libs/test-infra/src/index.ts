@@ -1,2 +1,3 @@
 export { startPrivateRedis, startPrivatePostgres, startPrivateKafka, freePort } from './private-infra';
 export type { PrivateService } from './private-infra';
+export { waitForPartitionLeaders, fetchTopicOffsetsWhenLed, type TopicOffset } from './kafka-offsets';

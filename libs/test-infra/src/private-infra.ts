@@ -1,13 +1,20 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { TOPICS } from '@usersys/event-schema';
+import { Kafka, logLevel } from 'kafkajs';
+import { waitForPartitionLeaders } from './kafka-offsets';
 
 const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '../../..');
 const INFRA = path.join(REPO, 'tools/infra.sh');
+// bash by absolute path: a PATH lookup fails the whole call on any odd PATH entry (once: ELOOP from a
+// directory being relinked while a fault test restarted Redis).
+const BASH = existsSync('/bin/bash') ? '/bin/bash' : 'bash';
 
 /**
  * A private Redis, PostgreSQL or Kafka started by tools/infra.sh in its own temp data directory
@@ -26,6 +33,10 @@ export interface PrivateService {
   stop(): Promise<void>;
   /** SIGKILL, no chance to clean up. */
   kill(): Promise<void>;
+  /** SIGSTOP to the server process and its children: the port still accepts connections, nothing answers (a GC pause, a VM stall). */
+  freeze(): Promise<void>;
+  /** SIGCONT after freeze(). */
+  thaw(): Promise<void>;
   /** Stops it and deletes its data. */
   destroy(): Promise<void>;
 }
@@ -44,7 +55,7 @@ export async function freePort(): Promise<number> {
 
 async function infra(cmd: 'up' | 'down', env: Record<string, string>): Promise<void> {
   try {
-    await run('bash', [INFRA, cmd], { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024, timeout: 180_000 });
+    await run(BASH, [INFRA, cmd], { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024, timeout: 180_000 });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error(`tools/infra.sh ${cmd} (${env.INFRA_SERVICES}) failed: ${e.stderr?.trim() || e.message}`);
@@ -78,7 +89,21 @@ async function killHard(pidFile: string): Promise<void> {
   }
 }
 
-async function startPrivate(name: PrivateService['name'], ports: Record<string, number>, pidFile: (dir: string) => string, url: (port: number) => string): Promise<PrivateService> {
+/** Sends `signal` to the process in `pidFile` and to its children (PostgreSQL's backends). */
+async function signalTree(pidFile: string, signal: 'SIGSTOP' | 'SIGCONT'): Promise<void> {
+  const pid = await pidOf(pidFile);
+  if (pid === null) throw new Error(`no process in ${pidFile}`);
+  process.kill(pid, signal);
+  await run('pkill', [`-${signal.slice(3)}`, '-P', String(pid)]).catch(() => {}); // exit 1: no children
+}
+
+async function startPrivate(
+  name: PrivateService['name'],
+  ports: Record<string, number>,
+  pidFile: (dir: string) => string,
+  url: (port: number) => string,
+  ready: (url: string) => Promise<void> = async () => {},
+): Promise<PrivateService> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `usersys-private-${name}-`));
   const port = Object.values(ports)[0];
   const env: Record<string, string> = { INFRA_DATA_DIR: dataDir, INFRA_SERVICES: name };
@@ -88,14 +113,20 @@ async function startPrivate(name: PrivateService['name'], ports: Record<string, 
     url: url(port),
     port,
     dataDir,
-    start: () => infra('up', env),
+    start: async () => {
+      await infra('up', env);
+      await ready(url(port));
+    },
     stop: () => infra('down', env),
     kill: async () => {
       await killHard(pidFile(dataDir));
       // A SIGKILLed postmaster leaves backends behind that still hold the port and shared memory.
       if (name === 'postgres') await run('pkill', ['-KILL', '-f', `-D ${path.join(dataDir, 'postgres')}`]).catch(() => {});
     },
+    freeze: () => signalTree(pidFile(dataDir), 'SIGSTOP'),
+    thaw: () => signalTree(pidFile(dataDir), 'SIGCONT'),
     destroy: async () => {
+      await signalTree(pidFile(dataDir), 'SIGCONT').catch(() => {}); // a frozen server cannot stop
       await infra('down', env).catch(() => {});
       await rm(dataDir, { recursive: true, force: true });
     },
@@ -119,12 +150,24 @@ export async function startPrivatePostgres(): Promise<PrivateService> {
   return startPrivate('postgres', { PG_PORT: await freePort() }, (d) => path.join(d, 'postgres/postmaster.pid'), (p) => `postgresql://usersys:usersys@127.0.0.1:${p}/usersys`);
 }
 
-/** A private single-node KRaft broker with the contract's topics (takes ~10–30 s to come up). */
+/**
+ * A private single-node KRaft broker with the contract's topics (takes ~10–30 s to come up).
+ * start() (also after kill/stop) resolves only once every partition of those topics has a leader.
+ */
 export async function startPrivateKafka(): Promise<PrivateService> {
   return startPrivate(
     'kafka',
     { KAFKA_PORT: await freePort(), KAFKA_CONTROLLER_PORT: await freePort() },
     (d) => path.join(d, 'run/kafka.pid'),
     (p) => `127.0.0.1:${p}`,
+    async (brokers) => {
+      const admin = new Kafka({ clientId: 'test-infra', brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        await waitForPartitionLeaders(admin, Object.values(TOPICS), 120_000);
+      } finally {
+        await admin.disconnect();
+      }
+    },
   );
 }
