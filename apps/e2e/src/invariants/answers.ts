@@ -25,19 +25,19 @@ export interface SentRequest {
 /**
  * How the suite reads an answer:
  * - accepted: 202, the request will end applied, rejected or dead-lettered;
- * - refused: a 4xx, or a 503 that promises nothing was written (every 503 but the gateway's
- *   "could not get an answer from user-command", 120001);
- * - ambiguous: 504 (the gateway gave up waiting for user-command), 120001, any other 5xx, or no
+ * - refused: a 4xx, or a 503 (every 503 promises nothing was written: the gateway answers 503
+ *   120001 only when user-command refused the connection, so the request never arrived);
+ * - ambiguous: 504 (the gateway sent the request and got no answer: 120002), any other 5xx, or no
  *   answer at all: it may have been written or not, but must end in one readable state.
  */
 export type AnswerClass = 'accepted' | 'refused' | 'ambiguous';
 
-/** The gateway's code for "user-command unavailable or timed out": it cannot know whether anything was written. */
-export const UPSTREAM_UNKNOWN_CODE = 120001;
+/** The gateway's code for "user-command did not answer after the request was sent": nobody knows whether it was written. */
+export const UPSTREAM_UNKNOWN_CODE = 120002;
 
 export function classify(r: Pick<SentRequest, 'status' | 'code'>): AnswerClass {
   if (r.status === 202) return 'accepted';
   if (r.status >= 400 && r.status < 500) return 'refused';
-  if (r.status === 503 && r.code !== undefined && r.code !== UPSTREAM_UNKNOWN_CODE) return 'refused';
+  if (r.status === 503 && r.code !== undefined) return 'refused';
   return 'ambiguous';
 }

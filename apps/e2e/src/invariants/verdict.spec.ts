@@ -24,7 +24,8 @@ describe('classify', () => {
     [409, 110002, 'refused'],
     [400, 110001, 'refused'],
     [503, 110006, 'refused'], // user-command: Redis unavailable, nothing written
-    [503, 120001, 'ambiguous'], // the gateway got no answer from user-command
+    [503, 120001, 'refused'], // user-command refused the connection: the request never arrived
+    [504, 120002, 'ambiguous'], // the gateway sent the request and got no answer
     [504, undefined, 'ambiguous'],
     [500, 100002, 'ambiguous'],
     [0, undefined, 'ambiguous'], // no answer at all
