@@ -14,20 +14,22 @@ describe('create user end to end', () => {
     await db.$disconnect();
   });
 
-  it('accepts a sign-up with 202, persists it normalised, and reports it active', async () => {
+  it('accepts a sign-up with 202 and a request id, persists it normalised, and reports the request applied', async () => {
     const user = uniqueUser();
     const res = await fetch(`${system.gateway}/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) });
     expect(res.status).toBe(202);
-    expect(res.headers.get('location')).toBe(`/v1/users/${user.username}`);
-    expect(await res.json()).toMatchObject({ username: user.username, state: 'pending' });
+    const accepted = (await res.json()) as { requestId: string };
+    expect(accepted).toMatchObject({ requestId: expect.stringMatching(/^[0-9a-f-]{36}$/), username: user.username, state: 'pending' });
+    expect(res.headers.get('location')).toBe(`/v1/requests/${accepted.requestId}`);
     const traceparent = res.headers.get('traceparent');
     expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
 
-    const state = await poll('state active', async () => {
-      const s = await fetch(`${system.gateway}/v1/users/${user.username}/state`);
-      const body = (await s.json()) as { state?: string };
-      return body.state === 'active' ? body : undefined;
+    const request = await poll('request applied', async () => {
+      const body = (await (await fetch(`${system.gateway}${res.headers.get('location')}`)).json()) as { state?: string };
+      return body.state === 'applied' ? body : undefined;
     });
+    expect(request).toEqual({ requestId: accepted.requestId, type: 'create', username: user.username, state: 'applied' });
+    const state = (await (await fetch(`${system.gateway}/v1/users/${user.username}/state`)).json()) as { state?: string };
     expect(state).toEqual({ state: 'active' });
 
     const row = await db.user.findUnique({ where: { username: user.username } });
@@ -57,6 +59,9 @@ describe('create user end to end', () => {
     const send = () => fetch(`${system.gateway}/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) });
     const [a, b] = await Promise.all([send(), send()]);
     expect([a.status, b.status]).toEqual([202, 202]);
+    // The same client's retry is told about the one request in flight, not a second one.
+    const [ida, idb] = [((await a.json()) as { requestId: string }).requestId, ((await b.json()) as { requestId: string }).requestId];
+    expect(ida).toBe(idb);
     await poll('state active', async () => {
       const body = (await (await fetch(`${system.gateway}/v1/users/${user.username}/state`)).json()) as { state?: string };
       return body.state === 'active' ? true : undefined;

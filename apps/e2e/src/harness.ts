@@ -16,6 +16,8 @@ export interface System {
   gateway: string;
   jaeger: string;
   databaseUrl: string;
+  /** The WAL root every service of this system writes under (extra processes must use it too). */
+  walDir: string;
   services: RunningServices;
   stop(): Promise<void>;
 }
@@ -47,6 +49,7 @@ export async function startSystem(extraEnv: Record<string, string> = {}): Promis
     gateway: `http://127.0.0.1:${services.portOf('auth-gateway')}`,
     jaeger: process.env.JAEGER_QUERY_URL ?? 'http://127.0.0.1:16686',
     databaseUrl: TEST_DATABASE_URL,
+    walDir: env.WAL_DIR,
     services,
     stop: () => services.stop(),
   };

@@ -66,7 +66,7 @@ describe('login end to end', () => {
     second = await startServices({
       only: ['auth-gateway'],
       logDir: path.join(__dirname, '../../../.data/logs/e2e-second-gateway'),
-      env: { ...ADMIN, AUTH_GATEWAY_PORT: String(port), REDIS_URL, DATABASE_URL: TEST_DATABASE_URL, USER_COMMAND_URL: `http://127.0.0.1:${system.services.portOf('user-command')}`, OTEL_TRACES_EXPORTER: 'none' },
+      env: { ...ADMIN, AUTH_GATEWAY_PORT: String(port), REDIS_URL, DATABASE_URL: TEST_DATABASE_URL, USER_COMMAND_URL: `http://127.0.0.1:${system.services.portOf('user-command')}`, WAL_DIR: system.walDir, OTEL_TRACES_EXPORTER: 'none' },
     });
     const secondUrl = `http://127.0.0.1:${port}`;
     const login = await loginAs(ADMIN.ADMIN_USERNAME, ADMIN.ADMIN_PASSWORD);
