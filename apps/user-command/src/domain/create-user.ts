@@ -68,8 +68,14 @@ async function afterUniqueness(deps: CreateUserDeps, input: CreateUserInput, tra
       throw new AppError(ERRORS.USERNAME_TAKEN, 'username is already taken (a sign-up for it is in progress)', { details: { field: 'username' } });
     }
     await claimName(deps, username, event);
-    // From here the marker stays even if the append fails: it expires by its TTL.
-    await appendInTurn(deps, turn, event);
+    try {
+      await appendInTurn(deps, turn, event);
+    } catch (err) {
+      // Give the marker back: left in place, the client's retry (what the 503 asks for) would be
+      // answered 202 with this request id, whose event is not in the WAL and would stay pending.
+      await deps.markers.clear(username, event.eventId).catch(() => undefined);
+      throw err;
+    }
     return { outcome: 'accepted', eventId: event.eventId };
   } catch (err) {
     await held.release(keep);

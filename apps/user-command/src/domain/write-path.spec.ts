@@ -121,12 +121,19 @@ describe('create', () => {
     expect(f.reservations.size).toBe(0);
   });
 
-  it('WAL append failure: 503, the marker stays, reservations released', async () => {
+  it('WAL append failure: 503, marker and reservations given back; the retry gets a new, durable request, never the failed one', async () => {
     const f = fakeDeps();
     f.failures.wal = true;
     await expect(createUser(f.deps, signUp(), {})).rejects.toMatchObject({ code: 110007, status: 503 });
-    expect(f.markers.has('alice')).toBe(true);
+    const failedId = [...f.requests.keys()][0];
     expect(f.reservations.size).toBe(0);
+    // The client does what the 503 says: retry. A 202 must name an event that is in the WAL.
+    f.failures.wal = false;
+    const retry = await createUser(f.deps, signUp(), {});
+    expect(retry.outcome).toBe('accepted');
+    expect(retry.eventId).not.toBe(failedId);
+    expect(f.wal.map((e) => e.eventId)).toEqual([retry.eventId]);
+    expect(f.markers.get('alice')?.eventId).toBe(retry.eventId);
   });
 
   it('database down for the lookups: 503 and nothing reserved', async () => {
