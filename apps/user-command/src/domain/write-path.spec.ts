@@ -1,4 +1,4 @@
-import { createUser } from './create-user';
+import { createUser, UNRECORDED_MARKER_GRACE_MS } from './create-user';
 import { deleteUser } from './delete-user';
 import { getUser } from './get-user';
 import { requestState } from './request-state';
@@ -68,6 +68,32 @@ describe('create', () => {
     expect(f.markers.has('alice')).toBe(false);
     expect(f.reservations.size).toBe(0);
     expect(f.steps.at(-1)).toBe('recordRequest');
+  });
+
+  it('a marker left behind by a sign-up that never recorded its request (Redis failed, also for the give-back) does not answer the retry 202 with that phantom id', async () => {
+    const f = fakeDeps();
+    f.failures.requestRecord = true;
+    const clear = f.deps.markers.clear;
+    f.deps.markers.clear = async () => {
+      throw new Error('redis down');
+    };
+    await expect(createUser(f.deps, signUp(), {})).rejects.toMatchObject({ code: 110006, status: 503 });
+    const phantom = f.markers.get('alice')!.eventId;
+    f.failures.requestRecord = false;
+    f.deps.markers.clear = clear;
+    // Redis is back; the client retries at once: that sign-up might still be about to record its
+    // request, so no 202 for it yet (409 pending), and nothing of the phantom is given away.
+    await expect(createUser(f.deps, signUp(), {})).rejects.toMatchObject({ code: 110011, status: 409 });
+    expect(f.markers.get('alice')?.eventId).toBe(phantom);
+    expect(f.wal).toHaveLength(0);
+    // Later (the marker is older than any live sign-up's way to its record), the retry takes it over.
+    f.markers.set('alice', { ...f.markers.get('alice')!, createdAt: new Date(Date.now() - UNRECORDED_MARKER_GRACE_MS).toISOString() });
+    const retry = await createUser(f.deps, signUp(), {});
+    expect(retry.eventId).not.toBe(phantom);
+    expect(retry.outcome).toBe('accepted');
+    expect(f.wal.map((e) => e.eventId)).toEqual([retry.eventId]);
+    expect(f.requests.has(retry.eventId)).toBe(true);
+    expect(f.markers.get('alice')?.eventId).toBe(retry.eventId);
   });
 
   it('a marker that vanished between SET NX and reading it back (its event just finished) is tried once more', async () => {
