@@ -2,6 +2,7 @@ import { createUser, UNRECORDED_MARKER_GRACE_MS } from './create-user';
 import { deleteUser } from './delete-user';
 import { getUser } from './get-user';
 import { requestState } from './request-state';
+import { AppendOutcomeUnknownError } from './ports';
 import { fakeDeps } from './testing/fakes';
 import { updateUser } from './update-user';
 
@@ -160,6 +161,20 @@ describe('create', () => {
     expect(retry.eventId).not.toBe(failedId);
     expect(f.wal.map((e) => e.eventId)).toEqual([retry.eventId]);
     expect(f.markers.get('alice')?.eventId).toBe(retry.eventId);
+  });
+
+  it('WAL append failed after the bytes reached the log (fdatasync): never a 503, but 500 outcome unknown naming the request to follow', async () => {
+    const f = fakeDeps();
+    f.deps.events.append = async (e) => {
+      f.wal.push(e); // in the file: the relay may ship it
+      throw new AppendOutcomeUnknownError(new Error('EIO: fdatasync'));
+    };
+    const err = await createUser(f.deps, signUp(), {}).catch((e: unknown) => e);
+    const requestId = f.wal[0].eventId;
+    expect(err).toMatchObject({ code: 110013, status: 500, details: { requestId }, headers: { Location: `/v1/requests/${requestId}` } });
+    expect(f.requests.get(requestId)).toMatchObject({ type: 'create', username: 'alice' }); // readable: pending until the consumer decides
+    const update = await updateUser(f.deps, alice, (f.addUser('alice'), 'alice'), { nickname: 'x' }, {}).catch((e: unknown) => e);
+    expect(update).toMatchObject({ code: 110013, status: 500, details: { requestId: f.wal[1].eventId } });
   });
 
   it('database down for the lookups: 503 and nothing reserved', async () => {
