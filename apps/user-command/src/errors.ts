@@ -15,4 +15,5 @@ export const ERRORS = {
   FORBIDDEN: { code: 110010, status: 403, message: 'not allowed for this caller' },
   USER_PENDING: { code: 110011, status: 409, message: 'user is still pending creation; retry once it is active' },
   REQUEST_NOT_FOUND: { code: 110012, status: 404, message: 'request not found' },
+  WAL_OUTCOME_UNKNOWN: { code: 110013, status: 500, message: 'the request reached the write-ahead log but could not be confirmed on disk; follow it by its request id before retrying' },
 } as const satisfies Record<string, ErrorSpec>;

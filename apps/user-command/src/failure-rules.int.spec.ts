@@ -87,13 +87,15 @@ describe('failure rules', () => {
       await rm(walDir, { recursive: true, force: true });
     });
 
-    it('answers 503, the marker stays, nothing is in the WAL', async () => {
+    it('answers 503, gives the marker back, nothing is in the WAL; the retry is not answered 202 with the failed request', async () => {
       const user = newUser();
       const res = await call(`http://127.0.0.1:${services.portOf('user-command')}`, 'POST', '/internal/users', user);
       expect(res).toMatchObject({ status: 503, body: { code: 110007 } });
       expect(await stepCount(`http://127.0.0.1:${services.portOf('user-command')}`, 'walAppend', 'error')).toBe(1);
-      const marker = await new PendingMarkerStore(redis, { ttlMs: 0 }).read(user.username);
-      expect(marker?.value).toMatchObject({ eventType: 'user.created' });
+      expect(await new PendingMarkerStore(redis, { ttlMs: 0 }).read(user.username)).toBeNull();
+      // The client retries as the 503 says; the disk is still full, so the honest answer is 503 again.
+      const retry = await call(`http://127.0.0.1:${services.portOf('user-command')}`, 'POST', '/internal/users', user);
+      expect(retry).toMatchObject({ status: 503, body: { code: 110007 } });
       expect(await walEvents(path.join(walDir, 'user-command'))).toEqual([]);
       await redis.del(pendingMarkerKey(user.username));
     });

@@ -1,4 +1,4 @@
-export { WalWriter, WalClosedError, WalFailedError } from './writer';
+export { WalWriter, WalClosedError, WalFailedError, WalOutcomeUnknownError } from './writer';
 export type { WalWriterOptions } from './writer';
 export { WalReader, WalCorruptError } from './reader';
 export { pruneSegments } from './prune';

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { listSegments, pruneSegments, readCheckpoint, WalLockedError, WalReader, WalWriter, writeCheckpoint } from './index';
+import { listSegments, pruneSegments, readCheckpoint, WalFailedError, WalLockedError, WalOutcomeUnknownError, WalReader, WalWriter, writeCheckpoint } from './index';
 
 async function tempDir(): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), 'wal-spec-'));
@@ -144,6 +144,22 @@ describe('WalWriter and WalReader', () => {
     const resumed = await readAll(new WalReader(dir, checkpoint));
     expect(resumed).toEqual(Array.from({ length: 10 }, (_, i) => `p${i + 10}`.padEnd(30, '-')));
     await writer.close();
+  });
+
+  it('a failed fdatasync: the batch it wrote is reported as maybe written (a reader already sees it); later appends as not written', async () => {
+    const dir = await tempDir();
+    const writer = await WalWriter.open(dir);
+    const handle = (writer as unknown as { handle: { datasync: () => Promise<void> } }).handle;
+    handle.datasync = () => Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    const first = await writer.append(Buffer.from('unsynced')).catch((err: Error) => err);
+    expect(first).toBeInstanceOf(WalFailedError);
+    expect(first).toBeInstanceOf(WalOutcomeUnknownError);
+    // The bytes are in the file: the relay reads and ships them although the append failed.
+    expect(await readAll(new WalReader(dir, null))).toEqual(['unsynced']);
+    const later = await writer.append(Buffer.from('refused')).catch((err: Error) => err);
+    expect(later).toBeInstanceOf(WalFailedError);
+    expect(later).not.toBeInstanceOf(WalOutcomeUnknownError);
+    expect(await readAll(new WalReader(dir, null))).toEqual(['unsynced']);
   });
 
   it('rejects appends after close and oversized records', async () => {

@@ -33,6 +33,18 @@ export class WalFailedError extends Error {
 }
 
 /**
+ * The append failed after its bytes reached the file (the fdatasync failed, or a failed write could
+ * not be cut off again): readers may already see the record and ship it, and a restart may keep it.
+ * Whether it counts is unknown, so it must never be reported as refused.
+ */
+export class WalOutcomeUnknownError extends WalFailedError {
+  constructor(dir: string, cause: Error) {
+    super(dir, cause);
+    this.name = 'WalOutcomeUnknownError';
+  }
+}
+
+/**
  * Append-only log with group commit: appends that arrive while a batch is being written wait and
  * go together into the next single write + fdatasync. An append resolves only once its batch is on
  * disk. The original system's one-fsync-per-record WAL was slower than Kafka itself; this is not.
@@ -132,18 +144,22 @@ export class WalWriter {
       await this.handle.writev(frames);
     } catch (err) {
       // A half-written batch (e.g. ENOSPC) would hide every later record from the reader: cut it off again.
-      await this.handle.truncate(before).catch(() => {
-        this.failure = new WalFailedError(this.dir, err as Error);
-      });
-      throw err;
+      const cut = await this.handle.truncate(before).then(
+        () => true,
+        () => false,
+      );
+      if (cut) throw err;
+      this.failure = new WalFailedError(this.dir, err as Error);
+      throw new WalOutcomeUnknownError(this.dir, err as Error);
     }
     try {
       await this.handle.datasync();
     } catch (err) {
       // After a failed fdatasync the kernel may have dropped the dirty pages and a retry can report
       // success for data that never reached the disk: refuse further appends until a restart recovers.
+      // This batch is in the file already (readers see it): its outcome is unknown, not refused.
       this.failure = new WalFailedError(this.dir, err as Error);
-      throw this.failure;
+      throw new WalOutcomeUnknownError(this.dir, err as Error);
     }
     const positions: WalPosition[] = [];
     let offset = before;

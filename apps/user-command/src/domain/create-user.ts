@@ -2,6 +2,7 @@ import { createEvent, type EventEnvelope } from '@usersys/event-schema';
 import { AppError } from '@usersys/service-kit';
 import { ERRORS } from '../errors';
 import { appendInTurn, hashPassword, inTurn, recordRequest, type HandOffDeps } from './hand-off';
+import type { PendingMarkerValue } from '@usersys/pending-marker';
 import type { PendingMarkers, RequestTrace } from './ports';
 import { lookupUnavailable, reserveContacts, usernameTaken, type HeldContacts, type UniquenessDeps } from './uniqueness';
 import type { CreateUserInput } from './validation';
@@ -58,22 +59,65 @@ async function afterUniqueness(deps: CreateUserDeps, input: CreateUserInput, tra
     // SET NX lost, yet the marker was gone when read back: its event just finished. Try once more;
     // the database check below decides if that event took the name.
     if (!marked.created && !marked.existing) marked = await mark();
+    // The same sign-up already holds the marker: answer with its request id only if that request was
+    // recorded. A marker without its record is left over from a sign-up that failed before the WAL
+    // (Redis failing, also when giving the marker back): taken over, never answered with a 202.
+    if (!marked.created && marked.existing && sameSignUp(marked.existing, input) && !(await requestRecorded(deps, marked.existing.eventId, marked.existing.createdAt))) {
+      keep = marked.existing.contacts ?? { email, phone };
+      // Young and still unrecorded: that sign-up may yet record it; its own answer decides, not ours.
+      if (Date.now() - Date.parse(marked.existing.createdAt) < UNRECORDED_MARKER_GRACE_MS) throw new AppError(ERRORS.USER_PENDING);
+      await deps.markers.clear(username, marked.existing.eventId).catch(() => undefined);
+      keep = {};
+      marked = await mark();
+    }
     if (!marked.created) {
       // Already in flight. Keep what the in-flight sign-up also reserved (same name owns it).
       const existing = marked.existing;
       keep = existing ? (existing.contacts ?? { email, phone }) : {};
       // The same client retrying (same contacts) gets the same answer (the in-flight request id)
       // and no second event; a different sign-up for that name lost the race and is told so.
-      if (existing && (!existing.contacts || (existing.contacts.email === email && existing.contacts.phone === phone))) return { outcome: 'in_progress', eventId: existing.eventId, ttlRemainingMs: marked.ttlMs };
+      if (existing && sameSignUp(existing, input)) return { outcome: 'in_progress', eventId: existing.eventId, ttlRemainingMs: marked.ttlMs };
       throw new AppError(ERRORS.USERNAME_TAKEN, 'username is already taken (a sign-up for it is in progress)', { details: { field: 'username' } });
     }
     await claimName(deps, username, event);
-    // From here the marker stays even if the append fails: it expires by its TTL.
-    await appendInTurn(deps, turn, event);
+    try {
+      await appendInTurn(deps, turn, event);
+    } catch (err) {
+      // Give the marker back: left in place, the client's retry (what the 503 asks for) would be
+      // answered 202 with this request id, whose event is not in the WAL and would stay pending.
+      await deps.markers.clear(username, event.eventId).catch(() => undefined);
+      throw err;
+    }
     return { outcome: 'accepted', eventId: event.eventId };
   } catch (err) {
     await held.release(keep);
     throw err;
+  }
+}
+
+/** Time from SET NX to the request record of a live sign-up: one indexed lookup; far longer means it failed. */
+export const UNRECORDED_MARKER_GRACE_MS = 30_000;
+const RECORD_WAIT_MS = 1_000;
+const RECORD_POLL_MS = 50;
+
+/** The marker is this client's own sign-up (same contacts; markers from before contacts were kept count as the same). */
+const sameSignUp = (marker: PendingMarkerValue, input: CreateUserInput): boolean => !marker.contacts || (marker.contacts.email === input.email && marker.contacts.phone === input.phone);
+
+/**
+ * Whether the request under a marker was recorded. A live sign-up records it one indexed lookup
+ * after its marker, so for a young marker (a double submit) the record is awaited a moment.
+ */
+async function requestRecorded(deps: CreateUserDeps, requestId: string, markedAt: string): Promise<boolean> {
+  for (let waited = 0; ; waited += RECORD_POLL_MS) {
+    let record;
+    try {
+      record = await deps.requests.read(requestId);
+    } catch (err) {
+      throw new AppError(ERRORS.REDIS_UNAVAILABLE, undefined, { cause: err });
+    }
+    if (record) return true;
+    if (waited >= RECORD_WAIT_MS || Date.now() - Date.parse(markedAt) >= UNRECORDED_MARKER_GRACE_MS) return false;
+    await new Promise((resolve) => setTimeout(resolve, RECORD_POLL_MS));
   }
 }
 

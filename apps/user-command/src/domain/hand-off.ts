@@ -2,7 +2,7 @@ import type { EventEnvelope, EventType } from '@usersys/event-schema';
 import { AppError } from '@usersys/service-kit';
 import type { RequestType } from '@usersys/user-cache';
 import { ERRORS } from '../errors';
-import type { EventLog, PasswordHasher, RequestRecords, StepRunner } from './ports';
+import { AppendOutcomeUnknownError, type EventLog, type PasswordHasher, type RequestRecords, type StepRunner } from './ports';
 import type { KeyedSequencer } from './sequencer';
 
 export interface HandOffDeps {
@@ -56,6 +56,11 @@ export async function appendInTurn(deps: HandOffDeps, turn: Promise<void>, event
       try {
         await deps.events.append(event);
       } catch (err) {
+        // Possibly in the log, so possibly applied: not a refusal (a 503 promises nothing was written).
+        // The client gets the request id to follow instead.
+        if (err instanceof AppendOutcomeUnknownError) {
+          throw new AppError(ERRORS.WAL_OUTCOME_UNKNOWN, undefined, { cause: err, details: { requestId: event.eventId }, headers: { Location: `/v1/requests/${event.eventId}` } });
+        }
         throw new AppError(ERRORS.WAL_UNAVAILABLE, undefined, { cause: err });
       }
     },

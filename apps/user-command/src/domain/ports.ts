@@ -90,7 +90,16 @@ export interface ConsumerRecords {
 
 /** The durable hand-off: once append resolves the event is on disk and will reach Kafka. */
 export interface EventLog {
+  /** Rejects with AppendOutcomeUnknownError when the event may be in the log although the append failed. */
   append(event: EventEnvelope): Promise<void>;
+}
+
+/** The append failed after the event reached the log (e.g. its fdatasync failed): it may still be shipped and applied. */
+export class AppendOutcomeUnknownError extends Error {
+  constructor(cause: Error) {
+    super(`append outcome unknown: ${cause.message}`, { cause });
+    this.name = 'AppendOutcomeUnknownError';
+  }
 }
 
 /** Runs one named step: a span, a duration histogram, and a log line when it is slow. */

@@ -39,6 +39,12 @@ describe('request outcome', () => {
     expect(await requestOutcome(f.deps, ID)).toEqual({ requestId: ID, type: 'force_delete', username: 'alice', state: 'pending' });
   });
 
+  it('an id written in upper case names the same request (PostgreSQL compares UUIDs, Redis keys are text)', async () => {
+    const f = fakeDeps();
+    f.requests.set(ID, accepted);
+    expect(await requestOutcome(f.deps, ID.toUpperCase())).toEqual({ requestId: ID, type: 'create', username: 'alice', state: 'pending' });
+  });
+
   it('PostgreSQL wins over Redis', async () => {
     const f = fakeDeps();
     f.requests.set(ID, accepted);

@@ -59,7 +59,9 @@ const requestTypeOf = (eventType: string | null): RequestType | undefined => (EV
  * it means pending; neither → null (404). PostgreSQL unreachable → 503 (it might know better than
  * Redis); Redis unreachable matters only when PostgreSQL does not know the id.
  */
-export async function requestOutcome(deps: RequestOutcomeDeps, requestId: string): Promise<RequestOutcome | null> {
+export async function requestOutcome(deps: RequestOutcomeDeps, id: string): Promise<RequestOutcome | null> {
+  // Issued in lower case (randomUUID); the Redis key is text, so any other spelling is folded first.
+  const requestId = id.toLowerCase();
   const [consumer, accepted] = await Promise.allSettled([deps.consumerRecords.find(requestId), deps.requests.read(requestId)]);
   if (consumer.status === 'rejected') throw lookupUnavailable(consumer.reason);
   const record: RequestRecord | null = accepted.status === 'fulfilled' ? accepted.value : null;

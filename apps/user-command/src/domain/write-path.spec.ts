@@ -1,7 +1,8 @@
-import { createUser } from './create-user';
+import { createUser, UNRECORDED_MARKER_GRACE_MS } from './create-user';
 import { deleteUser } from './delete-user';
 import { getUser } from './get-user';
 import { requestState } from './request-state';
+import { AppendOutcomeUnknownError } from './ports';
 import { fakeDeps } from './testing/fakes';
 import { updateUser } from './update-user';
 
@@ -70,6 +71,32 @@ describe('create', () => {
     expect(f.steps.at(-1)).toBe('recordRequest');
   });
 
+  it('a marker left behind by a sign-up that never recorded its request (Redis failed, also for the give-back) does not answer the retry 202 with that phantom id', async () => {
+    const f = fakeDeps();
+    f.failures.requestRecord = true;
+    const clear = f.deps.markers.clear;
+    f.deps.markers.clear = async () => {
+      throw new Error('redis down');
+    };
+    await expect(createUser(f.deps, signUp(), {})).rejects.toMatchObject({ code: 110006, status: 503 });
+    const phantom = f.markers.get('alice')!.eventId;
+    f.failures.requestRecord = false;
+    f.deps.markers.clear = clear;
+    // Redis is back; the client retries at once: that sign-up might still be about to record its
+    // request, so no 202 for it yet (409 pending), and nothing of the phantom is given away.
+    await expect(createUser(f.deps, signUp(), {})).rejects.toMatchObject({ code: 110011, status: 409 });
+    expect(f.markers.get('alice')?.eventId).toBe(phantom);
+    expect(f.wal).toHaveLength(0);
+    // Later (the marker is older than any live sign-up's way to its record), the retry takes it over.
+    f.markers.set('alice', { ...f.markers.get('alice')!, createdAt: new Date(Date.now() - UNRECORDED_MARKER_GRACE_MS).toISOString() });
+    const retry = await createUser(f.deps, signUp(), {});
+    expect(retry.eventId).not.toBe(phantom);
+    expect(retry.outcome).toBe('accepted');
+    expect(f.wal.map((e) => e.eventId)).toEqual([retry.eventId]);
+    expect(f.requests.has(retry.eventId)).toBe(true);
+    expect(f.markers.get('alice')?.eventId).toBe(retry.eventId);
+  });
+
   it('a marker that vanished between SET NX and reading it back (its event just finished) is tried once more', async () => {
     const f = fakeDeps();
     const real = f.deps.markers.markIfAbsent;
@@ -121,12 +148,33 @@ describe('create', () => {
     expect(f.reservations.size).toBe(0);
   });
 
-  it('WAL append failure: 503, the marker stays, reservations released', async () => {
+  it('WAL append failure: 503, marker and reservations given back; the retry gets a new, durable request, never the failed one', async () => {
     const f = fakeDeps();
     f.failures.wal = true;
     await expect(createUser(f.deps, signUp(), {})).rejects.toMatchObject({ code: 110007, status: 503 });
-    expect(f.markers.has('alice')).toBe(true);
+    const failedId = [...f.requests.keys()][0];
     expect(f.reservations.size).toBe(0);
+    // The client does what the 503 says: retry. A 202 must name an event that is in the WAL.
+    f.failures.wal = false;
+    const retry = await createUser(f.deps, signUp(), {});
+    expect(retry.outcome).toBe('accepted');
+    expect(retry.eventId).not.toBe(failedId);
+    expect(f.wal.map((e) => e.eventId)).toEqual([retry.eventId]);
+    expect(f.markers.get('alice')?.eventId).toBe(retry.eventId);
+  });
+
+  it('WAL append failed after the bytes reached the log (fdatasync): never a 503, but 500 outcome unknown naming the request to follow', async () => {
+    const f = fakeDeps();
+    f.deps.events.append = async (e) => {
+      f.wal.push(e); // in the file: the relay may ship it
+      throw new AppendOutcomeUnknownError(new Error('EIO: fdatasync'));
+    };
+    const err = await createUser(f.deps, signUp(), {}).catch((e: unknown) => e);
+    const requestId = f.wal[0].eventId;
+    expect(err).toMatchObject({ code: 110013, status: 500, details: { requestId }, headers: { Location: `/v1/requests/${requestId}` } });
+    expect(f.requests.get(requestId)).toMatchObject({ type: 'create', username: 'alice' }); // readable: pending until the consumer decides
+    const update = await updateUser(f.deps, alice, (f.addUser('alice'), 'alice'), { nickname: 'x' }, {}).catch((e: unknown) => e);
+    expect(update).toMatchObject({ code: 110013, status: 500, details: { requestId: f.wal[1].eventId } });
   });
 
   it('database down for the lookups: 503 and nothing reserved', async () => {

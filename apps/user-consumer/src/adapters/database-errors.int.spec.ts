@@ -66,6 +66,21 @@ describe('classifyDatabaseError on real PostgreSQL errors', () => {
     expect(classifyDatabaseError(await failure(() => client.connect()))).toBe('unavailable');
   });
 
+  // A server that takes no writes (a demoted primary after failover, a managed server gone read-only
+  // on a full disk) still answers SELECT 1: it must hold consumption, not retry events into the dead-letter topic.
+  it('25006 (a write the server refuses because it is read-only) is unavailable', async () => {
+    const err = await failure(() =>
+      prisma.$transaction([prisma.$executeRawUnsafe('SET TRANSACTION READ ONLY'), prisma.$executeRawUnsafe("INSERT INTO login_audit (username, client_ip, result, reason) VALUES ('u', '1', 'failure', 'r')")]),
+    );
+    expect(sqlState(err)).toBe('25006');
+    expect(classifyDatabaseError(err)).toBe('unavailable');
+  });
+
+  it('class 58 (the server\'s own I/O failing, e.g. 58030) is unavailable', () => {
+    const err = Object.assign(new pg.DatabaseError('could not write to file "base/16384/2619": No space left on device', 0, 'error'), { code: '58030', severity: 'ERROR' });
+    expect(classifyDatabaseError(err)).toBe('unavailable');
+  });
+
   it('pg errors carry their SQLSTATE directly', async () => {
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();

@@ -26,7 +26,7 @@ export function sqlState(err: unknown): string | undefined {
  *   (23505 is how the store learns about taken names/emails/phones, and a retry can see a different
  *   row), class 54 (a value too large for an index); and the Prisma equivalents without a SQLSTATE;
  * - unavailable: the connection or the server (socket errors, class 08, 53 insufficient resources,
- *   57P01–57P03 shutdown, authentication, pool timeouts);
+ *   58 the server's own I/O, 25006 a read-only server, 57P01–57P03 shutdown, authentication, pool timeouts);
  * - transient: everything else (timeouts, lock and serialization conflicts, trigger exceptions,
  *   unknown errors): retried, and a ping decides whether it was an outage after all.
  */
@@ -36,7 +36,9 @@ export function classifyDatabaseError(err: unknown): FailureKind {
   if (state) {
     const cls = state.slice(0, 2);
     if (cls === '22' || cls === '54' || (cls === '23' && state !== '23505')) return 'data';
-    if (cls === '08' || cls === '53' || cls === '28' || state === '3D000' || state === '57P01' || state === '57P02' || state === '57P03') return 'unavailable';
+    // 25006 and class 58: the server answers (a ping succeeds) but takes no writes; retrying each
+    // event would only dead-letter good events, so consumption holds instead.
+    if (cls === '08' || cls === '53' || cls === '28' || cls === '58' || state === '25006' || state === '3D000' || state === '57P01' || state === '57P02' || state === '57P03') return 'unavailable';
     return 'transient';
   }
   if (e?.name === 'PrismaClientValidationError') return 'data';

@@ -22,7 +22,9 @@ export class DatabaseGate {
 
   /** Runs fn as `step` (attempt = failed retry deliveries so far); anything but a pause is returned to the caller. */
   async attempt<T>(step: FailedStep, attempt: number, ctl: BatchControl, fn: () => Promise<T>): Promise<Attempted<T>> {
-    for (;;) {
+    // Pauses of one step back off together: a server that answers the ping but takes no writes
+    // (read-only) would otherwise be asked again every 250 ms.
+    for (let pauses = 0; ; pauses++) {
       try {
         return { ok: true, value: await fn() };
       } catch (error) {
@@ -30,7 +32,7 @@ export class DatabaseGate {
         const databaseAnswers = kind === 'data' || (await this.databaseUp());
         const decision = decideFailure({ step, kind, databaseAnswers, attempt, maxAttempts: this.deps.maxAttempts });
         if (decision.action !== 'pause') return { ok: false, error, decision };
-        await this.waitForDatabase(error, ctl);
+        await this.waitForDatabase(error, ctl, Math.min(250 * 2 ** pauses, 5000));
       }
     }
   }
@@ -58,12 +60,12 @@ export class DatabaseGate {
     }
   }
 
-  private async waitForDatabase(error: unknown, ctl: BatchControl): Promise<void> {
+  private async waitForDatabase(error: unknown, ctl: BatchControl, firstDelay: number): Promise<void> {
     const { log, metrics, sleep } = this.deps;
     log.error({ err: errorText(error), step: 'database', status: 'paused' }, 'database unavailable: consumption paused until it answers again');
     metrics.databasePaused(true);
     try {
-      let delay = 250;
+      let delay = firstDelay;
       do {
         if (!ctl.isRunning()) throw new StopRequested();
         await ctl.heartbeat();
