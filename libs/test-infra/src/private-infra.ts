@@ -26,6 +26,10 @@ export interface PrivateService {
   stop(): Promise<void>;
   /** SIGKILL, no chance to clean up. */
   kill(): Promise<void>;
+  /** SIGSTOP to the server process and its children: the port still accepts connections, nothing answers (a GC pause, a VM stall). */
+  freeze(): Promise<void>;
+  /** SIGCONT after freeze(). */
+  thaw(): Promise<void>;
   /** Stops it and deletes its data. */
   destroy(): Promise<void>;
 }
@@ -78,6 +82,14 @@ async function killHard(pidFile: string): Promise<void> {
   }
 }
 
+/** Sends `signal` to the process in `pidFile` and to its children (PostgreSQL's backends). */
+async function signalTree(pidFile: string, signal: 'SIGSTOP' | 'SIGCONT'): Promise<void> {
+  const pid = await pidOf(pidFile);
+  if (pid === null) throw new Error(`no process in ${pidFile}`);
+  process.kill(pid, signal);
+  await run('pkill', [`-${signal.slice(3)}`, '-P', String(pid)]).catch(() => {}); // exit 1: no children
+}
+
 async function startPrivate(name: PrivateService['name'], ports: Record<string, number>, pidFile: (dir: string) => string, url: (port: number) => string): Promise<PrivateService> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `usersys-private-${name}-`));
   const port = Object.values(ports)[0];
@@ -95,7 +107,10 @@ async function startPrivate(name: PrivateService['name'], ports: Record<string, 
       // A SIGKILLed postmaster leaves backends behind that still hold the port and shared memory.
       if (name === 'postgres') await run('pkill', ['-KILL', '-f', `-D ${path.join(dataDir, 'postgres')}`]).catch(() => {});
     },
+    freeze: () => signalTree(pidFile(dataDir), 'SIGSTOP'),
+    thaw: () => signalTree(pidFile(dataDir), 'SIGCONT'),
     destroy: async () => {
+      await signalTree(pidFile(dataDir), 'SIGCONT').catch(() => {}); // a frozen server cannot stop
       await infra('down', env).catch(() => {});
       await rm(dataDir, { recursive: true, force: true });
     },
