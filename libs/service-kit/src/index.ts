@@ -8,4 +8,4 @@ export { createRedisClient, redisReady } from './redis';
 export { handleShutdown } from './shutdown';
 export { backoffMs } from './backoff';
 export { KafkaClients, ReconnectingProducer, ReconnectingConsumer, ConnectionWatch, createKafka, classifyKafkaError } from './kafka-client';
-export type { KafkaClientOptions, ConsumerSetup, ErrorKind, WatchOptions } from './kafka-client';
+export type { KafkaClientOptions, ErrorKind, WatchOptions } from './kafka-client';

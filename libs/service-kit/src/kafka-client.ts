@@ -286,7 +286,7 @@ export class ReconnectingProducer implements Watched {
     const producer = createKafka(this.options).producer(this.config);
     const client = { producer, connecting: null as Promise<void> | null };
     producer.on(producer.events.REQUEST_TIMEOUT, () => {
-      if (this.client === client) this.watch.failure(Object.assign(new Error('request timed out'), { name: 'KafkaJSRequestTimeoutError' }));
+      if (this.client === client) this.watch.failure(deadConnection('request timed out'));
     });
     producer.on(producer.events.DISCONNECT, () => {
       client.connecting = null;
@@ -354,24 +354,21 @@ export class ReconnectingProducer implements Watched {
   }
 }
 
-export interface ConsumerSetup {
-  subscribe: ConsumerSubscribeTopics;
-  run: ConsumerRunConfig;
-}
-
 /** Longest wait for an old consumer to leave before its replacement starts (its handler may still run). */
 const CONSUMER_TEARDOWN_MS = 30_000;
 
 /**
- * A kafkajs consumer that is replaced by a new client (with backoff) when it stalls: a request timed
- * out, it crashed without restarting itself, or it neither fetched nor heartbeated for a while
- * although no handler was running. The replacement subscribes and runs with the same setup; offsets
- * not yet committed are fetched again (handlers must be idempotent, as they already are for rebalances).
+ * A kafkajs consumer (same connect/subscribe/run/disconnect calls) that is replaced by a new client,
+ * with backoff, when it stalls: a request timed out, it crashed without restarting itself, or it
+ * neither fetched nor heartbeated for a while although no handler was running. The replacement
+ * connects, subscribes and runs with what the first one was given; offsets not yet committed are
+ * fetched again (handlers must be idempotent, as they already are for rebalances).
  */
 export class ReconnectingConsumer implements Watched {
   readonly watch: ConnectionWatch;
-  private client: { consumer: Consumer; starting: Promise<void> | null };
-  private setup: ConsumerSetup | null = null;
+  private client: { consumer: Consumer };
+  private readonly subscriptions: ConsumerSubscribeTopics[] = [];
+  private runConfig: ConsumerRunConfig | null = null;
   private rebuilding: Promise<void> | null = null;
   private closed = false;
 
@@ -387,7 +384,7 @@ export class ReconnectingConsumer implements Watched {
 
   private build() {
     const consumer = createKafka(this.options).consumer(this.config);
-    const client = { consumer, starting: null as Promise<void> | null };
+    const client = { consumer };
     const mine = () => this.client === client;
     const { events } = consumer;
     for (const event of [events.FETCH, events.HEARTBEAT, events.GROUP_JOIN, events.COMMIT_OFFSETS]) {
@@ -396,47 +393,41 @@ export class ReconnectingConsumer implements Watched {
       });
     }
     consumer.on(events.REQUEST_TIMEOUT, () => {
-      if (mine()) this.watch.failure(Object.assign(new Error('request timed out'), { name: 'KafkaJSRequestTimeoutError' }));
+      if (mine()) this.watch.failure(deadConnection('request timed out'));
     });
     consumer.on(events.CRASH, (e) => {
       this.log.error({ kafka_client: this.name, err: errorText(e.payload.error), restart: e.payload.restart }, 'kafka consumer crashed');
       if (!mine()) return;
       this.watch.failure(e.payload.error);
-      // kafkajs gave up on this client: nothing will fetch again unless it is replaced.
-      if (!e.payload.restart) this.watch.failure(Object.assign(new Error(`crashed: ${errorText(e.payload.error)}`), { name: 'KafkaJSRequestTimeoutError' }));
+      // kafkajs gave up on this client: nothing fetches again unless it is replaced.
+      if (!e.payload.restart) this.watch.failure(deadConnection(`crashed: ${errorText(e.payload.error)}`));
     });
     return client;
   }
 
-  /** Connects, subscribes and runs; if the brokers cannot be reached now, keeps trying in the background. */
-  async start(setup: ConsumerSetup): Promise<void> {
-    this.setup = setup;
-    await this.startClient().catch((err: unknown) => this.log.warn({ kafka_client: this.name, err: errorText(err) }, 'kafka consumer could not start yet; retrying in the background'));
+  private async tracked<T>(client: { consumer: Consumer }, call: (consumer: Consumer) => Promise<T>): Promise<T> {
+    try {
+      return await this.watch.track(call(client.consumer));
+    } catch (err) {
+      if (this.client === client) this.watch.failure(err);
+      throw err;
+    }
   }
 
-  private startClient(): Promise<void> {
+  connect(): Promise<void> {
+    return this.tracked(this.client, (c) => c.connect());
+  }
+
+  subscribe(subscription: ConsumerSubscribeTopics): Promise<void> {
+    this.subscriptions.push(subscription);
+    return this.tracked(this.client, (c) => c.subscribe(subscription));
+  }
+
+  async run(config: ConsumerRunConfig): Promise<void> {
+    this.runConfig = config;
     const client = this.client;
-    const setup = this.setup;
-    if (!setup) return Promise.resolve();
-    client.starting ??= this.watch
-      .track(
-        (async () => {
-          await client.consumer.connect();
-          await client.consumer.subscribe(setup.subscribe);
-          await client.consumer.run(this.instrumented(setup.run, client));
-        })(),
-      )
-      .then(
-        () => {
-          if (this.client === client) this.watch.connectedNow();
-        },
-        (err: unknown) => {
-          client.starting = null;
-          if (this.client === client) this.watch.failure(err);
-          throw err;
-        },
-      );
-    return client.starting;
+    await this.tracked(client, (c) => c.run(this.instrumented(config, client)));
+    if (this.client === client) this.watch.connectedNow();
   }
 
   /** Marks handler time as busy, so a long batch is not mistaken for a stalled connection. */
@@ -456,29 +447,42 @@ export class ReconnectingConsumer implements Watched {
   }
 
   tick(): void {
-    if (this.closed || !this.setup || this.rebuilding) return;
-    if (this.watch.shouldRebuild()) {
-      this.rebuilding = this.rebuild().finally(() => (this.rebuilding = null));
-      return;
-    }
-    if (!this.client.starting) this.startClient().catch(() => {});
+    if (this.closed || !this.runConfig || this.rebuilding || !this.watch.shouldRebuild()) return;
+    this.rebuilding = this.rebuild().finally(() => (this.rebuilding = null));
   }
 
   private async rebuild(): Promise<void> {
     const old = this.client;
+    const runConfig = this.runConfig!;
     this.watch.rebuilt();
     this.log.warn({ kafka_client: this.name, attempt: this.watch.attempts }, 'kafka consumer stalled: rebuilding the client');
-    this.client = this.build();
+    const client = this.build();
+    this.client = client;
     // Let the old one finish its handler and leave (bounded: against a frozen broker leaving times out).
     await Promise.race([old.consumer.disconnect().catch(() => {}), new Promise((r) => setTimeout(r, CONSUMER_TEARDOWN_MS).unref())]);
     if (this.closed) return;
-    await this.startClient().catch((err: unknown) => this.log.warn({ kafka_client: this.name, err: errorText(err) }, 'rebuilt kafka consumer could not start yet'));
+    try {
+      await this.tracked(client, (c) => c.connect());
+      for (const subscription of this.subscriptions) await this.tracked(client, (c) => c.subscribe(subscription));
+      await this.tracked(client, (c) => c.run(this.instrumented(runConfig, client)));
+      if (this.client === client) this.watch.connectedNow();
+    } catch (err) {
+      this.log.warn({ kafka_client: this.name, err: errorText(err) }, 'rebuilt kafka consumer could not start; will try again');
+    }
   }
 
   /** Lets running handlers finish, commits resolved offsets and leaves the group. */
-  async close(): Promise<void> {
+  async disconnect(): Promise<void> {
     this.closed = true;
     await this.rebuilding;
-    await this.client.consumer.disconnect().catch((err: unknown) => this.log.warn({ kafka_client: this.name, err: errorText(err) }, 'consumer disconnect failed'));
+    await this.client.consumer.disconnect();
   }
+
+  async close(): Promise<void> {
+    await this.disconnect().catch((err: unknown) => this.log.warn({ kafka_client: this.name, err: errorText(err) }, 'consumer disconnect failed'));
+  }
+}
+
+function deadConnection(message: string): Error {
+  return Object.assign(new Error(message), { name: 'KafkaJSRequestTimeoutError' });
 }
