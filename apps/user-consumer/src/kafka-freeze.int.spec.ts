@@ -1,0 +1,97 @@
+import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import { createLoginAuditRecord, encodeEvent, eventHeaders, TOPICS, type EventEnvelope } from '@usersys/event-schema';
+import { KafkaClients, type ReconnectingProducer } from '@usersys/service-kit';
+import { startPrivateKafka, type PrivateService } from '@usersys/test-infra';
+import { randomUUID } from 'node:crypto';
+import { startConsumer, type RunningConsumer } from './app';
+import { createdEvent, uniqueName } from './testing/fixtures';
+import { testConfig, testLog, waitFor } from './testing/harness';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// A private broker frozen with SIGSTOP (a GC pause, a VM stall, a partition where TCP still
+// connects): the consumer's Kafka clients must notice and rebuild themselves, without a restart.
+describe('user-consumer through a frozen Kafka broker', () => {
+  let kafka: PrivateService;
+  let db: TestDatabase;
+  let prisma: PrismaClient;
+  let consumer: RunningConsumer;
+  let clients: KafkaClients;
+  let producer: ReconnectingProducer;
+
+  beforeAll(async () => {
+    [kafka, db] = await Promise.all([startPrivateKafka(), createTestDatabase({ migrate: true })]);
+    prisma = createPrismaClient({ databaseUrl: db.url, poolMax: 2 });
+    // The test's own producer keeps retrying each record until Kafka has it (it is not what is tested here).
+    clients = new KafkaClients({ clientId: 'uc-test-freeze', brokers: [kafka.url] }, testLog);
+    producer = clients.producer('test', { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    consumer = await startConsumer(testConfig({ DATABASE_URL: db.url, KAFKA_BROKERS: kafka.url, CONSUMER_LOGIN_AUDIT: 'true' }), testLog);
+  }, 240_000);
+  afterAll(async () => {
+    await kafka?.thaw().catch(() => {});
+    await consumer?.stop();
+    await clients?.close();
+    await prisma?.$disconnect();
+    await db?.drop();
+    await kafka?.destroy();
+  }, 120_000);
+
+  async function produce(topic: string, key: string, value: Buffer | string, headers: Record<string, string>): Promise<void> {
+    for (;;) {
+      try {
+        await producer.send({ topic, acks: -1, messages: [{ key, value, headers }] });
+        return;
+      } catch {
+        await sleep(500);
+      }
+    }
+  }
+
+  it('keeps consuming events and login audits after a 20 s freeze under traffic; /readyz red during, green after', async () => {
+    const status = async (path: string) => (await fetch(`http://127.0.0.1:${consumer.port}${path}`).catch(() => null))?.status ?? 0;
+    await waitFor('ready', async () => (await status('/readyz')) === 200, 120_000, 250);
+
+    const events: EventEnvelope[] = [];
+    const audits: string[] = [];
+    const auditUser = uniqueName('frzaudit');
+    let streaming = true;
+    // One sign-up and one login audit every 200 ms, each written by its own task so a send blocked
+    // by the freeze does not stop the stream: records are issued before, during and after it.
+    const inFlight: Array<Promise<void>> = [];
+    const stream = (async () => {
+      while (streaming) {
+        const event = createdEvent(uniqueName('frz'));
+        events.push(event);
+        inFlight.push(produce(TOPICS.events, event.username, encodeEvent(event), eventHeaders(event, { traceparent: `00-${randomUUID().replace(/-/g, '')}-${'1'.repeat(16)}-01` })));
+        const audit = createLoginAuditRecord({ username: auditUser, clientIp: '10.0.0.1', userAgent: 'jest', result: 'success', reason: 'ok', traceId: null });
+        audits.push(audit.auditId);
+        inFlight.push(produce(TOPICS.loginAudit, auditUser, JSON.stringify(audit), {}));
+        await sleep(200);
+      }
+    })();
+
+    await waitFor('first rows', async () => (await prisma.user.count()) > 0, 60_000, 250);
+    await kafka.freeze();
+    const readyDuring = new Set<number>();
+    const healthDuring = new Set<number>();
+    const frozenUntil = Date.now() + 20_000;
+    while (Date.now() < frozenUntil) {
+      readyDuring.add(await status('/readyz'));
+      healthDuring.add(await status('/healthz'));
+      await sleep(250);
+    }
+    await kafka.thaw();
+    await sleep(5000);
+    streaming = false;
+    await stream;
+    await Promise.all(inFlight);
+
+    const names = events.map((e) => e.username);
+    await waitFor('every event applied', async () => (await prisma.user.count({ where: { username: { in: names } } })) === names.length, 180_000, 500);
+    await waitFor('every login audit stored', async () => (await prisma.loginAudit.count({ where: { auditId: { in: audits } } })) === audits.length, 120_000, 500);
+    expect(await prisma.processedEvent.count({ where: { eventId: { in: events.map((e) => e.eventId) } } })).toBe(events.length);
+    expect(readyDuring).toContain(503);
+    expect(healthDuring).toEqual(new Set([200])); // a frozen broker is no reason to restart the consumer
+    await waitFor('ready again', async () => (await status('/readyz')) === 200, 120_000, 250);
+  }, 480_000);
+});
