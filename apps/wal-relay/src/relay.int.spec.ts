@@ -218,28 +218,36 @@ describe('wal-relay against a real Kafka broker', () => {
     };
     expect(await waitForStatus('/readyz', 200)).toBe(200);
 
-    // Lane 1's producer first connects while the broker is frozen: its keys only appear then. That is
-    // how any connection opened during a freeze (after an idle close, a restart, a new lane) gets stuck.
+    // Lane 1's producer first connects while the broker is frozen: its keys appear only then, while
+    // lane 0 is idle (a busy lane 0 would hold the read-ahead window, delaying lane 1 past the thaw).
+    // That is how any connection opened during a freeze (after an idle close, a restart, a new lane)
+    // got stuck in "Broker not connected" for good.
     const keysOf = (lane: number) => Array.from({ length: 200 }, (_, i) => `${run}_k${i}`).filter((k) => laneOf(k, 2) === lane).slice(0, 3);
     const events: EventEnvelope[] = [];
     let streaming = true;
     let keys = keysOf(0);
     const stream = (async () => {
       for (let i = 0; streaming; i++) {
-        const event = createEvent('user.deleted', keys[i % keys.length], {});
-        await writer.append(encodeEvent(event));
-        events.push(event);
+        if (keys.length) {
+          const event = createEvent('user.deleted', keys[i % keys.length], {});
+          await writer.append(encodeEvent(event));
+          events.push(event);
+        }
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
     await new Promise((r) => setTimeout(r, 3000));
-    await kafka.freeze();
+    keys = [];
     await new Promise((r) => setTimeout(r, 1000));
+    await kafka.freeze();
+    const freezeStarted = Date.now();
+    await new Promise((r) => setTimeout(r, 1000));
+    keys = keysOf(1);
+    await new Promise((r) => setTimeout(r, 4000));
     keys = [...keysOf(0), ...keysOf(1)];
     const duringFreeze = new Set<number>();
     const healthDuringFreeze = new Set<number>();
-    const frozenUntil = Date.now() + 19_000;
-    while (Date.now() < frozenUntil) {
+    while (Date.now() < freezeStarted + 20_000) {
       duringFreeze.add(await status('/readyz'));
       healthDuringFreeze.add(await status('/healthz'));
       await new Promise((r) => setTimeout(r, 250));
