@@ -22,7 +22,8 @@ describe('user-consumer through a frozen Kafka broker', () => {
   beforeAll(async () => {
     [kafka, db] = await Promise.all([startPrivateKafka(), createTestDatabase({ migrate: true })]);
     prisma = createPrismaClient({ databaseUrl: db.url, poolMax: 2 });
-    // The test's own producer keeps retrying each record until Kafka has it (it is not what is tested here).
+    // The test's own producer keeps retrying each record until Kafka has it (it is not what is tested
+    // here; a plain kafkajs producer with concurrent sends loses records when a request times out).
     clients = new KafkaClients({ clientId: 'uc-test-freeze', brokers: [kafka.url] }, testLog);
     producer = clients.producer('test', { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     consumer = await startConsumer(testConfig({ DATABASE_URL: db.url, KAFKA_BROKERS: kafka.url, CONSUMER_LOGIN_AUDIT: 'true' }), testLog);
@@ -87,7 +88,10 @@ describe('user-consumer through a frozen Kafka broker', () => {
     await Promise.all(inFlight);
 
     const names = events.map((e) => e.username);
-    await waitFor('every event applied', async () => (await prisma.user.count({ where: { username: { in: names } } })) === names.length, 180_000, 500);
+    const applied = () => prisma.user.count({ where: { username: { in: names } } });
+    await waitFor('every event applied', async () => (await applied()) === names.length, 180_000, 500).catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${await applied()} of ${names.length}`);
+    });
     await waitFor('every login audit stored', async () => (await prisma.loginAudit.count({ where: { auditId: { in: audits } } })) === audits.length, 120_000, 500);
     expect(await prisma.processedEvent.count({ where: { eventId: { in: events.map((e) => e.eventId) } } })).toBe(events.length);
     expect(readyDuring).toContain(503);

@@ -5,6 +5,8 @@ import {
   type ConsumerConfig,
   type ConsumerRunConfig,
   type ConsumerSubscribeTopics,
+  type EachBatchPayload,
+  type EachMessagePayload,
   type Producer,
   type ProducerBatch,
   type ProducerConfig,
@@ -266,11 +268,17 @@ function watchFor(options: Resolved, expectsSteadyProgress: boolean): Connection
   return new ConnectionWatch({ stallAfterMs: options.stallAfterMs, wedgedAfterMs: options.wedgedAfterMs, rebuildBackoff: options.rebuildBackoff, expectsSteadyProgress });
 }
 
-/** A kafkajs producer that is replaced by a new client (with backoff) when its connection stops answering. */
+/**
+ * A kafkajs producer that is replaced by a new client (with backoff) when its connection stops
+ * answering. Sends go out one at a time: after a request timeout kafkajs rolls the idempotent
+ * producer's sequence numbers back while the timed-out request may still be written later, so a
+ * concurrent send could reuse its sequence number, be answered as a duplicate and never be written.
+ */
 export class ReconnectingProducer implements Watched {
   readonly watch: ConnectionWatch;
   private client: { producer: Producer; connecting: Promise<void> | null };
   private closed = false;
+  private previous: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly name: string,
@@ -319,7 +327,13 @@ export class ReconnectingProducer implements Watched {
     return this.call((p) => p.sendBatch(batch));
   }
 
-  private async call<T>(op: (producer: Producer) => Promise<T>): Promise<T> {
+  private call<T>(op: (producer: Producer) => Promise<T>): Promise<T> {
+    const result = this.previous.then(() => this.callNow(op));
+    this.previous = result.catch(() => {});
+    return result;
+  }
+
+  private async callNow<T>(op: (producer: Producer) => Promise<T>): Promise<T> {
     this.tick();
     const client = this.client;
     await this.connect();
@@ -430,20 +444,39 @@ export class ReconnectingConsumer implements Watched {
     if (this.client === client) this.watch.connectedNow();
   }
 
-  /** Marks handler time as busy, so a long batch is not mistaken for a stalled connection. */
+  /**
+   * Marks handler time as busy, so a long batch is not mistaken for a stalled connection; and once
+   * this client has been replaced, its handlers stop: a batch not started is skipped, a running one
+   * sees `isRunning() === false` (nothing more is resolved by it; the replacement fetches it again).
+   */
   private instrumented(run: ConsumerRunConfig, client: { consumer: Consumer }): ConsumerRunConfig {
-    const around =
-      <A>(handler: (payload: A) => Promise<void>) =>
-      async (payload: A) => {
-        const mine = this.client === client;
-        if (mine) this.watch.batchStarted();
-        try {
-          await handler(payload);
-        } finally {
-          if (mine) this.watch.batchEnded();
-        }
-      };
-    return { ...run, eachBatch: run.eachBatch && around(run.eachBatch), eachMessage: run.eachMessage && around(run.eachMessage) };
+    const current = () => this.client === client;
+    const busy = async (work: () => Promise<void>) => {
+      if (!current()) return;
+      this.watch.batchStarted();
+      try {
+        await work();
+      } finally {
+        if (current()) this.watch.batchEnded();
+      }
+    };
+    const { eachBatch, eachMessage } = run;
+    return {
+      ...run,
+      eachBatch:
+        eachBatch &&
+        ((payload: EachBatchPayload) =>
+          busy(() =>
+            eachBatch({
+              ...payload,
+              isRunning: () => payload.isRunning() && current(),
+              resolveOffset: (offset) => {
+                if (current()) payload.resolveOffset(offset);
+              },
+            }),
+          )),
+      eachMessage: eachMessage && ((payload: EachMessagePayload) => busy(() => eachMessage(payload))),
+    };
   }
 
   tick(): void {
@@ -466,6 +499,7 @@ export class ReconnectingConsumer implements Watched {
       for (const subscription of this.subscriptions) await this.tracked(client, (c) => c.subscribe(subscription));
       await this.tracked(client, (c) => c.run(this.instrumented(runConfig, client)));
       if (this.client === client) this.watch.connectedNow();
+      this.log.info({ kafka_client: this.name }, 'rebuilt kafka consumer is running');
     } catch (err) {
       this.log.warn({ kafka_client: this.name, err: errorText(err) }, 'rebuilt kafka consumer could not start; will try again');
     }
