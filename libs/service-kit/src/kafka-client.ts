@@ -383,6 +383,7 @@ export class ReconnectingConsumer implements Watched {
   private client: { consumer: Consumer };
   private readonly subscriptions: ConsumerSubscribeTopics[] = [];
   private runConfig: ConsumerRunConfig | null = null;
+  private startFailed = false;
   private rebuilding: Promise<void> | null = null;
   private closed = false;
 
@@ -428,20 +429,37 @@ export class ReconnectingConsumer implements Watched {
     }
   }
 
-  connect(): Promise<void> {
-    return this.tracked(this.client, (c) => c.connect());
+  /*
+   * connect/subscribe/run as in kafkajs, but a failure does not reject: it is logged, and once run()
+   * has been called the client is rebuilt and started again in the background (so a consumer can
+   * start while the brokers cannot be reached; readiness says so meanwhile).
+   */
+  async connect(): Promise<void> {
+    await this.attempt(() => this.tracked(this.client, (c) => c.connect()));
   }
 
-  subscribe(subscription: ConsumerSubscribeTopics): Promise<void> {
+  async subscribe(subscription: ConsumerSubscribeTopics): Promise<void> {
     this.subscriptions.push(subscription);
-    return this.tracked(this.client, (c) => c.subscribe(subscription));
+    if (!this.startFailed) await this.attempt(() => this.tracked(this.client, (c) => c.subscribe(subscription)));
   }
 
   async run(config: ConsumerRunConfig): Promise<void> {
     this.runConfig = config;
     const client = this.client;
-    await this.tracked(client, (c) => c.run(this.instrumented(config, client)));
-    if (this.client === client) this.watch.connectedNow();
+    if (this.startFailed) return;
+    await this.attempt(async () => {
+      await this.tracked(client, (c) => c.run(this.instrumented(config, client)));
+      if (this.client === client) this.watch.connectedNow();
+    });
+  }
+
+  private async attempt(step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (err) {
+      this.startFailed = true;
+      this.log.warn({ kafka_client: this.name, err: errorText(err) }, 'kafka consumer could not start; retrying in the background');
+    }
   }
 
   /**
@@ -499,6 +517,7 @@ export class ReconnectingConsumer implements Watched {
       for (const subscription of this.subscriptions) await this.tracked(client, (c) => c.subscribe(subscription));
       await this.tracked(client, (c) => c.run(this.instrumented(runConfig, client)));
       if (this.client === client) this.watch.connectedNow();
+      this.startFailed = false;
       this.log.info({ kafka_client: this.name }, 'rebuilt kafka consumer is running');
     } catch (err) {
       this.log.warn({ kafka_client: this.name, err: errorText(err) }, 'rebuilt kafka consumer could not start; will try again');
