@@ -1,7 +1,6 @@
 import { createPrismaClient } from '@usersys/db';
 import type { Logger } from '@usersys/logger';
-import { closeServer, createMetrics, createRedisClient, createServiceApp, listen } from '@usersys/service-kit';
-import { Kafka, logLevel } from 'kafkajs';
+import { closeServer, createMetrics, createRedisClient, createServiceApp, KafkaClients, listen } from '@usersys/service-kit';
 import type { AddressInfo } from 'node:net';
 import { adminRoutes } from './adapters/admin-routes';
 import { DegradeSwitch } from './adapters/degrade-switch';
@@ -30,14 +29,15 @@ export async function startConsumer(config: ConsumerConfig, log: Logger): Promis
   const consumerMetrics = createConsumerMetrics(metrics.registry);
   const redis = createRedisClient(config.redisUrl, log);
   const prisma = createPrismaClient({ databaseUrl: config.databaseUrl, poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs, applicationName: 'user-consumer' });
-  const kafka = new Kafka({ clientId: 'user-consumer', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 } });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  // Every Kafka client of the consumer: rebuilt when its connection stops answering (frozen broker); /readyz and /healthz ask them.
+  const kafka = new KafkaClients({ clientId: 'user-consumer', brokers: config.kafkaBrokers, retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 } }, log);
+  const producer = kafka.producer('republisher', { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   const republisher = new KafkaRepublisher(producer);
   const store = new PrismaUserStore(prisma);
   const degrade = new DegradeSwitch(redis, config.degrade, log, (on) => consumerMetrics.degrade.set(on ? 1 : 0));
   const bookkeeping = new RedisBookkeeping(redis, { rejectionTtlMs: config.rejectionTtlMs, userCacheTtlMs: config.userCacheTtlMs });
   const processor = new EventProcessor({ store, bookkeeping, republisher, metrics: consumerMetrics, log, retry: config.retry, writeBatchMax: config.writeBatchMax, degrade: () => degrade.enabled, instrument: tracingInstrumentation(log) });
-  const runner = new KafkaEventRunner(kafka, { groupId: config.groupId, sessionTimeoutMs: config.sessionTimeoutMs, partitionsConcurrency: config.partitionsConcurrency }, processor, log);
+  const runner = new KafkaEventRunner(kafka, { groupId: config.groupId, sessionTimeoutMs: config.sessionTimeoutMs, partitionsConcurrency: config.partitionsConcurrency }, processor);
   const audit = config.loginAudit
     ? new LoginAuditSink(kafka, `${config.groupId}-login-audit`, config.sessionTimeoutMs, { store: new PrismaAuditStore(prisma), republisher, log, counter: consumerMetrics.loginAudit })
     : null;
@@ -45,12 +45,13 @@ export async function startConsumer(config: ConsumerConfig, log: Logger): Promis
   const app = createServiceApp({
     metrics,
     log,
-    readiness: { postgres: () => store.ping(), redis: () => redis.ping(), kafka: () => runner.ready() },
+    readiness: { postgres: () => store.ping(), redis: () => redis.ping(), kafka: () => kafka.checkReachable() },
+    liveness: { kafka: () => kafka.checkLive() },
     routes: adminRoutes(degrade, config.internalToken),
   });
   const server = await listen(app, config.port, config.host, log);
   degrade.start(config.settingsPollMs);
-  await producer.connect();
+  await producer.connect().catch((err: Error) => log.warn({ err: err.message }, 'kafka not reachable yet; the clients keep trying'));
   await runner.start();
   await audit?.start();
 
@@ -70,7 +71,7 @@ export async function startConsumer(config: ConsumerConfig, log: Logger): Promis
 
   const steps: Array<[string, () => Promise<unknown>]> = [
     ['kafka', () => Promise.all([runner.stop(), audit?.stop()])],
-    ['producer', () => producer.disconnect()],
+    ['producer', () => kafka.close()],
     ['timers', async () => (clearInterval(repair), degrade.stop())],
     ['http', () => closeServer(server)],
     ['postgres', () => prisma.$disconnect()],

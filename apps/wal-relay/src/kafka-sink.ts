@@ -1,4 +1,5 @@
-import { CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
+import { KafkaClients, type ReconnectingProducer } from '@usersys/service-kit';
+import { CompressionTypes } from 'kafkajs';
 import type { Logger } from '@usersys/logger';
 import type { Compression } from './config';
 import { RejectedRecordsError, type MessageSink, type OutgoingMessage } from './ports';
@@ -18,47 +19,34 @@ const CODECS: Record<Compression, CompressionTypes> = { none: CompressionTypes.N
 /**
  * kafkajs adapter: one idempotent producer (acks from all in-sync replicas) per lane. kafkajs lets
  * an idempotent producer have one request per broker in flight, so lanes are what pipelines.
- * Retries inside kafkajs are short; the relay's lanes own the long backoff.
+ * Retries inside kafkajs are short; the relay's lanes own the long backoff. Each lane's producer is
+ * a reconnecting one (service-kit): a connection that stops answering (frozen broker) is replaced.
  */
 export class KafkaSink implements MessageSink {
-  private readonly kafka: Kafka;
-  private readonly producers = new Map<number, { producer: Producer; connected: Promise<void> | null }>();
+  private readonly clients: KafkaClients;
+  private readonly producers = new Map<number, ReconnectingProducer>();
 
   constructor(
     brokers: string[],
     private readonly compression: Compression,
-    private readonly log: Logger,
+    log: Logger,
     clientId = 'wal-relay',
   ) {
-    this.kafka = new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 }, connectionTimeout: 3000, requestTimeout: 10_000 });
+    this.clients = new KafkaClients({ clientId, brokers, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 }, connectionTimeoutMs: 3000, requestTimeoutMs: 10_000 }, log);
   }
 
-  private lane(index: number) {
-    let entry = this.producers.get(index);
-    if (!entry) {
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 2 } });
-      const created = { producer, connected: null as Promise<void> | null };
-      producer.on('producer.disconnect', () => {
-        created.connected = null;
-      });
-      this.producers.set(index, created);
-      entry = created;
+  private lane(index: number): ReconnectingProducer {
+    let producer = this.producers.get(index);
+    if (!producer) {
+      producer = this.clients.producer(`lane-${index}`, { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 2 } });
+      this.producers.set(index, producer);
     }
-    return entry;
-  }
-
-  private connect(index: number): Promise<void> {
-    const entry = this.lane(index);
-    entry.connected ??= entry.producer.connect().catch((err: unknown) => {
-      entry.connected = null;
-      throw err;
-    });
-    return entry.connected;
+    return producer;
   }
 
   async send(messages: OutgoingMessage[], lane = 0): Promise<void> {
-    await this.connect(lane);
-    if (messages.length === 0) return;
+    const producer = this.lane(lane);
+    if (messages.length === 0) return producer.connect();
     const byTopic = new Map<string, OutgoingMessage[]>();
     for (const m of messages) {
       const list = byTopic.get(m.topic);
@@ -66,7 +54,7 @@ export class KafkaSink implements MessageSink {
       else byTopic.set(m.topic, [m]);
     }
     try {
-      await this.lane(lane).producer.sendBatch({
+      await producer.sendBatch({
         acks: -1,
         compression: CODECS[this.compression],
         topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs.map((m) => ({ key: m.key, value: m.value, headers: m.headers })) })),
@@ -78,14 +66,23 @@ export class KafkaSink implements MessageSink {
     }
   }
 
-  /** Connected to the cluster (lane 0's producer). */
-  async ready(): Promise<void> {
-    await this.connect(0);
+  /** Starts lane 0's producer, so readiness has a client to judge before the first record. */
+  async connect(): Promise<void> {
+    await this.lane(0).connect();
+  }
+
+  /** For /readyz: rejects while a lane's producer cannot reach the brokers. */
+  ready(): Promise<void> {
+    if (this.producers.size === 0) this.lane(0);
+    return this.clients.checkReachable();
+  }
+
+  /** For /healthz: rejects only when a producer is wedged beyond what rebuilding fixes. */
+  live(): Promise<void> {
+    return this.clients.checkLive();
   }
 
   async close(): Promise<void> {
-    await Promise.all(
-      [...this.producers.values()].map(({ producer }) => producer.disconnect().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'producer disconnect failed'))),
-    );
+    await this.clients.close();
   }
 }

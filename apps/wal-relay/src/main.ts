@@ -21,15 +21,18 @@ runMain(async () => {
     metrics,
     log,
     readiness: {
+      // Red while a lane's producer cannot reach the brokers (it rebuilds itself meanwhile), or the relay is not draining.
       kafka: async () => {
+        await sink.ready();
         const problem = relay.problem();
         if (problem) throw new Error(problem);
-        await sink.ready();
       },
       wal: () => fs.access(config.walRoot, constants.R_OK | constants.W_OK),
     },
+    liveness: { kafka: () => sink.live() },
   });
   const server = await listen(app, config.port, config.host, log);
+  sink.connect().catch((err: Error) => log.warn({ err: err.message }, 'kafka not reachable yet; the relay keeps trying'));
   await relay.start();
   log.info({ walRoot: config.walRoot, brokers: config.kafkaBrokers, batchMaxRecords: config.batchMaxRecords, lingerMs: config.lingerMs, maxInFlight: config.maxInFlight, compression: config.compression }, 'wal-relay ready');
 

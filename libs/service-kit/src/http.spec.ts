@@ -91,4 +91,20 @@ describe('createServiceApp', () => {
     expect(await bad.json()).toEqual({ code: COMMON_ERRORS.MALFORMED_PATH.code, message: 'request path holds malformed percent-encoding' });
     expect(await (await fetch(`${base}/things/%C3%A9`)).json()).toEqual({ id: 'é' });
   });
+
+  it('answers 503 on /healthz only when a liveness check fails', async () => {
+    let wedged = false;
+    const app = createServiceApp({ metrics: createMetrics('spec_live'), log, readiness: {}, liveness: { kafka: async () => (wedged ? Promise.reject(new Error('a kafka call has not settled for 300s')) : undefined) } });
+    const live = await listen(app, 0, '127.0.0.1', log);
+    const url = `http://127.0.0.1:${(live.address() as AddressInfo).port}/healthz`;
+    try {
+      expect(await (await fetch(url)).json()).toEqual({ status: 'ok', checks: { kafka: 'ok' } });
+      wedged = true;
+      const res = await fetch(url);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ status: 'restart needed', checks: { kafka: 'a kafka call has not settled for 300s' } });
+    } finally {
+      await closeServer(live);
+    }
+  });
 });

@@ -8,32 +8,30 @@ import { httpMetricsMiddleware, type ServiceMetrics } from './metrics';
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
 
 /**
- * An express app with the endpoints every service serves (CONTRACT.md): `/healthz` (process up),
- * `/readyz` (dependencies reachable, each check named) and `/metrics` (Prometheus text).
+ * An express app with the endpoints every service serves (CONTRACT.md): `/healthz` (process up;
+ * 503 only when a `liveness` check fails, i.e. the process should be restarted), `/readyz`
+ * (dependencies reachable, each check named) and `/metrics` (Prometheus text).
  */
-export function createServiceApp(options: { metrics: ServiceMetrics; readiness: ReadinessChecks; log: Logger; routes?: (app: Express) => void; bodyLimit?: string; early?: RequestHandler[] }): Express {
+export function createServiceApp(options: { metrics: ServiceMetrics; readiness: ReadinessChecks; liveness?: ReadinessChecks; log: Logger; routes?: (app: Express) => void; bodyLimit?: string; early?: RequestHandler[] }): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(httpMetricsMiddleware(options.metrics));
   // Runs before body parsing, so even a 400 for malformed JSON gets what these add (e.g. traceparent).
   for (const handler of options.early ?? []) app.use(handler);
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+  app.get('/healthz', async (_req, res) => {
+    if (!options.liveness) {
+      res.json({ status: 'ok' });
+      return;
+    }
+    const checks = await runChecks(options.liveness);
+    const live = Object.values(checks).every((r) => r === 'ok');
+    res.status(live ? 200 : 503).json({ status: live ? 'ok' : 'restart needed', checks });
   });
   app.get('/readyz', async (_req, res) => {
-    const results = await Promise.all(
-      Object.entries(options.readiness).map(async ([name, check]) => {
-        try {
-          await withTimeout(check(), 1000);
-          return [name, 'ok'] as const;
-        } catch (err) {
-          return [name, (err as Error).message || 'failed'] as const;
-        }
-      }),
-    );
-    const ready = results.every(([, r]) => r === 'ok');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
+    const checks = await runChecks(options.readiness);
+    const ready = Object.values(checks).every((r) => r === 'ok');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
   app.get('/metrics', async (_req, res) => {
     res.setHeader('Content-Type', options.metrics.registry.contentType);
@@ -103,6 +101,20 @@ export function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeIdleConnections();
   });
+}
+
+async function runChecks(checks: ReadinessChecks): Promise<Record<string, string>> {
+  const results = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      try {
+        await withTimeout(check(), 1000);
+        return [name, 'ok'] as const;
+      } catch (err) {
+        return [name, (err as Error).message || 'failed'] as const;
+      }
+    }),
+  );
+  return Object.fromEntries(results);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

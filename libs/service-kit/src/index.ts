@@ -6,3 +6,6 @@ export { createServiceApp, listen, closeServer, answerClientErrorsWithJson } fro
 export type { ReadinessChecks } from './http';
 export { createRedisClient, redisReady } from './redis';
 export { handleShutdown } from './shutdown';
+export { backoffMs } from './backoff';
+export { KafkaClients, ReconnectingProducer, ReconnectingConsumer, ConnectionWatch, createKafka, classifyKafkaError } from './kafka-client';
+export type { KafkaClientOptions, ErrorKind, WatchOptions } from './kafka-client';

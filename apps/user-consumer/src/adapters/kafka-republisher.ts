@@ -1,11 +1,14 @@
 import { TOPICS } from '@usersys/event-schema';
-import type { Producer } from 'kafkajs';
+import type { ReconnectingProducer } from '@usersys/service-kit';
 import { contractHeaders, DLQ_HEADERS, RETRY_HEADERS, type DeadLetterStage, type RetryMeta } from '../domain/messages';
 import type { OutboundMessage, Republisher } from '../domain/ports';
 
-/** Sends to user.retry.v1 / user.dlq.v1 with acks from all in-sync replicas (idempotent producer). */
+/**
+ * Sends to user.retry.v1 / user.dlq.v1 with acks from all in-sync replicas (idempotent producer,
+ * rebuilt by service-kit when its connection stops answering; a failed send throws to the caller).
+ */
 export class KafkaRepublisher implements Republisher {
-  constructor(private readonly producer: Producer) {}
+  constructor(private readonly producer: ReconnectingProducer) {}
 
   async retry(message: OutboundMessage, meta: RetryMeta & { error: string }): Promise<void> {
     const headers: Record<string, string> = {

@@ -1,6 +1,6 @@
 import { TOPICS } from '@usersys/event-schema';
-import type { Logger } from '@usersys/logger';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { KafkaClients, ReconnectingConsumer } from '@usersys/service-kit';
+import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { flattenHeaders, type InboundMessage } from '../domain/messages';
 import type { BatchControl } from '../domain/ports';
 import type { EventProcessor } from '../domain/processor';
@@ -24,24 +24,22 @@ function control({ resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayl
  * reads user.retry.v1 message by message (it waits for each message's not-before time, so it has
  * its own group and never holds up the main topic). Offsets are resolved by the processor after the
  * writes they cover; kafkajs commits resolved offsets only, so an unprocessed message is refetched
- * after a failure, a rebalance or a restart. stop() lets running batches finish, commits and leaves.
+ * after a failure, a rebalance, a restart, or a rebuild of a consumer whose connection stopped
+ * answering (service-kit's reconnecting consumers, which also log crashes). stop() lets running
+ * batches finish, commits and leaves.
  */
 export class KafkaEventRunner {
-  private readonly events: Consumer;
-  private readonly retries: Consumer;
+  private readonly events: ReconnectingConsumer;
+  private readonly retries: ReconnectingConsumer;
 
   constructor(
-    kafka: Kafka,
+    clients: KafkaClients,
     private readonly options: RunnerOptions,
     private readonly processor: EventProcessor,
-    private readonly log: Logger,
   ) {
     const common = { sessionTimeout: options.sessionTimeoutMs, heartbeatInterval: 3000, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 };
-    this.events = kafka.consumer({ groupId: options.groupId, ...common });
-    this.retries = kafka.consumer({ groupId: `${options.groupId}-retry`, ...common });
-    for (const [name, consumer] of [['events', this.events], ['retry', this.retries]] as const) {
-      consumer.on(consumer.events.CRASH, (e) => this.log.error({ consumer: name, err: e.payload.error?.message, restart: e.payload.restart }, 'kafka consumer crashed'));
-    }
+    this.events = clients.consumer('events', { groupId: options.groupId, ...common });
+    this.retries = clients.consumer('retry', { groupId: `${options.groupId}-retry`, ...common });
   }
 
   async start(): Promise<void> {
@@ -74,10 +72,6 @@ export class KafkaEventRunner {
         }
       },
     });
-  }
-
-  async ready(): Promise<void> {
-    await Promise.all([this.events.describeGroup(), this.retries.describeGroup()]);
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { PrismaClient } from '@usersys/db';
 import { decodeLoginAuditRecord, TOPICS, type LoginAuditRecord } from '@usersys/event-schema';
 import type { Logger } from '@usersys/logger';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { KafkaClients, ReconnectingConsumer } from '@usersys/service-kit';
 import type { Counter } from 'prom-client';
 import { ZodError } from 'zod';
 import { decideFailure, type FailureKind } from '../domain/failure-policy';
@@ -88,15 +88,15 @@ export async function storeAuditRecords(store: AuditStore, items: AuditItem[], r
  * (offsets are resolved only after the insert).
  */
 export class LoginAuditSink {
-  private readonly consumer: Consumer;
+  private readonly consumer: ReconnectingConsumer;
 
   constructor(
-    kafka: Kafka,
+    clients: KafkaClients,
     groupId: string,
     sessionTimeoutMs: number,
     private readonly deps: { store: AuditStore; republisher: Republisher; log: Logger; counter: Counter<'outcome'> },
   ) {
-    this.consumer = kafka.consumer({ groupId, sessionTimeout: sessionTimeoutMs, heartbeatInterval: 3000, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
+    this.consumer = clients.consumer('login-audit', { groupId, sessionTimeout: sessionTimeoutMs, heartbeatInterval: 3000, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
   }
 
   async start(): Promise<void> {
