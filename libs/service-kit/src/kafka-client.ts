@@ -107,6 +107,7 @@ export class ConnectionWatch {
   private lastError: string | null = null;
   private deadConnection = false;
   private busy = 0;
+  private joining = false;
   private rebuilds = 0;
   private nextRebuildAt = 0;
   private readonly inFlight = new Map<symbol, number>();
@@ -145,6 +146,20 @@ export class ConnectionWatch {
     if (kind === 'dead-connection') this.deadConnection = true;
   }
 
+  /**
+   * A consumer (re)joins its group: no fetches until it is assigned partitions, which may take a
+   * session timeout or more while the broker waits for old members. A frozen broker still shows up
+   * as a request timeout of the join itself.
+   */
+  joinStarted(): void {
+    this.joining = true;
+  }
+
+  joined(): void {
+    this.joining = false;
+    this.progress();
+  }
+
   /** A consumer's handler runs: no fetches meanwhile is expected, not a stall. */
   batchStarted(): void {
     this.busy++;
@@ -156,7 +171,7 @@ export class ConnectionWatch {
   }
 
   private stalled(now: number): boolean {
-    return this.options.expectsSteadyProgress && this.busy === 0 && now - this.lastProgressAt >= this.options.stallAfterMs;
+    return this.options.expectsSteadyProgress && this.busy === 0 && !this.joining && now - this.lastProgressAt >= this.options.stallAfterMs;
   }
 
   shouldRebuild(): boolean {
@@ -174,6 +189,7 @@ export class ConnectionWatch {
     this.nextRebuildAt = now + backoffMs(this.rebuilds, this.options.rebuildBackoff, this.options.random);
     this.connected = false;
     this.deadConnection = false;
+    this.joining = false;
     this.lastProgressAt = now;
     this.inFlight.clear(); // the old client's calls are abandoned with it
   }
@@ -402,11 +418,17 @@ export class ReconnectingConsumer implements Watched {
     const client = { consumer };
     const mine = () => this.client === client;
     const { events } = consumer;
-    for (const event of [events.FETCH, events.HEARTBEAT, events.GROUP_JOIN, events.COMMIT_OFFSETS]) {
+    for (const event of [events.FETCH, events.HEARTBEAT, events.COMMIT_OFFSETS]) {
       consumer.on(event, () => {
         if (mine()) this.watch.progress();
       });
     }
+    consumer.on(events.REBALANCING, () => {
+      if (mine()) this.watch.joinStarted();
+    });
+    consumer.on(events.GROUP_JOIN, () => {
+      if (mine()) this.watch.joined();
+    });
     consumer.on(events.REQUEST_TIMEOUT, () => {
       if (mine()) this.watch.failure(deadConnection('request timed out'));
     });
@@ -448,6 +470,7 @@ export class ReconnectingConsumer implements Watched {
     const client = this.client;
     if (this.startFailed) return;
     await this.attempt(async () => {
+      this.watch.joinStarted();
       await this.tracked(client, (c) => c.run(this.instrumented(config, client)));
       if (this.client === client) this.watch.connectedNow();
     });
@@ -515,6 +538,7 @@ export class ReconnectingConsumer implements Watched {
     try {
       await this.tracked(client, (c) => c.connect());
       for (const subscription of this.subscriptions) await this.tracked(client, (c) => c.subscribe(subscription));
+      if (this.client === client) this.watch.joinStarted();
       await this.tracked(client, (c) => c.run(this.instrumented(runConfig, client)));
       if (this.client === client) this.watch.connectedNow();
       this.startFailed = false;
