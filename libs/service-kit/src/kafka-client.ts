@@ -386,6 +386,8 @@ export class ReconnectingProducer implements Watched {
 
 /** Longest wait for an old consumer to leave before its replacement starts (its handler may still run). */
 const CONSUMER_TEARDOWN_MS = 30_000;
+/** Longest wait for a replacement to connect, subscribe and join (kafkajs' default rebalance timeout is 60 s). */
+const CONSUMER_START_MS = 90_000;
 
 /**
  * A kafkajs consumer (same connect/subscribe/run/disconnect calls) that is replaced by a new client,
@@ -535,16 +537,27 @@ export class ReconnectingConsumer implements Watched {
     // Let the old one finish its handler and leave (bounded: against a frozen broker leaving times out).
     await Promise.race([old.consumer.disconnect().catch(() => {}), new Promise((r) => setTimeout(r, CONSUMER_TEARDOWN_MS).unref())]);
     if (this.closed) return;
-    try {
+    const replay = async () => {
       await this.tracked(client, (c) => c.connect());
       for (const subscription of this.subscriptions) await this.tracked(client, (c) => c.subscribe(subscription));
       if (this.client === client) this.watch.joinStarted();
       await this.tracked(client, (c) => c.run(this.instrumented(runConfig, client)));
+    };
+    let timer: NodeJS.Timeout | undefined;
+    // Bounded, so a start that hangs cannot block the next rebuild (a join may wait for old members).
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(deadConnection(`rebuilt consumer did not start within ${CONSUMER_START_MS / 1000}s`)), CONSUMER_START_MS);
+    });
+    try {
+      await Promise.race([replay(), deadline]);
       if (this.client === client) this.watch.connectedNow();
       this.startFailed = false;
       this.log.info({ kafka_client: this.name }, 'rebuilt kafka consumer is running');
     } catch (err) {
+      if (this.client === client) this.watch.failure(err);
       this.log.warn({ kafka_client: this.name, err: errorText(err) }, 'rebuilt kafka consumer could not start; will try again');
+    } finally {
+      clearTimeout(timer);
     }
   }
 
