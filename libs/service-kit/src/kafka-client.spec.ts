@@ -123,6 +123,21 @@ describe('ConnectionWatch', () => {
     expect(w.shouldRebuild()).toBe(true);
   });
 
+  it('a consumer joining its group is not stalled until it joined (the broker may wait a session timeout for old members)', () => {
+    const w = watch({ expectsSteadyProgress: true });
+    w.joinStarted();
+    now += 60_000;
+    expect(w.shouldRebuild()).toBe(false);
+    w.failure(timeout()); // but a join request that times out is a dead connection
+    expect(w.shouldRebuild()).toBe(true);
+    w.rebuilt();
+    w.joinStarted();
+    w.joined();
+    w.connectedNow();
+    now += 15_000;
+    expect(w.shouldRebuild()).toBe(true); // joined, then silent
+  });
+
   it('a producer may idle without being stalled', () => {
     const w = watch();
     w.connectedNow();

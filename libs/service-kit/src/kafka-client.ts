@@ -107,6 +107,7 @@ export class ConnectionWatch {
   private lastError: string | null = null;
   private deadConnection = false;
   private busy = 0;
+  private joining = false;
   private rebuilds = 0;
   private nextRebuildAt = 0;
   private readonly inFlight = new Map<symbol, number>();
@@ -145,6 +146,20 @@ export class ConnectionWatch {
     if (kind === 'dead-connection') this.deadConnection = true;
   }
 
+  /**
+   * A consumer (re)joins its group: no fetches until it is assigned partitions, which may take a
+   * session timeout or more while the broker waits for old members. A frozen broker still shows up
+   * as a request timeout of the join itself.
+   */
+  joinStarted(): void {
+    this.joining = true;
+  }
+
+  joined(): void {
+    this.joining = false;
+    this.progress();
+  }
+
   /** A consumer's handler runs: no fetches meanwhile is expected, not a stall. */
   batchStarted(): void {
     this.busy++;
@@ -156,7 +171,7 @@ export class ConnectionWatch {
   }
 
   private stalled(now: number): boolean {
-    return this.options.expectsSteadyProgress && this.busy === 0 && now - this.lastProgressAt >= this.options.stallAfterMs;
+    return this.options.expectsSteadyProgress && this.busy === 0 && !this.joining && now - this.lastProgressAt >= this.options.stallAfterMs;
   }
 
   shouldRebuild(): boolean {
@@ -174,6 +189,7 @@ export class ConnectionWatch {
     this.nextRebuildAt = now + backoffMs(this.rebuilds, this.options.rebuildBackoff, this.options.random);
     this.connected = false;
     this.deadConnection = false;
+    this.joining = false;
     this.lastProgressAt = now;
     this.inFlight.clear(); // the old client's calls are abandoned with it
   }
@@ -370,6 +386,8 @@ export class ReconnectingProducer implements Watched {
 
 /** Longest wait for an old consumer to leave before its replacement starts (its handler may still run). */
 const CONSUMER_TEARDOWN_MS = 30_000;
+/** Longest wait for a replacement to connect, subscribe and join (kafkajs' default rebalance timeout is 60 s). */
+const CONSUMER_START_MS = 90_000;
 
 /**
  * A kafkajs consumer (same connect/subscribe/run/disconnect calls) that is replaced by a new client,
@@ -402,11 +420,17 @@ export class ReconnectingConsumer implements Watched {
     const client = { consumer };
     const mine = () => this.client === client;
     const { events } = consumer;
-    for (const event of [events.FETCH, events.HEARTBEAT, events.GROUP_JOIN, events.COMMIT_OFFSETS]) {
+    for (const event of [events.FETCH, events.HEARTBEAT, events.COMMIT_OFFSETS]) {
       consumer.on(event, () => {
         if (mine()) this.watch.progress();
       });
     }
+    consumer.on(events.REBALANCING, () => {
+      if (mine()) this.watch.joinStarted();
+    });
+    consumer.on(events.GROUP_JOIN, () => {
+      if (mine()) this.watch.joined();
+    });
     consumer.on(events.REQUEST_TIMEOUT, () => {
       if (mine()) this.watch.failure(deadConnection('request timed out'));
     });
@@ -448,6 +472,7 @@ export class ReconnectingConsumer implements Watched {
     const client = this.client;
     if (this.startFailed) return;
     await this.attempt(async () => {
+      this.watch.joinStarted();
       await this.tracked(client, (c) => c.run(this.instrumented(config, client)));
       if (this.client === client) this.watch.connectedNow();
     });
@@ -512,15 +537,27 @@ export class ReconnectingConsumer implements Watched {
     // Let the old one finish its handler and leave (bounded: against a frozen broker leaving times out).
     await Promise.race([old.consumer.disconnect().catch(() => {}), new Promise((r) => setTimeout(r, CONSUMER_TEARDOWN_MS).unref())]);
     if (this.closed) return;
-    try {
+    const replay = async () => {
       await this.tracked(client, (c) => c.connect());
       for (const subscription of this.subscriptions) await this.tracked(client, (c) => c.subscribe(subscription));
+      if (this.client === client) this.watch.joinStarted();
       await this.tracked(client, (c) => c.run(this.instrumented(runConfig, client)));
+    };
+    let timer: NodeJS.Timeout | undefined;
+    // Bounded, so a start that hangs cannot block the next rebuild (a join may wait for old members).
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(deadConnection(`rebuilt consumer did not start within ${CONSUMER_START_MS / 1000}s`)), CONSUMER_START_MS);
+    });
+    try {
+      await Promise.race([replay(), deadline]);
       if (this.client === client) this.watch.connectedNow();
       this.startFailed = false;
       this.log.info({ kafka_client: this.name }, 'rebuilt kafka consumer is running');
     } catch (err) {
+      if (this.client === client) this.watch.failure(err);
       this.log.warn({ kafka_client: this.name, err: errorText(err) }, 'rebuilt kafka consumer could not start; will try again');
+    } finally {
+      clearTimeout(timer);
     }
   }
 
