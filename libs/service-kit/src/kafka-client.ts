@@ -416,7 +416,11 @@ export class ReconnectingConsumer implements Watched {
   }
 
   private build() {
-    const consumer = createKafka(this.options).consumer(this.config);
+    // kafkajs restarts a crashed consumer by itself (same object, after a timer). With this wrapper
+    // also rebuilding, such a self-restart could rejoin the group after its replacement did: a second
+    // member whose handlers no longer resolve anything, holding partitions that then never move. So
+    // kafkajs never restarts on its own here; a crash marks the client dead and it is rebuilt.
+    const consumer = createKafka(this.options).consumer({ ...this.config, retry: { ...this.options.retry, ...this.config.retry, restartOnFailure: async () => false } });
     const client = { consumer };
     const mine = () => this.client === client;
     const { events } = consumer;
@@ -495,7 +499,12 @@ export class ReconnectingConsumer implements Watched {
   private instrumented(run: ConsumerRunConfig, client: { consumer: Consumer }): ConsumerRunConfig {
     const current = () => this.client === client;
     const busy = async (work: () => Promise<void>) => {
-      if (!current()) return;
+      if (!current()) {
+        // A replaced client still fetching (its leave timed out): make it leave now, so the group
+        // hands its partitions to the replacement. Not awaited: disconnect waits for this handler.
+        void client.consumer.disconnect().catch(() => {});
+        return;
+      }
       this.watch.batchStarted();
       try {
         await work();
