@@ -57,6 +57,12 @@ export interface RequestRecord {
   username: string;
   /** ISO time user-command accepted it. */
   acceptedAt: string;
+  /**
+   * Set when the WAL append failed for certain (nothing was written): the request ends rejected
+   * with this reason. Whoever already holds the id (a double submit answered with the in-flight
+   * request's id) reads that instead of a `pending` that would never end.
+   */
+  notWritten?: string;
 }
 
 export const DEFAULT_USER_CACHE_TTL_MS = 10 * 60_000;

@@ -61,6 +61,8 @@ export async function appendInTurn(deps: HandOffDeps, turn: Promise<void>, event
         if (err instanceof AppendOutcomeUnknownError) {
           throw new AppError(ERRORS.WAL_OUTCOME_UNKNOWN, undefined, { cause: err, details: { requestId: event.eventId }, headers: { Location: `/v1/requests/${event.eventId}` } });
         }
+        // Nothing was written: the request record says so (best effort; it expires with its TTL).
+        await deps.requests.write(event.eventId, { type: REQUEST_TYPE_OF[event.type], username: event.username, acceptedAt: event.occurredAt, notWritten: 'wal_unavailable' }).catch(() => undefined);
         throw new AppError(ERRORS.WAL_UNAVAILABLE, undefined, { cause: err });
       }
     },

@@ -56,7 +56,7 @@ const requestTypeOf = (eventType: string | null): RequestType | undefined => (EV
 /**
  * Composes a request's state from PostgreSQL (the consumer's outcome, the source of truth) and
  * Redis (`user:request:<id>`, written before the WAL append): PostgreSQL wins; only Redis knowing
- * it means pending; neither → null (404). PostgreSQL unreachable → 503 (it might know better than
+ * it means pending (rejected when the append failed for certain: `notWritten`); neither → null (404). PostgreSQL unreachable → 503 (it might know better than
  * Redis); Redis unreachable matters only when PostgreSQL does not know the id.
  */
 export async function requestOutcome(deps: RequestOutcomeDeps, id: string): Promise<RequestOutcome | null> {
@@ -70,6 +70,7 @@ export async function requestOutcome(deps: RequestOutcomeDeps, id: string): Prom
     return { requestId, ...(type ? { type } : {}), username: consumer.value.username, ...stateOf(consumer.value) };
   }
   if (accepted.status === 'rejected') throw new AppError(ERRORS.REDIS_UNAVAILABLE, undefined, { cause: accepted.reason });
+  if (record?.notWritten) return { requestId, type: record.type, username: record.username, state: 'rejected', reason: record.notWritten };
   if (record) return { requestId, type: record.type, username: record.username, state: 'pending' };
   return null;
 }

@@ -1,6 +1,7 @@
 import { createUser, UNRECORDED_MARKER_GRACE_MS } from './create-user';
 import { deleteUser } from './delete-user';
 import { getUser } from './get-user';
+import { requestOutcome } from './request-outcome';
 import { requestState } from './request-state';
 import { AppendOutcomeUnknownError } from './ports';
 import { fakeDeps } from './testing/fakes';
@@ -154,6 +155,9 @@ describe('create', () => {
     await expect(createUser(f.deps, signUp(), {})).rejects.toMatchObject({ code: 110007, status: 503 });
     const failedId = [...f.requests.keys()][0];
     expect(f.reservations.size).toBe(0);
+    // Whoever already holds that id (a double submit answered with it) reads a final answer, not a pending that never ends.
+    expect(f.requests.get(failedId)).toMatchObject({ notWritten: 'wal_unavailable' });
+    expect(await requestOutcome(f.deps, failedId)).toEqual({ requestId: failedId, type: 'create', username: 'alice', state: 'rejected', reason: 'wal_unavailable' });
     // The client does what the 503 says: retry. A 202 must name an event that is in the WAL.
     f.failures.wal = false;
     const retry = await createUser(f.deps, signUp(), {});
