@@ -3,6 +3,7 @@ import { createLogger } from '@usersys/logger';
 import { closeServer, createMetrics, createServiceApp, handleShutdown, listen } from '@usersys/service-kit';
 import { shutdownTracing } from '@usersys/tracing';
 import { constants, promises as fs } from 'node:fs';
+import type { Server } from 'node:http';
 import { loadConfig } from './config';
 import { KafkaSink } from './kafka-sink';
 import { Relay } from './relay';
@@ -31,16 +32,19 @@ runMain(async () => {
     },
     liveness: { kafka: () => sink.live() },
   });
-  const server = await listen(app, config.port, config.host, log);
+  // SIGTERM: stop reading, let sends in flight finish, write checkpoints, then close the producers.
+  // Installed before anything starts: a SIGTERM while the relay is still discovering its logs (it
+  // may already be sending) must still end in checkpoints, not in death by signal (resends).
+  let server: Server | null = null;
+  handleShutdown(log, [
+    ['relay', () => relay.stop()],
+    ['kafka', () => sink.close()],
+    ['http', async () => (server ? closeServer(server) : undefined)],
+    ['tracing', () => shutdownTracing()],
+  ]);
+  server = await listen(app, config.port, config.host, log);
   sink.connect().catch((err: Error) => log.warn({ err: err.message }, 'kafka not reachable yet; the relay keeps trying'));
   await relay.start();
   log.info({ walRoot: config.walRoot, brokers: config.kafkaBrokers, batchMaxRecords: config.batchMaxRecords, lingerMs: config.lingerMs, maxInFlight: config.maxInFlight, compression: config.compression }, 'wal-relay ready');
 
-  // SIGTERM: stop reading, let sends in flight finish, write checkpoints, then close the producers.
-  handleShutdown(log, [
-    ['relay', () => relay.stop()],
-    ['kafka', () => sink.close()],
-    ['http', () => closeServer(server)],
-    ['tracing', () => shutdownTracing()],
-  ]);
 });

@@ -15,6 +15,7 @@ export class Relay {
   private readonly logs = new Map<string, LogRelay>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
+  private stopped = false;
 
   constructor(
     private readonly config: RelayConfig,
@@ -25,7 +26,9 @@ export class Relay {
 
   async start(): Promise<void> {
     await fs.mkdir(this.config.walRoot, { recursive: true });
-    await this.tick();
+    this.ticking = this.tick().finally(() => (this.ticking = null));
+    await this.ticking;
+    if (this.stopped) return;
     this.timer = setInterval(() => {
       if (!this.ticking) this.ticking = this.tick().finally(() => (this.ticking = null));
     }, 1000);
@@ -35,6 +38,7 @@ export class Relay {
     try {
       const entries = await fs.readdir(this.config.walRoot, { withFileTypes: true });
       for (const entry of entries) {
+        if (this.stopped) return; // stop() came while discovering: start nothing it would not stop
         if (!entry.isDirectory() || this.logs.has(entry.name)) continue;
         const dir = path.join(this.config.walRoot, entry.name);
         if (dir === this.config.archiveDir) continue;
@@ -63,6 +67,7 @@ export class Relay {
 
   /** Stops discovery, then every log: reading stops, sends in flight finish, checkpoints are written. */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.ticking;
     await Promise.all([...this.logs.values()].map((r) => r.stop()));
