@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, envBool, envDurationMs, envInt, envPort, envString, envUrl, loadInfraConfig, type InfraConfig } from '@usersys/config';
+import { cacheHmacKey, ConfigError, envBool, envDurationMs, envInt, envPort, envString, envUrl, loadInfraConfig, type InfraConfig } from '@usersys/config';
 
 type Env = Record<string, string | undefined>;
 
@@ -9,6 +9,8 @@ export interface GatewayConfig extends InfraConfig {
   host: string;
   userCommandUrl: string;
   internalToken: string;
+  /** Seals the user cache entries (shared with user-command and the consumer). */
+  cacheHmacKey: string;
   /** express `trust proxy` value: false (socket address only), or a list of trusted proxy addresses/CIDRs. */
   trustProxy: false | string[];
   login: {
@@ -89,6 +91,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     host: envString(env, 'AUTH_GATEWAY_HOST', '127.0.0.1'),
     userCommandUrl: envUrl(env, 'USER_COMMAND_URL', 'http://127.0.0.1:8081', ['http:', 'https:']),
     internalToken,
+    cacheHmacKey: cacheHmacKey(env),
     trustProxy: trustProxy(env),
     login: {
       fastFailThreshold: envInt(env, 'LOGIN_FAST_FAIL_THRESHOLD', 1000, { min: 1 }),

@@ -1,4 +1,5 @@
 import { createPrismaClient } from '@usersys/db';
+import { UserCacheSeal } from '@usersys/user-cache';
 import type { Logger } from '@usersys/logger';
 import { FallbackRateLimiter, SharedLimitSettings, type LimitSettings } from '@usersys/rate-limiter';
 import { closeServer, createMetrics, createRedisClient, createServiceApp, listen } from '@usersys/service-kit';
@@ -59,7 +60,7 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
   // The write limit follows ENABLE_RATE_LIMITER too; it is not runtime-adjustable (no admin route in the contract).
   const writeLimiter = new FallbackRateLimiter(redis, WRITE_LIMITER, { points: config.writeRateLimit, windowMs: config.writeWindowMs, enabled: config.login.rateLimiterEnabled }, limiterEvents(WRITE_LIMITER));
 
-  const users = new CachedUserDirectory(redis, prisma, log);
+  const users = new CachedUserDirectory(redis, prisma, log, new UserCacheSeal(config.cacheHmacKey));
   const tokens = new TokenService(config.jwt, new RedisRefreshStore(redis));
   const cache = new CredentialCache({ ttlMs: config.login.credentialCacheTtlMs, max: config.login.credentialCacheSize });
   const lastLogin = new LastLoginBatcher(new PrismaLastLoginWriter(prisma), config.lastLogin, {

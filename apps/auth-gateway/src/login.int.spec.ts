@@ -1,7 +1,8 @@
 import { createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
 import { decodeWalRecord, type LoginAuditRecord } from '@usersys/event-schema';
 import { startPrivateRedis, type PrivateService } from '@usersys/test-infra';
-import { userCacheKey, writeCachedUser, readCachedUser } from '@usersys/user-cache';
+import { cacheHmacKey } from '@usersys/config';
+import { userCacheKey, writeCachedUser, readCachedUser, UserCacheSeal } from '@usersys/user-cache';
 import bcrypt from 'bcryptjs';
 import { Redis } from 'ioredis';
 import { WalReader } from '@usersys/wal';
@@ -10,6 +11,9 @@ import { login, postJson, seedUser, startTestGateway, testPrisma, uniqueName, ty
 
 // Integration test of the login pipeline against real Redis (a private one), PostgreSQL (a
 // throw-away database) and the gateway's audit WAL (a temporary directory).
+// The gateway under test runs with the default (development) cache key.
+const cacheSeal = new UserCacheSeal(cacheHmacKey({}));
+
 describe('POST /v1/auth/login', () => {
   let redisServer: PrivateService;
   let db: TestDatabase;
@@ -41,7 +45,7 @@ describe('POST /v1/auth/login', () => {
     expect(typeof res.body.accessToken).toBe('string');
     expect(typeof res.body.refreshToken).toBe('string');
     expect(res.headers.get('cache-control')).toBe('no-store');
-    expect(await readCachedUser(redis, user.username)).toMatchObject({ username: user.username, state: 'active' });
+    expect(await readCachedUser(redis, cacheSeal, user.username)).toMatchObject({ username: user.username, state: 'active' });
   });
 
   it('gives the same 401 for an unknown user and a wrong password, each after a bcrypt compare', async () => {
@@ -73,8 +77,8 @@ describe('POST /v1/auth/login', () => {
     const newPassword = `new-${randomUUID()}`;
     const newHash = bcrypt.hashSync(newPassword, 4);
     await prisma.user.update({ where: { username: user.username }, data: { passwordHash: newHash } });
-    const cached = (await readCachedUser(redis, user.username))!;
-    await writeCachedUser(redis, { ...cached, passwordHash: newHash });
+    const cached = (await readCachedUser(redis, cacheSeal, user.username))!;
+    await writeCachedUser(redis, cacheSeal, { ...cached, passwordHash: newHash });
 
     expect((await login(gw.url, user.username, user.password, headers)).status).toBe(401);
     expect((await login(gw.url, user.username, newPassword, headers)).status).toBe(200);
@@ -89,7 +93,7 @@ describe('POST /v1/auth/login', () => {
     const hits = await gw.metric('login_credential_cache_hits_total');
     for (const state of ['disabled', 'deleted'] as const) {
       await prisma.user.update({ where: { username: user.username }, data: { state } });
-      await writeCachedUser(redis, { ...(await readCachedUser(redis, user.username))!, state });
+      await writeCachedUser(redis, cacheSeal, { ...(await readCachedUser(redis, cacheSeal, user.username))!, state });
       const res = await login(gw.url, user.username, user.password, headers);
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ code: 120101, message: 'invalid username or password' });
@@ -101,10 +105,10 @@ describe('POST /v1/auth/login', () => {
     const user = await seedUser(prisma);
     await redis.del(userCacheKey(user.username));
     expect((await login(gw.url, user.username, user.password, fromIp())).status).toBe(200);
-    const cached = (await readCachedUser(redis, user.username))!;
-    await writeCachedUser(redis, { ...cached, nickname: 'from-consumer' });
+    const cached = (await readCachedUser(redis, cacheSeal, user.username))!;
+    await writeCachedUser(redis, cacheSeal, { ...cached, nickname: 'from-consumer' });
     expect((await login(gw.url, user.username, user.password, fromIp())).status).toBe(200);
-    expect((await readCachedUser(redis, user.username))!.nickname).toBe('from-consumer');
+    expect((await readCachedUser(redis, cacheSeal, user.username))!.nickname).toBe('from-consumer');
   });
 
   it('answers 429 with Retry-After after LOGIN_RATE_LIMIT attempts from one client IP', async () => {

@@ -1,10 +1,12 @@
-import { envDurationMs, envInt, envPort, envString, loadInfraConfig, type InfraConfig } from '@usersys/config';
+import { cacheHmacKey, envDurationMs, envInt, envPort, envString, loadInfraConfig, type InfraConfig } from '@usersys/config';
 import path from 'node:path';
 
 export interface UserCommandConfig extends InfraConfig {
   port: number;
   host: string;
   internalToken: string;
+  /** Seals the user cache entries (shared with the gateway and the consumer). */
+  cacheHmacKey: string;
   bcryptCost: number;
   hashWorkers: number;
   pendingMarkerTtlMs: number;
@@ -27,6 +29,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: envPort(env, 'USER_COMMAND_PORT', 8081),
     host: envString(env, 'USER_COMMAND_HOST', '127.0.0.1'),
     internalToken: envString(env, 'INTERNAL_TOKEN', 'dev-internal-token'),
+    cacheHmacKey: cacheHmacKey(env),
     bcryptCost: envInt(env, 'BCRYPT_COST', 10, { min: 4, max: 15 }),
     hashWorkers: envInt(env, 'HASH_WORKERS', 2, { min: 1, max: 64 }),
     pendingMarkerTtlMs: envDurationMs(env, 'PENDING_MARKER_TTL', '10m'),

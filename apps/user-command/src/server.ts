@@ -1,3 +1,4 @@
+import { UserCacheSeal } from '@usersys/user-cache';
 import { createPrismaClient } from '@usersys/db';
 import type { Logger } from '@usersys/logger';
 import { PendingMarkerStore } from '@usersys/pending-marker';
@@ -41,7 +42,7 @@ export async function startUserCommand(config: UserCommandConfig, log: Logger): 
     routes: (a) =>
       registerRoutes(a, {
         directory: new PrismaUserDirectory(prisma),
-        cache: new RedisUserCache(redis, log),
+        cache: new RedisUserCache(redis, log, new UserCacheSeal(config.cacheHmacKey)),
         reservations: new RedisContactReservations(redis, log, config.reservationTtlMs),
         hasher,
         markers: new PendingMarkerStore(redis, { ttlMs: config.pendingMarkerTtlMs }),

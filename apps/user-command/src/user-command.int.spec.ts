@@ -1,8 +1,13 @@
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
 import { pendingMarkerKey, PENDING_MARKER_FLOOR_MS, PENDING_MARKER_MAX_JITTER_MS } from '@usersys/pending-marker';
-import { readCachedUser, recordRejection, reservationKey, writeCachedUser } from '@usersys/user-cache';
+import { cacheHmacKey } from '@usersys/config';
+import { readCachedUser, recordRejection, reservationKey, UserCacheSeal, writeCachedUser } from '@usersys/user-cache';
 import { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
 import { call, ensureRequestOutcomeColumns, newUser, startInProcess, walEvents } from './testing/in-process';
+
+// The service under test runs with the default (development) cache key.
+const cacheSeal = new UserCacheSeal(cacheHmacKey({}));
 
 // Integration: the real service in-process against the real Redis and a throw-away PostgreSQL
 // database; the WAL is read back with WalReader. Names are unique per test, so the shared Redis is safe.
@@ -95,7 +100,7 @@ describe('user-command against real Redis and PostgreSQL', () => {
     // A name only the cache knows (the consumer wrote it) is refused without the row.
     const cachedOnly = newUser();
     created.push(cachedOnly.username);
-    await writeCachedUser(redis, { username: cachedOnly.username, email: 'c@x.io', phone: '+4915100000000', nickname: null, role: 'user', state: 'active', passwordHash: 'h', lastEventId: null, updatedAt: new Date().toISOString() }, 60_000);
+    await writeCachedUser(redis, cacheSeal, { username: cachedOnly.username, accountId: randomUUID(), credentialVersion: 0, email: 'c@x.io', phone: '+4915100000000', nickname: null, role: 'user', state: 'active', passwordHash: 'h', lastEventId: null, updatedAt: new Date().toISOString() }, 60_000);
     expect((await create(cachedOnly)).status).toBe(409);
     expect(await redis.exists(reservationKey('email', cachedOnly.email.toLowerCase()))).toBe(0);
     expect((await walEvents(service.walPath)).length).toBe(before);
@@ -127,7 +132,7 @@ describe('user-command against real Redis and PostgreSQL', () => {
     const patch = await call(service.url, 'PATCH', path, { nickname: 'Al', email: 'NEW.' + user.email, password: 'brand new pw' }, self);
     expect(patch).toMatchObject({ status: 202, body: { requestId: expect.any(String), username: user.username, state: 'pending' } });
     expect(patch.headers.get('location')).toBe(`/v1/requests/${patch.body.requestId}`);
-    expect(await readCachedUser(redis, user.username)).toMatchObject({ username: user.username, state: 'active' }); // filled on the miss
+    expect(await readCachedUser(redis, cacheSeal, user.username)).toMatchObject({ username: user.username, state: 'active' }); // filled on the miss
     expect(await redis.get(reservationKey('email', 'new.' + user.email.toLowerCase()))).toBe(user.username);
     expect((await call(service.url, 'PATCH', path, { nickname: 'x' }, { id: 'intruder', role: 'user' })).status).toBe(403);
     expect((await call(service.url, 'PATCH', path, {}, self)).status).toBe(400);

@@ -1,3 +1,4 @@
+import { UserCacheSeal } from '@usersys/user-cache';
 import { createPrismaClient } from '@usersys/db';
 import type { Logger } from '@usersys/logger';
 import { closeServer, createMetrics, createRedisClient, createServiceApp, KafkaClients, listen } from '@usersys/service-kit';
@@ -35,7 +36,7 @@ export async function startConsumer(config: ConsumerConfig, log: Logger): Promis
   const republisher = new KafkaRepublisher(producer);
   const store = new PrismaUserStore(prisma);
   const degrade = new DegradeSwitch(redis, config.degrade, log, (on) => consumerMetrics.degrade.set(on ? 1 : 0));
-  const bookkeeping = new RedisBookkeeping(redis, { rejectionTtlMs: config.rejectionTtlMs, userCacheTtlMs: config.userCacheTtlMs });
+  const bookkeeping = new RedisBookkeeping(redis, { rejectionTtlMs: config.rejectionTtlMs, userCacheTtlMs: config.userCacheTtlMs }, new UserCacheSeal(config.cacheHmacKey));
   const processor = new EventProcessor({ store, bookkeeping, republisher, metrics: consumerMetrics, log, retry: config.retry, writeBatchMax: config.writeBatchMax, degrade: () => degrade.enabled, instrument: tracingInstrumentation(log) });
   const runner = new KafkaEventRunner(kafka, { groupId: config.groupId, sessionTimeoutMs: config.sessionTimeoutMs, partitionsConcurrency: config.partitionsConcurrency }, processor);
   const audit = config.loginAudit

@@ -1,4 +1,4 @@
-import { envBool, envDurationMs, envInt, envPort, envString, loadInfraConfig, type InfraConfig } from '@usersys/config';
+import { cacheHmacKey, envBool, envDurationMs, envInt, envPort, envString, loadInfraConfig, type InfraConfig } from '@usersys/config';
 
 export interface ConsumerConfig extends InfraConfig {
   port: number;
@@ -19,6 +19,8 @@ export interface ConsumerConfig extends InfraConfig {
   settingsPollMs: number;
   /** Credential for the admin endpoint (same secret the gateway uses towards user-command). */
   internalToken: string;
+  /** Seals the user cache entries it writes (shared with the gateway and user-command). */
+  cacheHmacKey: string;
   /** Also run the login-audit sink (its own consumer group `<groupId>-login-audit`). */
   loginAudit: boolean;
 }
@@ -51,6 +53,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     degrade: envBool(env, 'CONSUMER_DEGRADE', false),
     settingsPollMs: envDurationMs(env, 'CONSUMER_SETTINGS_POLL', '2s', { minMs: 100 }),
     internalToken: envString(env, 'INTERNAL_TOKEN', 'dev-internal-token'),
+    cacheHmacKey: cacheHmacKey(env),
     loginAudit: envBool(env, 'CONSUMER_LOGIN_AUDIT', true),
   };
 }

@@ -3,3 +3,4 @@ export { ConfigError, envString, envInt, envBool, envDurationMs, envEnum, envUrl
 export { loadInfraConfig, LOG_LEVELS, DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, DEFAULT_KAFKA_BROKERS } from './infra';
 export type { InfraConfig, LogLevel } from './infra';
 export { runMain } from './run-main';
+export { cacheHmacKey, DEV_CACHE_HMAC_KEY } from './secrets';

@@ -25,13 +25,23 @@ describe('event envelope', () => {
     expect(() => decodeEvent(JSON.stringify({ ...event, schemaVersion: 99 }))).toThrow(/schemaVersion/);
   });
 
+  it('carries the account id; version 2 still reads a version 1 event (no account id)', () => {
+    const accountId = '6f1c2b9e-8a44-4c1f-9d5e-1b2c3d4e5f60';
+    const event = createEvent('user.disabled', 'alice', {}, {}, accountId);
+    expect(decodeEvent(encodeEvent(event))).toMatchObject({ schemaVersion: 2, accountId, type: 'user.disabled' });
+    const { accountId: _omitted, ...v1 } = { ...createEvent('user.deleted', 'alice', {}), schemaVersion: 1 };
+    expect(decodeEvent(JSON.stringify(v1))).toMatchObject({ schemaVersion: 1, type: 'user.deleted' });
+    expect(decodeEvent(JSON.stringify(v1)).accountId).toBeUndefined();
+    expect(() => decodeEvent(JSON.stringify({ ...event, accountId: 'not-a-uuid' }))).toThrow(/accountId/);
+  });
+
   it('puts the contract headers on a Kafka message', () => {
     const event = createEvent('user.deleted', 'alice', {});
     expect(eventHeaders(event, { traceparent: TRACEPARENT })).toEqual({
       traceparent: TRACEPARENT,
       'event-id': event.eventId,
       'event-type': 'user.deleted',
-      'schema-version': '1',
+      'schema-version': String(SCHEMA_VERSION),
     });
   });
 });

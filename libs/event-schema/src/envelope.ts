@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { safeText } from './safe-text';
 
-/** Current version of the envelope; consumers accept every version they know how to read. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Current version of the envelope; consumers accept every version they know how to read.
+ * Version 2 added the optional `accountId` and the disable/enable events; version 1 still reads.
+ */
+export const SCHEMA_VERSION = 2;
 
-export const EVENT_TYPES = ['user.created', 'user.updated', 'user.deleted', 'user.force_deleted'] as const;
+export const EVENT_TYPES = ['user.created', 'user.updated', 'user.deleted', 'user.force_deleted', 'user.disabled', 'user.enabled'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export const USERNAME_PATTERN = /^[a-zA-Z0-9_.-]{3,32}$/;
@@ -43,10 +46,18 @@ export const userUpdatedPayload = z
   .strict();
 
 export const userDeletedPayload = z.object({ requestedBy: safeText().optional() }).strict();
+/** Disable and enable (admin only) carry who asked, like a delete. */
+export const userStatePayload = userDeletedPayload;
 
 const base = {
   eventId: z.uuid(),
-  schemaVersion: z.literal(SCHEMA_VERSION),
+  schemaVersion: z.union([z.literal(1), z.literal(SCHEMA_VERSION)]),
+  /**
+   * The account's stable id (a uuid created at sign-up, never reused). A create carries the new
+   * id; a later event carries the id user-command saw, so the consumer can tell a force-deleted
+   * and re-registered name from the account the event was meant for. Absent in version 1.
+   */
+  accountId: z.uuid().optional(),
   occurredAt: z.iso.datetime(),
   username: safeText().regex(USERNAME_PATTERN),
   trace: traceContext.partial().default({}),
@@ -57,6 +68,8 @@ export const eventEnvelope = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('user.updated'), payload: userUpdatedPayload }).strict(),
   z.object({ ...base, type: z.literal('user.deleted'), payload: userDeletedPayload }).strict(),
   z.object({ ...base, type: z.literal('user.force_deleted'), payload: userDeletedPayload }).strict(),
+  z.object({ ...base, type: z.literal('user.disabled'), payload: userStatePayload }).strict(),
+  z.object({ ...base, type: z.literal('user.enabled'), payload: userStatePayload }).strict(),
 ]);
 
 export type EventEnvelope = z.infer<typeof eventEnvelope>;
@@ -77,8 +90,9 @@ export function createEvent<T extends EventType>(
   username: string,
   payload: PayloadOf<T>,
   trace: { traceparent?: string; tracestate?: string } = {},
+  accountId?: string,
 ): Extract<EventEnvelope, { type: T }> {
-  const candidate = { eventId: randomUUID(), schemaVersion: SCHEMA_VERSION, occurredAt: new Date().toISOString(), type, username, trace, payload };
+  const candidate = { eventId: randomUUID(), schemaVersion: SCHEMA_VERSION, occurredAt: new Date().toISOString(), type, username, ...(accountId ? { accountId } : {}), trace, payload };
   return validateEvent(candidate) as Extract<EventEnvelope, { type: T }>;
 }
 

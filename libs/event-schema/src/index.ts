@@ -6,6 +6,7 @@ export {
   userCreatedPayload,
   userUpdatedPayload,
   userDeletedPayload,
+  userStatePayload,
   createEvent,
   validateEvent,
   encodeEvent,

@@ -1,4 +1,5 @@
-export { userCacheKey, reservationKey, rejectionKey, requestKey } from './keys';
+export { userCacheKey, reservationKey, rejectionKey, requestKey, revokedBeforeKey } from './keys';
+export { UserCacheSeal } from './seal';
 export type { ContactKind } from './keys';
 export {
   DEFAULT_USER_CACHE_TTL_MS,
@@ -18,5 +19,7 @@ export {
   clearRejection,
   writeRequestRecord,
   readRequestRecord,
+  revokeSessionsBefore,
+  readRevokedBefore,
 } from './user-cache';
 export type { CachedUser, Rejection, RequestRecord, RequestType, UserRole, UserState, UserRowLike } from './user-cache';

@@ -2,8 +2,15 @@
  * Redis keys about users shared by user-command, user-consumer and auth-gateway (CONTRACT.md keeps
  * only `user:pending:<username>` fixed; these are ours, documented here and in the README).
  *
- *   user:cache:<username>          JSON CachedUser, TTL (default 10 min); written/deleted by the consumer,
- *                                  read (and filled on a miss) by user-command and the gateway
+ *   user:cache:<username>          JSON CachedUser sealed with an HMAC (UserCacheSeal, key CACHE_HMAC_KEY),
+ *                                  TTL (default 10 min); written/deleted by the consumer, read (and filled
+ *                                  on a miss) by user-command and the gateway; an entry whose seal does not
+ *                                  verify is a miss, so whoever can write Redis cannot make an admin
+ *   auth:revoked-before:<accountId>  ms time: tokens of the account issued at or before it are revoked;
+ *                                  raised by user-command when it accepts a password change, delete, force
+ *                                  delete or disable (before the 202), read by the gateway on every
+ *                                  authenticated request; TTL 25 h (PostgreSQL holds the revocation once the
+ *                                  consumer applied the change)
  *   user:reserve:email:<email>     username holding a short-lived sign-up/update reservation (SET NX)
  *   user:reserve:phone:<phone>     same for a phone number (canonical form)
  *   user:rejected:<username>       JSON Rejection, written by the consumer when an accepted request
@@ -18,3 +25,4 @@ export type ContactKind = 'email' | 'phone';
 export const reservationKey = (kind: ContactKind, value: string): string => `user:reserve:${kind}:${value}`;
 export const rejectionKey = (username: string): string => `user:rejected:${username}`;
 export const requestKey = (requestId: string): string => `user:request:${requestId}`;
+export const revokedBeforeKey = (accountId: string): string => `auth:revoked-before:${accountId}`;

@@ -15,10 +15,16 @@ import {
   writeCachedUser,
   writeRequestRecord,
   type CachedUser,
+  UserCacheSeal,
+  userCacheKey,
+  revokeSessionsBefore,
+  readRevokedBefore,
+  revokedBeforeKey,
 } from './index';
 
 // Integration test: talks to the real Redis started by tools/infra.sh.
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+const seal = new UserCacheSeal('test cache key, 16+ bytes');
 const unique = () => `t_${randomUUID().slice(0, 8)}`;
 
 describe('user-cache keys against Redis', () => {
@@ -27,13 +33,45 @@ describe('user-cache keys against Redis', () => {
 
   it('writes, reads and deletes a cached user', async () => {
     const user: CachedUser = {
-      username: unique(), email: 'a@b.c', phone: '+4915112345678', nickname: null, role: 'user', state: 'active',
+      username: unique(), accountId: randomUUID(), credentialVersion: 3, email: 'a@b.c', phone: '+4915112345678', nickname: null, role: 'user', state: 'active',
       passwordHash: '$2b$04$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY12', lastEventId: null, updatedAt: new Date().toISOString(),
     };
-    await writeCachedUser(redis, user, 60_000);
-    expect(await readCachedUser(redis, user.username)).toEqual(user);
+    await writeCachedUser(redis, seal, user, 60_000);
+    expect(await readCachedUser(redis, seal, user.username)).toEqual(user);
     await deleteCachedUser(redis, user.username);
-    expect(await readCachedUser(redis, user.username)).toBeNull();
+    expect(await readCachedUser(redis, seal, user.username)).toBeNull();
+  });
+
+  it('reads an entry written without the seal, with another key or tampered with as a miss', async () => {
+    const user: CachedUser = {
+      username: unique(), accountId: randomUUID(), credentialVersion: 0, email: 'a@b.c', phone: '+4915112345678', nickname: null, role: 'user', state: 'active',
+      passwordHash: '$2b$04$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY12', lastEventId: null, updatedAt: new Date().toISOString(),
+    };
+    await redis.set(userCacheKey(user.username), JSON.stringify({ ...user, role: 'admin' }));
+    expect(await readCachedUser(redis, seal, user.username)).toBeNull();
+    await writeCachedUser(redis, new UserCacheSeal('another key of at least 16 bytes'), user);
+    expect(await readCachedUser(redis, seal, user.username)).toBeNull();
+    await writeCachedUser(redis, seal, user);
+    const sealed = (await redis.get(userCacheKey(user.username)))!;
+    await redis.set(userCacheKey(user.username), sealed.replace('"role":"user"', '"role":"admin"'));
+    expect(await readCachedUser(redis, seal, user.username)).toBeNull();
+    // Another user's genuine entry copied under this name is not this user's either.
+    const other = { ...user, username: unique() };
+    await redis.set(userCacheKey(user.username), seal.seal(other));
+    expect(await readCachedUser(redis, seal, user.username)).toBeNull();
+    await deleteCachedUser(redis, user.username);
+  });
+
+  it('raises the revoked-before time of an account, never lowers it', async () => {
+    const accountId = randomUUID();
+    expect(await readRevokedBefore(redis, accountId)).toBeNull();
+    await revokeSessionsBefore(redis, accountId, 2_000, 60_000);
+    await revokeSessionsBefore(redis, accountId, 1_000, 1_000);
+    expect(await readRevokedBefore(redis, accountId)).toBe(2_000);
+    expect(await redis.pttl(revokedBeforeKey(accountId))).toBeGreaterThan(30_000);
+    await revokeSessionsBefore(redis, accountId, 3_000);
+    expect(await readRevokedBefore(redis, accountId)).toBe(3_000);
+    await redis.del(revokedBeforeKey(accountId));
   });
 
   it('of 20 concurrent reservations of one email by different users exactly one wins; only the holder releases', async () => {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { rejectionKey, requestKey, reservationKey, userCacheKey, type ContactKind } from './keys';
+import { rejectionKey, requestKey, reservationKey, revokedBeforeKey, userCacheKey, type ContactKind } from './keys';
+import type { UserCacheSeal } from './seal';
 
 export type UserRole = 'user' | 'admin';
 export type UserState = 'active' | 'disabled' | 'deleted';
@@ -11,6 +12,10 @@ export type UserState = 'active' | 'disabled' | 'deleted';
  */
 export interface CachedUser {
   username: string;
+  /** The account's stable id (uuid from sign-up; a re-registered name gets a new one). */
+  accountId: string;
+  /** Raised by the consumer on password change, delete and disable: older tokens are revoked. */
+  credentialVersion: number;
   email: string;
   phone: string;
   nickname: string | null;
@@ -30,6 +35,8 @@ export type UserRowLike = Omit<CachedUser, 'updatedAt'> & { updatedAt: Date };
 export function cachedUserOf(row: UserRowLike): CachedUser {
   return {
     username: row.username,
+    accountId: row.accountId,
+    credentialVersion: row.credentialVersion,
     email: row.email,
     phone: row.phone,
     nickname: row.nickname,
@@ -49,7 +56,7 @@ export interface Rejection {
 }
 
 /** What a client asked for, in the words of GET /v1/requests/{requestId}. */
-export type RequestType = 'create' | 'update' | 'delete' | 'force_delete';
+export type RequestType = 'create' | 'update' | 'delete' | 'force_delete' | 'disable' | 'enable';
 
 /** An accepted write as user-command recorded it, so its requester can follow it by request id. */
 export interface RequestRecord {
@@ -80,20 +87,49 @@ function parse<T>(raw: string | null): T | null {
   }
 }
 
-export async function readCachedUser(redis: Redis, username: string): Promise<CachedUser | null> {
-  return parse<CachedUser>(await redis.get(userCacheKey(username)));
+/** An entry that is missing, unsealed, tampered with or sealed under another key reads as a miss. */
+export async function readCachedUser(redis: Redis, seal: UserCacheSeal, username: string): Promise<CachedUser | null> {
+  const user = seal.open(await redis.get(userCacheKey(username)));
+  return user && user.username === username ? user : null;
 }
 
-export async function writeCachedUser(redis: Redis, user: CachedUser, ttlMs = DEFAULT_USER_CACHE_TTL_MS): Promise<void> {
-  await redis.set(userCacheKey(user.username), JSON.stringify(user), 'PX', ttlMs);
+export async function writeCachedUser(redis: Redis, seal: UserCacheSeal, user: CachedUser, ttlMs = DEFAULT_USER_CACHE_TTL_MS): Promise<void> {
+  await redis.set(userCacheKey(user.username), seal.seal(user), 'PX', ttlMs);
 }
 
 /**
  * Fills the cache after a miss (SET NX): never overwrites what the consumer wrote, so a reader that
  * loaded an older row from the database cannot replace the consumer's fresh entry.
  */
-export async function fillCachedUser(redis: Redis, user: CachedUser, ttlMs = DEFAULT_USER_CACHE_TTL_MS): Promise<boolean> {
-  return (await redis.set(userCacheKey(user.username), JSON.stringify(user), 'PX', ttlMs, 'NX')) === 'OK';
+export async function fillCachedUser(redis: Redis, seal: UserCacheSeal, user: CachedUser, ttlMs = DEFAULT_USER_CACHE_TTL_MS): Promise<boolean> {
+  return (await redis.set(userCacheKey(user.username), seal.seal(user), 'PX', ttlMs, 'NX')) === 'OK';
+}
+
+// Only ever raised: a late or repeated revocation never un-revokes a later one. The TTL is kept at
+// the longer of the two, so an earlier long-lived marker is not shortened either.
+const RAISE = `
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local at = tonumber(ARGV[1])
+if at > current then redis.call('SET', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1`;
+
+/**
+ * Revokes every token of an account issued at or before `atMs` (ms since the epoch), from the
+ * moment the change that revokes them is accepted. It only has to outlive the time until the
+ * consumer applies the change: from then on the account's credential version or state in
+ * PostgreSQL refuses the same tokens.
+ */
+export async function revokeSessionsBefore(redis: Redis, accountId: string, atMs: number, ttlMs = DEFAULT_REQUEST_TTL_MS): Promise<void> {
+  await redis.eval(RAISE, 1, revokedBeforeKey(accountId), String(Math.floor(atMs)), String(ttlMs));
+}
+
+/** The account's revocation time in ms (null: none recorded). */
+export async function readRevokedBefore(redis: Redis, accountId: string): Promise<number | null> {
+  const raw = await redis.get(revokedBeforeKey(accountId));
+  const at = raw === null ? NaN : Number(raw);
+  return Number.isFinite(at) ? at : null;
 }
 
 export async function deleteCachedUser(redis: Redis, username: string): Promise<void> {

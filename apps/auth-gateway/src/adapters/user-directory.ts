@@ -1,7 +1,7 @@
 import type { PrismaClient } from '@usersys/db';
 import type { Logger } from '@usersys/logger';
 import { AppError } from '@usersys/service-kit';
-import { cachedUserOf, fillCachedUser, readCachedUser, type CachedUser } from '@usersys/user-cache';
+import { cachedUserOf, fillCachedUser, readCachedUser, type CachedUser, type UserCacheSeal } from '@usersys/user-cache';
 import type { Redis } from 'ioredis';
 import type { LoginUser, UserDirectory } from '../domain/ports';
 import { ERRORS } from '../errors';
@@ -18,6 +18,7 @@ export class CachedUserDirectory implements UserDirectory {
     private readonly redis: Redis,
     private readonly prisma: PrismaClient,
     private readonly log: Logger,
+    private readonly seal: UserCacheSeal,
   ) {}
 
   async find(username: string): Promise<LoginUser | null> {
@@ -31,14 +32,14 @@ export class CachedUserDirectory implements UserDirectory {
     }
     if (!row) return null;
     const user = cachedUserOf(row);
-    if (this.redis.status === 'ready') void fillCachedUser(this.redis, user).catch(() => undefined);
+    if (this.redis.status === 'ready') void fillCachedUser(this.redis, this.seal, user).catch(() => undefined);
     return user;
   }
 
   private async fromCache(username: string): Promise<CachedUser | null> {
     if (this.redis.status !== 'ready') return this.cacheDown(new Error(`redis ${this.redis.status}`));
     try {
-      const user = await readCachedUser(this.redis, username);
+      const user = await readCachedUser(this.redis, this.seal, username);
       if (this.redisDown) this.log.info({ step: 'userLookup', degrade: false }, 'user cache reachable again');
       this.redisDown = false;
       return user;

@@ -27,7 +27,7 @@ export class PrismaUserDirectory implements UserDirectory {
   async loadForCache(username: string): Promise<CachedUser | null> {
     const row = await this.prisma.user.findUnique({
       where: { username },
-      select: { username: true, email: true, phone: true, nickname: true, role: true, state: true, passwordHash: true, lastEventId: true, updatedAt: true },
+      select: { username: true, accountId: true, credentialVersion: true, email: true, phone: true, nickname: true, role: true, state: true, passwordHash: true, lastEventId: true, updatedAt: true },
     });
     return row ? { ...row, updatedAt: row.updatedAt.toISOString() } : null;
   }

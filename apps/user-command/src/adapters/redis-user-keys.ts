@@ -1,5 +1,5 @@
 import type { Logger } from '@usersys/logger';
-import { fillCachedUser, readCachedUser, readRejection, readRequestRecord, releaseContact, reserveContact, writeRequestRecord, type CachedUser, type ContactKind, type Rejection, type RequestRecord } from '@usersys/user-cache';
+import { fillCachedUser, readCachedUser, readRejection, readRequestRecord, releaseContact, reserveContact, writeRequestRecord, UserCacheSeal, type CachedUser, type ContactKind, type Rejection, type RequestRecord } from '@usersys/user-cache';
 import type { Redis } from 'ioredis';
 import type { ContactReservations, RejectionRecords, RequestRecords, UserCache } from '../domain/ports';
 
@@ -11,12 +11,13 @@ export class RedisUserCache implements UserCache {
   constructor(
     private readonly redis: Redis,
     private readonly log: Logger,
+    private readonly seal: UserCacheSeal,
     private readonly ttlMs?: number,
   ) {}
 
   async read(username: string): Promise<CachedUser | null> {
     try {
-      return await readCachedUser(this.redis, username);
+      return await readCachedUser(this.redis, this.seal, username);
     } catch (err) {
       this.log.warn({ username, step: 'userCache', degrade: 'database', err: (err as Error).message }, 'user cache unavailable, asking the database');
       return null;
@@ -24,7 +25,7 @@ export class RedisUserCache implements UserCache {
   }
 
   async fill(user: CachedUser): Promise<void> {
-    await fillCachedUser(this.redis, user, this.ttlMs).catch(() => undefined);
+    await fillCachedUser(this.redis, this.seal, user, this.ttlMs).catch(() => undefined);
   }
 }
 

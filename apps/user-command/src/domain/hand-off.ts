@@ -19,6 +19,8 @@ export const REQUEST_TYPE_OF: Record<EventType, RequestType> = {
   'user.updated': 'update',
   'user.deleted': 'delete',
   'user.force_deleted': 'force_delete',
+  'user.disabled': 'disable',
+  'user.enabled': 'enable',
 };
 
 export function hashPassword(deps: HandOffDeps, username: string, password: string): Promise<string> {

@@ -44,6 +44,8 @@ function rowFromJson(raw: unknown): UserRow | null {
   const r = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Json;
   return {
     username: String(r.username),
+    accountId: String(r.account_id),
+    credentialVersion: Number(r.credential_version ?? 0),
     email: String(r.email),
     phone: String(r.phone),
     nickname: (r.nickname as string | null) ?? null,
@@ -312,7 +314,7 @@ def AS (UPDATE consumer_deferred_columns SET columns = columns - 'nickname' WHER
   async currentRows(usernames: string[]): Promise<Map<string, UserRow>> {
     const rows = await this.prisma.user.findMany({
       where: { username: { in: usernames } },
-      select: { username: true, email: true, phone: true, nickname: true, role: true, state: true, passwordHash: true, lastEventId: true, updatedAt: true },
+      select: { username: true, accountId: true, credentialVersion: true, email: true, phone: true, nickname: true, role: true, state: true, passwordHash: true, lastEventId: true, updatedAt: true },
     });
     return new Map(rows.map((r) => [r.username, r]));
   }

@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '@usersys/event-schema';
 import { pendingMarkerKey } from '@usersys/pending-marker';
-import { cachedUserOf, rejectionKey, reservationKey, userCacheKey } from '@usersys/user-cache';
+import { cachedUserOf, rejectionKey, reservationKey, userCacheKey, type UserCacheSeal } from '@usersys/user-cache';
 import type { Redis } from 'ioredis';
 import type { Bookkeeping, UserRow, WriteResult } from '../domain/ports';
 
@@ -46,6 +46,7 @@ export class RedisBookkeeping implements Bookkeeping {
   constructor(
     private readonly redis: Redis,
     private readonly options: { rejectionTtlMs: number; userCacheTtlMs: number },
+    private readonly seal: UserCacheSeal,
   ) {
     redis.defineCommand('usersysSettle', { numberOfKeys: 5, lua: SETTLE });
   }
@@ -104,7 +105,7 @@ export class RedisBookkeeping implements Bookkeeping {
       email ? '1' : '0',
       phone ? '1' : '0',
       entry ? 'set' : 'del',
-      entry ? JSON.stringify(entry) : '',
+      entry ? this.seal.seal(entry) : '',
       entry?.updatedAt ?? '',
       String(this.options.userCacheTtlMs),
       rejection,
@@ -117,7 +118,7 @@ export class RedisBookkeeping implements Bookkeeping {
     const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & WithSettle;
     for (const row of rows) {
       const entry = cachedUserOf(row);
-      pipeline.usersysSettle(pendingMarkerKey(row.username), reservationKey('email', '-'), reservationKey('phone', '-'), userCacheKey(row.username), rejectionKey(row.username), '', row.username, '0', '0', 'set', JSON.stringify(entry), entry.updatedAt, String(this.options.userCacheTtlMs), '', '0');
+      pipeline.usersysSettle(pendingMarkerKey(row.username), reservationKey('email', '-'), reservationKey('phone', '-'), userCacheKey(row.username), rejectionKey(row.username), '', row.username, '0', '0', 'set', this.seal.seal(entry), entry.updatedAt, String(this.options.userCacheTtlMs), '', '0');
     }
     await pipeline.exec();
   }
@@ -125,5 +126,6 @@ export class RedisBookkeeping implements Bookkeeping {
 
 /** What the cache says about a user whose row is gone (force delete of an already absent row). */
 function tombstone(username: string, eventId: string): UserRow {
-  return { username, email: '', phone: '', nickname: null, role: 'user', state: 'deleted', passwordHash: '', lastEventId: eventId, updatedAt: new Date() };
+  // A tombstone needs no real account id: a deleted entry authorises nothing.
+  return { username, accountId: '00000000-0000-0000-0000-000000000000', credentialVersion: 0, email: '', phone: '', nickname: null, role: 'user', state: 'deleted', passwordHash: '', lastEventId: eventId, updatedAt: new Date() };
 }

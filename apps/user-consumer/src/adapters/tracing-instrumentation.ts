@@ -9,6 +9,8 @@ export const SPAN_BY_TYPE: Record<EventEnvelope['type'], string> = {
   'user.updated': 'processUpdateOperation',
   'user.deleted': 'processDeleteOperation',
   'user.force_deleted': 'processForceDeleteOperation',
+  'user.disabled': 'processDisableOperation',
+  'user.enabled': 'processEnableOperation',
 };
 
 interface TracedEvent extends EventTrace {

@@ -15,6 +15,8 @@ const DB_SPAN_BY_TYPE: Record<EventEnvelope['type'], string> = {
   'user.updated': 'updateUserInDB',
   'user.deleted': 'deleteUserInDB',
   'user.force_deleted': 'deleteUserInDB',
+  'user.disabled': 'updateUserInDB',
+  'user.enabled': 'updateUserInDB',
 };
 
 export interface ProcessorDeps {

@@ -118,7 +118,7 @@ export function fakeDeps() {
   };
 
   const addUser = (username: string, patch: Partial<CachedUser> = {}) => {
-    const user: CachedUser = { username, email: `${username}@example.com`, phone: '+4915100000001', nickname: null, role: 'user', state: 'active', passwordHash: 'h', lastEventId: null, updatedAt: new Date(0).toISOString(), ...patch };
+    const user: CachedUser = { username, accountId: `00000000-0000-4000-8000-${String(rows.size).padStart(12, '0')}`, credentialVersion: 0, email: `${username}@example.com`, phone: '+4915100000001', nickname: null, role: 'user', state: 'active', passwordHash: 'h', lastEventId: null, updatedAt: new Date(0).toISOString(), ...patch };
     rows.set(username, user);
     return user;
   };
