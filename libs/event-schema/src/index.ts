@@ -15,6 +15,7 @@ export {
 } from './envelope';
 export type { EventEnvelope, EventType, UserCreatedEvent, UserUpdatedEvent, PayloadOf } from './envelope';
 export { TOPICS, HEADERS, eventHeaders } from './kafka';
+export { revokesSessions } from './session-rules';
 export { loginAuditRecord, createLoginAuditRecord, decodeLoginAuditRecord } from './login-audit';
 export type { LoginAuditRecord } from './login-audit';
 export { safeText, toSafeText, unsafeCharacterIndex, unsafeTextProblem, SAFE_TEXT_MESSAGE } from './safe-text';

@@ -1,9 +1,8 @@
-import type { EventEnvelope, EventType } from '@usersys/event-schema';
+import { revokesSessions, type EventEnvelope, type EventType } from '@usersys/event-schema';
 import { AppError } from '@usersys/service-kit';
 import type { RequestType } from '@usersys/user-cache';
 import { ERRORS } from '../errors';
 import { AppendOutcomeUnknownError, type EventLog, type PasswordHasher, type RequestRecords, type SessionRevocations, type StepRunner } from './ports';
-import { revokesSessions } from './session-revocation';
 import type { KeyedSequencer } from './sequencer';
 
 export interface HandOffDeps {
@@ -50,7 +49,7 @@ export async function recordRequest(deps: HandOffDeps, event: EventEnvelope): Pr
 
 /**
  * Revokes the account's sessions at the 202 when the event is a change that revokes them
- * (session-revocation.ts): after the request record, before the WAL append, so a revocation is in
+ * (revokesSessions of @usersys/event-schema): after the request record, before the WAL append, so a revocation is in
  * force before the change can be applied, and Kafka being slow cannot delay it. Redis failing here
  * → 503 and nothing is written (the request record says so, best effort). A WAL failure after it
  * only logs the user out, which is harmless.

@@ -1,6 +1,5 @@
 import { uniqueViolationFields, type PrismaClient } from '@usersys/db';
-import { encodeEvent, type EventEnvelope, type UserCreatedEvent, type UserUpdatedEvent } from '@usersys/event-schema';
-import { credentialVersionStep } from '../domain/credential-version';
+import { encodeEvent, revokesSessions, type EventEnvelope, type UserCreatedEvent, type UserUpdatedEvent } from '@usersys/event-schema';
 import type { FailureKind } from '../domain/failure-policy';
 import type { Headers } from '../domain/messages';
 import type { HeadState, OutcomeReason, ParkedItem, ParkState, UserRow, UserStore, WriteResult } from '../domain/ports';
@@ -122,7 +121,7 @@ interface CreateRow {
 }
 
 // Single-event statements share this frame: $1 event id, $2 username, $3 the event's account id
-// (null in version 1 events), $4 the credential version step (credential-version.ts); `change` is a
+// (null in version 1 events), $4 the credential version step (revokesSessions of @usersys/event-schema); `change` is a
 // CTE named chg that modifies users only when the event was not processed before and the row
 // belongs to the event's account (SAME_ACCOUNT).
 // An event about an account whose name was force-deleted and registered again (its account id is
@@ -264,7 +263,7 @@ export class PrismaUserStore implements UserStore {
     let sql: string;
     let args: unknown[];
     if (event.type === 'user.created') return (await this.creates([event], degrade))[0];
-    const step = credentialVersionStep(event);
+    const step = revokesSessions(event) ? 1 : 0; // a revoking change raises the credential version
     const frameArgs = [event.eventId, event.username, event.accountId ?? null, step];
     if (event.type === 'user.updated') [sql, args] = this.updateStatement(event, degrade, frameArgs);
     else if (event.type === 'user.deleted') {

@@ -1,5 +1,4 @@
-import { createEvent } from '@usersys/event-schema';
-import { revokesSessions } from './session-revocation';
+import { createEvent, revokesSessions } from './index';
 
 const HASH = `$2b$04$${'x'.repeat(53)}`;
 
