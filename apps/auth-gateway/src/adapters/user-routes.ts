@@ -1,7 +1,7 @@
 import type { FallbackRateLimiter } from '@usersys/rate-limiter';
 import { AppError } from '@usersys/service-kit';
 import { trace } from '@usersys/tracing';
-import type { Express, Request, Response } from 'express';
+import type { Express, Request } from 'express';
 import { authorize, type Caller, type UserAction } from '../domain/authorization';
 import { ERRORS } from '../errors';
 import { asyncRoute, callerHeaders as identity, callerOf, clientIp, relayUpstream as relay, type Authentication } from './http-common';
