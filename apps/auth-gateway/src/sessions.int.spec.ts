@@ -5,6 +5,7 @@ import { cachedUserOf, deleteCachedUser, revokeSessionsBefore, userCacheKey, Use
 import { Redis } from 'ioredis';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { refreshFamilyKey } from './adapters/redis-refresh-store';
 import { loadConfig } from './config';
 import { TokenService } from './domain/tokens';
 import { claimsOf, withAlgNone, withChangedPayload } from './testing/forged-tokens';
@@ -246,6 +247,7 @@ describe('sessions: tokens, refresh, logout and the account check', () => {
     await pg.stop();
     try {
       expect((await refresh(rt)).status).toBe(503);
+      expect(await redis.exists(refreshFamilyKey(claimsOf(rt).fam as string))).toBe(0); // nothing was rotated
     } finally {
       await pg.start();
     }
