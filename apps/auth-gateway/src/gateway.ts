@@ -68,7 +68,7 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
 
   const users = new CachedUserDirectory(redis, prisma, log, new UserCacheSeal(config.cacheHmacKey));
   const tokens = new TokenService(config.jwt, new RedisRefreshStore(redis));
-  const sessions = new SessionCheck(users, new RedisRevocationLookup(redis), { ttlMs: config.sessionCheckCacheTtlMs, max: SESSION_CHECK_CACHE_SIZE }, {
+  const sessions = new SessionCheck({ find: (username) => users.findAccount(username) }, new RedisRevocationLookup(redis), { ttlMs: config.sessionCheckCacheTtlMs, max: SESSION_CHECK_CACHE_SIZE }, {
     onRefused: (reason) => m.sessionRefusals.inc({ reason }),
     onRevocationUnknown: (err) => {
       m.sessionRevocationUnknown.set(1);

@@ -4,6 +4,7 @@ import { AppError } from '@usersys/service-kit';
 import { cachedUserOf, fillCachedUser, readCachedUser, type CachedUser, type UserCacheSeal } from '@usersys/user-cache';
 import type { Redis } from 'ioredis';
 import type { LoginUser, UserDirectory } from '../domain/ports';
+import type { SessionAccount } from '../domain/session-check';
 import { ERRORS } from '../errors';
 
 /**
@@ -13,6 +14,7 @@ import { ERRORS } from '../errors';
  */
 export class CachedUserDirectory implements UserDirectory {
   private redisDown = false;
+  private databaseDown = false;
 
   constructor(
     private readonly redis: Redis,
@@ -34,6 +36,29 @@ export class CachedUserDirectory implements UserDirectory {
     const user = cachedUserOf(row);
     if (this.redis.status === 'ready') void fillCachedUser(this.redis, this.seal, user).catch(() => undefined);
     return user;
+  }
+
+  /**
+   * The account as PostgreSQL (the source of truth) has it, for the per-request session check: a
+   * Redis failover that lost the consumer's latest cache entry must not bring back a revoked
+   * session, so the cache is read only while PostgreSQL fails (logged once per episode). Neither
+   * answering: 503. The session check keeps the answer for a second, so this is one indexed read
+   * per active account per second.
+   */
+  async findAccount(username: string): Promise<SessionAccount | null> {
+    try {
+      const row = await this.prisma.user.findUnique({ where: { username }, select: { username: true, accountId: true, credentialVersion: true, role: true, state: true } });
+      if (this.databaseDown) this.log.info({ step: 'sessionCheck', degrade: false }, 'accounts read from PostgreSQL again');
+      this.databaseDown = false;
+      return row;
+    } catch (err) {
+      if (!this.databaseDown) this.log.warn({ step: 'sessionCheck', degrade: true, err: (err as Error).message }, 'PostgreSQL unavailable: sessions are checked against the sealed user cache');
+      this.databaseDown = true;
+      // A miss says nothing (the account may well exist): only an entry answers.
+      const cached = this.redis.status === 'ready' ? await readCachedUser(this.redis, this.seal, username).catch(() => null) : null;
+      if (!cached) throw new AppError(ERRORS.UNAVAILABLE, 'user store unavailable; retry', { cause: err });
+      return cached;
+    }
   }
 
   private async fromCache(username: string): Promise<CachedUser | null> {

@@ -6,7 +6,7 @@ import type { SessionClaims } from './tokens';
 export type SessionAccount = Pick<CachedUser, 'username' | 'accountId' | 'credentialVersion' | 'role' | 'state'>;
 
 export interface AccountLookup {
-  /** The account by username (sealed user cache, else PostgreSQL); throws when neither answers. */
+  /** The account by username (PostgreSQL, the sealed user cache only while it fails); throws when neither answers. */
   find(username: string): Promise<SessionAccount | null>;
 }
 
