@@ -1,8 +1,9 @@
-import type { FallbackRateLimiter } from '@usersys/rate-limiter';
+import { clientNetwork, type FallbackRateLimiter } from '@usersys/rate-limiter';
 import { AppError } from '@usersys/service-kit';
 import { trace } from '@usersys/tracing';
 import type { Express, Request, Response } from 'express';
 import { authorize, type Caller, type UserAction } from '../domain/authorization';
+import type { CurrentPasswordCheck } from '../domain/current-password-check';
 import type { TokenService } from '../domain/tokens';
 import { ERRORS } from '../errors';
 import { asyncRoute, callerOf, clientIp } from './http-common';
@@ -15,6 +16,7 @@ export interface UserRouteDeps {
   userCommand: UserCommandClient;
   tokens: TokenService;
   writeLimiter: FallbackRateLimiter;
+  currentPassword: CurrentPasswordCheck;
   onRateLimited?: () => void;
 }
 
@@ -33,7 +35,7 @@ export function registerUserRoutes(app: Express, deps: UserRouteDeps): void {
     res.status(upstream.status).send(upstream.body);
   };
   const limitWrites = async (req: Request, caller: Caller) => {
-    const key = caller.kind === 'user' ? `user:${caller.username}` : `ip:${clientIp(req)}`;
+    const key = caller.kind === 'user' ? `user:${caller.username}` : `ip:${clientNetwork(clientIp(req))}`;
     const result = await deps.writeLimiter.consume(key);
     if (!result.allowed) {
       deps.onRateLimited?.();
@@ -97,7 +99,8 @@ export function registerUserRoutes(app: Express, deps: UserRouteDeps): void {
     asyncRoute(async (req, res) => {
       const { caller, username } = await guarded(req, 'update');
       await limitWrites(req, caller);
-      relay(res, await deps.userCommand.forward({ method: 'PATCH', path: path(username), body: req.body ?? {}, headers: identity(req, caller) }));
+      const body = await deps.currentPassword.bodyToForward({ admin: caller.kind === 'user' && caller.role === 'admin', username, network: clientNetwork(clientIp(req)), body: req.body ?? {} });
+      relay(res, await deps.userCommand.forward({ method: 'PATCH', path: path(username), body, headers: identity(req, caller) }));
     }),
   );
 
