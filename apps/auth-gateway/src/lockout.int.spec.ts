@@ -258,4 +258,14 @@ describe('RedisLockoutStore and MemoryLockoutStore', () => {
     expect(maxLocks.network).toBeGreaterThan(3);
     expect(await redis.pttl(lockoutKey('walker'))).toBeGreaterThan(0);
   });
+
+  it('keeps a key only while it matters: one failure for a window, a lock for a window after it ends', async () => {
+    const store = new RedisLockoutStore(redis, policy);
+    await store.countFailure('once', 'n1', Date.now());
+    const once = await redis.pttl(lockoutKey('once'));
+    expect(once).toBeGreaterThan(0);
+    expect(once).toBeLessThanOrEqual(policy.windowMs);
+    for (let i = 0; i < policy.threshold; i++) await store.countFailure('locked', 'n1', Date.now());
+    expect(await redis.pttl(lockoutKey('locked'))).toBeGreaterThan(policy.windowMs); // lock (1 s) + window
+  });
 });
