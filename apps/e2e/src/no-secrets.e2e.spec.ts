@@ -73,7 +73,7 @@ describe('no plaintext password, token or secret is ever written anywhere', () =
     const second = (await (await login(user.password)).json()) as { accessToken: string; refreshToken: string }; // credential-cache hit
     const refreshed = (await (await fetch(`${system.gateway}/v1/auth/refresh`, { method: 'POST', headers: json, body: JSON.stringify({ refreshToken: first.refreshToken }) })).json()) as { accessToken: string; refreshToken: string };
     expect((await login(wrongPassword)).status).toBe(401);
-    const patch = await fetch(`${system.gateway}/v1/users/${user.username}`, { method: 'PATCH', headers: { ...json, authorization: `Bearer ${refreshed.accessToken}` }, body: JSON.stringify({ password: newPassword }) });
+    const patch = await fetch(`${system.gateway}/v1/users/${user.username}`, { method: 'PATCH', headers: { ...json, authorization: `Bearer ${refreshed.accessToken}` }, body: JSON.stringify({ password: newPassword, currentPassword: user.password }) });
     expect(patch.status).toBe(202);
     await poll('new password works', async () => ((await login(newPassword)).status === 200 ? true : undefined), 60_000, 1000);
     const adminRes = await fetch(`${system.gateway}/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username: adminName, password: secrets.ADMIN_PASSWORD }) });
