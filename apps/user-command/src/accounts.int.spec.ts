@@ -1,3 +1,4 @@
+import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
 import { createLogger } from '@usersys/logger';
 import { pendingMarkerKey } from '@usersys/pending-marker';
@@ -13,7 +14,7 @@ describe('accounts in user-command', () => {
   let prisma: PrismaClient;
   let service: Awaited<ReturnType<typeof startInProcess>>;
   const logLines: string[] = [];
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
+  const redis = new Redis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL, { lazyConnect: true });
   const cleanup: string[] = [];
   const admin = { id: 'root', role: 'admin' as const };
 

@@ -1,4 +1,4 @@
-import { decodeEvent, createEvent, encodeEvent, TOPICS } from '@usersys/event-schema';
+import { decodeEvent, createEvent, encodeEvent, SCHEMA_VERSION, TOPICS } from '@usersys/event-schema';
 import { readCheckpoint, WalWriter } from '@usersys/wal';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -90,7 +90,7 @@ describe('LogRelay', () => {
     expect(sink.delivered.map((m) => decodeEvent(m.value).eventId)).toEqual(events.map((e) => e.eventId));
     const first = sink.delivered[0];
     expect(first).toMatchObject({ topic: TOPICS.events, key: 'user_0' });
-    expect(first.headers).toMatchObject({ 'event-id': events[0].eventId, 'event-type': 'user.deleted', 'schema-version': '1' });
+    expect(first.headers).toMatchObject({ 'event-id': events[0].eventId, 'event-type': 'user.deleted', 'schema-version': String(SCHEMA_VERSION) });
     expect(first.headers.traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-/);
     expect(await readCheckpoint(dir)).not.toBeNull();
     expect(relay.backlog).toBe(0);
