@@ -1,4 +1,4 @@
-import { createEvent, createLoginAuditRecord, decodeLoginAuditRecord, encodeEvent, encodeLoginAuditWalRecord, TOPICS } from '@usersys/event-schema';
+import { createEvent, createLoginAuditRecord, decodeLoginAuditRecord, encodeEvent, encodeLoginAuditWalRecord, SCHEMA_VERSION, TOPICS } from '@usersys/event-schema';
 import type { WalRecord } from '@usersys/wal';
 import { prepareRecords } from './prepare';
 
@@ -17,7 +17,7 @@ describe('prepareRecords routing', () => {
       topic: TOPICS.events,
       key: 'alice',
       value: payload,
-      headers: { 'event-id': event.eventId, 'event-type': 'user.deleted', 'schema-version': '1', traceparent: TRACEPARENT },
+      headers: { 'event-id': event.eventId, 'event-type': 'user.deleted', 'schema-version': String(SCHEMA_VERSION), traceparent: TRACEPARENT },
     });
   });
 

@@ -1,4 +1,4 @@
-import { createEvent, decodeEvent, encodeEvent, TOPICS, type EventEnvelope } from '@usersys/event-schema';
+import { createEvent, decodeEvent, encodeEvent, SCHEMA_VERSION, TOPICS, type EventEnvelope } from '@usersys/event-schema';
 import { freePort, startPrivateKafka, type PrivateService } from '@usersys/test-infra';
 import { MAX_RECORD_BYTES, WalWriter } from '@usersys/wal';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -110,7 +110,7 @@ describe('wal-relay against a real Kafka broker', () => {
     expect(messages).toHaveLength(events.length); // no outage, no restart: no duplicates either
     const first = events[0];
     const message = messages.find((m) => m.headers['event-id'] === first.eventId)!;
-    expect(message.headers).toMatchObject({ 'event-type': 'user.deleted', 'schema-version': '1' });
+    expect(message.headers).toMatchObject({ 'event-type': 'user.deleted', 'schema-version': String(SCHEMA_VERSION) });
     expect(message.headers.traceparent.split('-')[1]).toBe(TRACE_ID);
     expect((await fs.readdir(dir)).filter((f) => f.endsWith('.wal')).length).toBeLessThanOrEqual(2); // acknowledged segments pruned
   });

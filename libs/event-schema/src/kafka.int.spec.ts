@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { createEvent, decodeEvent, encodeEvent, eventHeaders } from './index';
+import { createEvent, decodeEvent, encodeEvent, eventHeaders, SCHEMA_VERSION } from './index';
 
 // Integration test against the real Kafka from tools/infra.sh, on a throwaway topic.
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -40,7 +40,7 @@ describe('event envelope through Kafka', () => {
     await consumer.disconnect();
 
     expect(received.key).toBe('kafka_user');
-    expect(received.headers).toEqual({ traceparent: event.trace.traceparent, 'event-id': event.eventId, 'event-type': 'user.updated', 'schema-version': '1' });
+    expect(received.headers).toEqual({ traceparent: event.trace.traceparent, 'event-id': event.eventId, 'event-type': 'user.updated', 'schema-version': String(SCHEMA_VERSION) });
     expect(decodeEvent(received.value)).toEqual(event);
     expect(received.value.toString()).not.toMatch(/password"/);
   });
