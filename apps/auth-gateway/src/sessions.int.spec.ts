@@ -226,6 +226,21 @@ describe('sessions: tokens, refresh, logout and the account check', () => {
     expect((await profile(user.username, after.access)).status).toBe(200);
   });
 
+  it('after the 202 and before the consumer applies the change, a login with the old password gets no working session', async () => {
+    const user = await seedUser(prisma);
+    const row = (await prisma.user.findUnique({ where: { username: user.username } }))!;
+    // What user-command does when it accepts a password change (a frozen Kafka: the consumer never runs).
+    await revokeSessionsBefore(redis, row.accountId, Date.now(), undefined, row.credentialVersion + 1);
+    await sleep(5);
+    const thief = await session(user); // the old password still matches the row and the cache
+    expect((await profile(user.username, thief.access)).status).toBe(401);
+    expect((await refresh(thief.refresh)).status).toBe(401);
+    await applyAsConsumer(user.username, { credentialVersion: { increment: 1 } });
+    await afterTheBound();
+    const owner = await session(user); // the password did not change in this test: it stands for the new one
+    expect((await profile(user.username, owner.access)).status).toBe(200);
+  });
+
   it('authorises with the account’s current role, not the role in the token', async () => {
     const target = await seedUser(prisma);
     const admin = await seedUser(prisma, { role: 'admin' });

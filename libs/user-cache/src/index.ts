@@ -21,5 +21,6 @@ export {
   readRequestRecord,
   revokeSessionsBefore,
   readRevokedBefore,
+  readSessionRevocation,
 } from './user-cache';
-export type { CachedUser, Rejection, RequestRecord, RequestType, UserRole, UserState, UserRowLike } from './user-cache';
+export type { CachedUser, SessionRevocation, Rejection, RequestRecord, RequestType, UserRole, UserState, UserRowLike } from './user-cache';

@@ -6,7 +6,8 @@
  *                                  TTL (default 10 min); written/deleted by the consumer, read (and filled
  *                                  on a miss) by user-command and the gateway; an entry whose seal does not
  *                                  verify is a miss, so whoever can write Redis cannot make an admin
- *   auth:revoked-before:<accountId>  ms time: tokens of the account issued at or before it are revoked;
+ *   auth:revoked-before:<accountId>  `<ms>:<minVersion>`: sessions of the account begun at or before ms, and
+ *                                  tokens on a credential version below minVersion, are revoked;
  *                                  raised by user-command when it accepts a password change, delete, force
  *                                  delete or disable (before the 202), read by the gateway on every
  *                                  authenticated request; TTL 25 h (PostgreSQL holds the revocation once the

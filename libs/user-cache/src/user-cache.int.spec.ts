@@ -20,6 +20,7 @@ import {
   userCacheKey,
   revokeSessionsBefore,
   readRevokedBefore,
+  readSessionRevocation,
   revokedBeforeKey,
 } from './index';
 
@@ -71,6 +72,16 @@ describe('user-cache keys against Redis', () => {
     expect(await readRevokedBefore(redis, accountId)).toBe(2_000);
     expect(await redis.pttl(revokedBeforeKey(accountId))).toBeGreaterThan(30_000);
     await revokeSessionsBefore(redis, accountId, 3_000);
+    expect(await readRevokedBefore(redis, accountId)).toBe(3_000);
+    await redis.del(revokedBeforeKey(accountId));
+  });
+
+  it('keeps the highest credential version a revocation names next to its time (both only raised)', async () => {
+    const accountId = randomUUID();
+    expect(await readSessionRevocation(redis, accountId)).toBeNull();
+    await revokeSessionsBefore(redis, accountId, 2_000, 60_000, 4);
+    await revokeSessionsBefore(redis, accountId, 3_000, 60_000, 3);
+    expect(await readSessionRevocation(redis, accountId)).toEqual({ beforeMs: 3_000, minVersion: 4 });
     expect(await readRevokedBefore(redis, accountId)).toBe(3_000);
     await redis.del(revokedBeforeKey(accountId));
   });

@@ -105,31 +105,51 @@ export async function fillCachedUser(redis: Redis, seal: UserCacheSeal, user: Ca
   return (await redis.set(userCacheKey(user.username), seal.seal(user), 'PX', ttlMs, 'NX')) === 'OK';
 }
 
-// Only ever raised: a late or repeated revocation never un-revokes a later one. The TTL is kept at
-// the longer of the two, so an earlier long-lived marker is not shortened either.
+// Only ever raised: a late or repeated revocation never un-revokes a later one. The value is
+// `<ms>:<minVersion>` (a bare `<ms>` reads as version 0); each part is kept at its maximum. The TTL is
+// kept at the longer of the two, so an earlier long-lived marker is not shortened either.
 const RAISE = `
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-local at = tonumber(ARGV[1])
-if at > current then redis.call('SET', KEYS[1], ARGV[1]) end
+local raw = redis.call('GET', KEYS[1]) or '0'
+local ms, ver = string.match(raw, '^(%d+):?(%d*)$')
+local at, minVersion = tonumber(ARGV[1]), tonumber(ARGV[3])
+ms, ver = tonumber(ms) or 0, tonumber(ver) or 0
+if at > ms then ms = at end
+if minVersion > ver then ver = minVersion end
+redis.call('SET', KEYS[1], string.format('%d:%d', ms, ver), 'KEEPTTL')
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1`;
+
+/** What `auth:revoked-before:<accountId>` says: sessions begun at or before `beforeMs`, and tokens on a credential version below `minVersion`, are revoked. */
+export interface SessionRevocation {
+  beforeMs: number;
+  minVersion: number;
+}
 
 /**
  * Revokes every token of an account issued at or before `atMs` (ms since the epoch), from the
  * moment the change that revokes them is accepted. It only has to outlive the time until the
  * consumer applies the change: from then on the account's credential version or state in
  * PostgreSQL refuses the same tokens.
+ *
+ * `minVersion` is the credential version the accepted change brings (the account's version + 1):
+ * until the consumer applies it, the old password still logs in (cache and PostgreSQL have it), and
+ * such a session begins after `atMs` on the old version; it is revoked too.
  */
-export async function revokeSessionsBefore(redis: Redis, accountId: string, atMs: number, ttlMs = DEFAULT_REQUEST_TTL_MS): Promise<void> {
-  await redis.eval(RAISE, 1, revokedBeforeKey(accountId), String(Math.floor(atMs)), String(ttlMs));
+export async function revokeSessionsBefore(redis: Redis, accountId: string, atMs: number, ttlMs = DEFAULT_REQUEST_TTL_MS, minVersion = 0): Promise<void> {
+  await redis.eval(RAISE, 1, revokedBeforeKey(accountId), String(Math.floor(atMs)), String(ttlMs), String(Math.floor(minVersion)));
+}
+
+/** The account's revocation (null: none recorded). */
+export async function readSessionRevocation(redis: Redis, accountId: string): Promise<SessionRevocation | null> {
+  const raw = await redis.get(revokedBeforeKey(accountId));
+  const m = raw === null ? null : /^(\d+)(?::(\d+))?$/.exec(raw);
+  return m ? { beforeMs: Number(m[1]), minVersion: Number(m[2] ?? 0) } : null;
 }
 
 /** The account's revocation time in ms (null: none recorded). */
 export async function readRevokedBefore(redis: Redis, accountId: string): Promise<number | null> {
-  const raw = await redis.get(revokedBeforeKey(accountId));
-  const at = raw === null ? NaN : Number(raw);
-  return Number.isFinite(at) ? at : null;
+  return (await readSessionRevocation(redis, accountId))?.beforeMs ?? null;
 }
 
 export async function deleteCachedUser(redis: Redis, username: string): Promise<void> {

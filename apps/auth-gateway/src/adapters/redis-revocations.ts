@@ -1,4 +1,4 @@
-import { readRevokedBefore } from '@usersys/user-cache';
+import { readSessionRevocation, type SessionRevocation } from '@usersys/user-cache';
 import type { Redis } from 'ioredis';
 import type { RevocationLookup } from '../domain/session-check';
 
@@ -6,9 +6,9 @@ import type { RevocationLookup } from '../domain/session-check';
 export class RedisRevocationLookup implements RevocationLookup {
   constructor(private readonly redis: Redis) {}
 
-  async revokedBefore(accountId: string): Promise<number | null> {
+  async revokedBefore(accountId: string): Promise<SessionRevocation | null> {
     // Fail at once while disconnected: the check goes on without the marker (SessionCheck).
     if (this.redis.status !== 'ready') throw new Error(`redis ${this.redis.status}`);
-    return readRevokedBefore(this.redis, accountId);
+    return readSessionRevocation(this.redis, accountId);
   }
 }

@@ -1,4 +1,4 @@
-import type { CachedUser } from '@usersys/user-cache';
+import type { CachedUser, SessionRevocation } from '@usersys/user-cache';
 import { LRUCache } from 'lru-cache';
 import type { SessionClaims } from './tokens';
 
@@ -10,9 +10,11 @@ export interface AccountLookup {
   find(username: string): Promise<SessionAccount | null>;
 }
 
+export type { SessionRevocation };
+
 export interface RevocationLookup {
-  /** `auth:revoked-before:<accountId>` in ms (null: none); throws when Redis does not answer. */
-  revokedBefore(accountId: string): Promise<number | null>;
+  /** `auth:revoked-before:<accountId>` (null: none); throws when Redis does not answer. */
+  revokedBefore(accountId: string): Promise<SessionRevocation | null>;
 }
 
 export type SessionRefusal = 'account_gone' | 'account_replaced' | 'not_active' | 'credentials_changed' | 'revoked';
@@ -24,23 +26,25 @@ export class SessionRefusedError extends Error {
 }
 
 /**
- * Why a token's session is over, or null while it is valid. `revokedBeforeMs` null = none known
+ * Why a token's session is over, or null while it is valid. `revocation` null = none known
  * (none set, or Redis down: then revocation holds once the consumer applied the change, through
  * the version or the state). An account older than the token (a stale cache) is fine; a newer
- * credential version means the token was revoked.
+ * credential version means the token was revoked. A revocation ends the sessions begun before it
+ * and, until the consumer applied the change, those begun after it with the old password (on a
+ * version below the one the change brings).
  */
-export function sessionRefusal(claims: SessionClaims, account: SessionAccount | null, revokedBeforeMs: number | null): SessionRefusal | null {
+export function sessionRefusal(claims: SessionClaims, account: SessionAccount | null, revocation: SessionRevocation | null): SessionRefusal | null {
   if (!account) return 'account_gone';
   if (account.accountId !== claims.accountId) return 'account_replaced';
   if (account.state !== 'active') return 'not_active';
   if (account.credentialVersion > claims.credentialVersion) return 'credentials_changed';
-  if (revokedBeforeMs !== null && claims.authMs <= revokedBeforeMs) return 'revoked';
+  if (revocation && (claims.authMs <= revocation.beforeMs || claims.credentialVersion < revocation.minVersion)) return 'revoked';
   return null;
 }
 
 interface Snapshot {
   account: SessionAccount | null;
-  revokedBeforeMs: number | null;
+  revocation: SessionRevocation | null;
 }
 
 export interface SessionCheckHooks {
@@ -78,8 +82,8 @@ export class SessionCheck {
 
   /** The token's account when its session is valid; SessionRefusedError otherwise. */
   async check(claims: SessionClaims): Promise<SessionAccount> {
-    const { account, revokedBeforeMs } = (this.recent ? await this.recent.fetch(claims.username) : undefined) ?? (await this.load(claims.username));
-    const refusal = sessionRefusal(claims, account, revokedBeforeMs);
+    const { account, revocation } = (this.recent ? await this.recent.fetch(claims.username) : undefined) ?? (await this.load(claims.username));
+    const refusal = sessionRefusal(claims, account, revocation);
     if (refusal) {
       this.hooks.onRefused?.(refusal);
       throw new SessionRefusedError(refusal);
@@ -89,16 +93,16 @@ export class SessionCheck {
 
   private async load(username: string): Promise<Snapshot> {
     const account = await this.accounts.find(username);
-    if (!account) return { account: null, revokedBeforeMs: null };
+    if (!account) return { account: null, revocation: null };
     try {
-      const revokedBeforeMs = await this.revocations.revokedBefore(account.accountId);
+      const revocation = await this.revocations.revokedBefore(account.accountId);
       if (this.revocationUnknown) this.hooks.onRevocationKnown?.();
       this.revocationUnknown = false;
-      return { account, revokedBeforeMs };
+      return { account, revocation };
     } catch (err) {
       if (!this.revocationUnknown) this.hooks.onRevocationUnknown?.(err as Error);
       this.revocationUnknown = true;
-      return { account, revokedBeforeMs: null };
+      return { account, revocation: null };
     }
   }
 }

@@ -73,7 +73,7 @@ export class RedisRequestRecords implements RequestRecords {
 export class RedisSessionRevocations implements SessionRevocations {
   constructor(private readonly redis: Redis) {}
 
-  revokeBefore(accountId: string, atMs: number): Promise<void> {
-    return revokeSessionsBefore(this.redis, accountId, atMs);
+  revokeBefore(accountId: string, atMs: number, minVersion: number): Promise<void> {
+    return revokeSessionsBefore(this.redis, accountId, atMs, undefined, minVersion);
   }
 }

@@ -19,7 +19,7 @@ export async function changeAccountAccess(deps: AccountAccessDeps, caller: Calle
     const type = change === 'disable' ? 'user.disabled' : 'user.enabled';
     const event = createEvent(type, username, caller.id ? { requestedBy: caller.id } : {}, { traceparent: trace.traceparent, tracestate: trace.tracestate }, current.accountId);
     await recordRequest(deps, event);
-    await revokeSessionsAtAccept(deps, event);
+    await revokeSessionsAtAccept(deps, event, current.credentialVersion);
     await appendInTurn(deps, turn, event);
     return { eventId: event.eventId };
   });

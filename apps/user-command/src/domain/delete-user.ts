@@ -18,7 +18,7 @@ export async function deleteUser(deps: DeleteUserDeps, caller: Caller, username:
     const type = mode === 'force' ? 'user.force_deleted' : 'user.deleted';
     const event = createEvent(type, username, caller.id ? { requestedBy: caller.id } : {}, { traceparent: trace.traceparent, tracestate: trace.tracestate }, current.accountId);
     await recordRequest(deps, event);
-    await revokeSessionsAtAccept(deps, event);
+    await revokeSessionsAtAccept(deps, event, current.credentialVersion);
     await appendInTurn(deps, turn, event);
     return { eventId: event.eventId };
   });

@@ -53,8 +53,12 @@ export async function recordRequest(deps: HandOffDeps, event: EventEnvelope): Pr
  * force before the change can be applied, and Kafka being slow cannot delay it. Redis failing here
  * → 503 and nothing is written (the request record says so, best effort). A WAL failure after it
  * only logs the user out, which is harmless.
+ *
+ * `credentialVersion` is the account's version as read for this request: tokens on it are revoked
+ * too (the change brings version + 1). Until the consumer applies the change, the old password
+ * still logs in, and such a session would begin after the revocation time on the old version.
  */
-export async function revokeSessionsAtAccept(deps: HandOffDeps, event: EventEnvelope): Promise<void> {
+export async function revokeSessionsAtAccept(deps: HandOffDeps, event: EventEnvelope, credentialVersion: number): Promise<void> {
   if (!revokesSessions(event)) return;
   const accountId = event.accountId;
   // Every event about an existing user carries its account id (existingUser reads it from the row).
@@ -63,7 +67,7 @@ export async function revokeSessionsAtAccept(deps: HandOffDeps, event: EventEnve
     'revokeSessions',
     async () => {
       try {
-        await deps.sessions.revokeBefore(accountId, Date.now());
+        await deps.sessions.revokeBefore(accountId, Date.now(), credentialVersion + 1);
       } catch (err) {
         await deps.requests.write(event.eventId, { type: REQUEST_TYPE_OF[event.type], username: event.username, acceptedAt: event.occurredAt, notWritten: 'redis_unavailable' }).catch(() => undefined);
         throw new AppError(ERRORS.REDIS_UNAVAILABLE, undefined, { cause: err });

@@ -89,11 +89,12 @@ export interface ConsumerRecords {
 }
 
 /**
- * `auth:revoked-before:<accountId>`: every token of the account issued at or before `atMs` is
- * refused by the gateway (only ever raised). Throws when Redis is unavailable.
+ * `auth:revoked-before:<accountId>`: every session of the account begun at or before `atMs`, and
+ * every token on a credential version below `minVersion`, is refused by the gateway (only ever
+ * raised). Throws when Redis is unavailable.
  */
 export interface SessionRevocations {
-  revokeBefore(accountId: string, atMs: number): Promise<void>;
+  revokeBefore(accountId: string, atMs: number, minVersion: number): Promise<void>;
 }
 
 /** The durable hand-off: once append resolves the event is on disk and will reach Kafka. */

@@ -32,7 +32,7 @@ export async function updateUser(deps: UpdateUserDeps, caller: Caller, username:
       if (input.password !== undefined) payload.passwordHash = await hashPassword(deps, username, input.password);
       const event = createEvent('user.updated', username, payload, { traceparent: trace.traceparent, tracestate: trace.tracestate }, current.accountId);
       await recordRequest(deps, event);
-      await revokeSessionsAtAccept(deps, event); // a password change revokes the account's sessions
+      await revokeSessionsAtAccept(deps, event, current.credentialVersion); // a password change revokes the account's sessions
       await appendInTurn(deps, turn, event);
       return { eventId: event.eventId };
     } catch (err) {

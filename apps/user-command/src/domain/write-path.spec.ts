@@ -301,6 +301,13 @@ describe('accounts and revocation at the 202', () => {
     expect([...f.revokedBefore.keys()]).toEqual([carol.accountId]);
   });
 
+  it('the revocation also names the credential version the change brings, so a login with the old password before it is applied is revoked too', async () => {
+    const f = fakeDeps();
+    const carol = f.addUser('carol', { credentialVersion: 2 });
+    await updateUser(f.deps, { id: 'carol', role: 'user' }, 'carol', { password: 'a new password' }, {});
+    expect(f.revokedFromVersion.get(carol.accountId)).toBe(3);
+  });
+
   it('Redis failing at the revocation: 503, nothing in the WAL, the new email released, the request reads rejected', async () => {
     const f = fakeDeps();
     f.addUser('carol');

@@ -18,6 +18,8 @@ export function fakeDeps() {
   const wal: EventEnvelope[] = [];
   /** auth:revoked-before per account id. */
   const revokedBefore = new Map<string, number>();
+  /** The credential version the revocation names (tokens on an older one are refused), per account id. */
+  const revokedFromVersion = new Map<string, number>();
   const failures = { redis: false, wal: false, db: false, marker: false, requestRecord: false, revocation: false };
   const steps: string[] = [];
   const redis = () => {
@@ -100,10 +102,11 @@ export function fakeDeps() {
       },
     },
     sessions: {
-      revokeBefore: async (accountId, atMs) => {
+      revokeBefore: async (accountId, atMs, minVersion) => {
         redis();
         if (failures.revocation) throw new Error('redis down at the revocation');
         revokedBefore.set(accountId, Math.max(atMs, revokedBefore.get(accountId) ?? 0));
+        revokedFromVersion.set(accountId, Math.max(minVersion, revokedFromVersion.get(accountId) ?? 0));
       },
     },
     consumerRecords: {
@@ -131,5 +134,5 @@ export function fakeDeps() {
     rows.set(username, user);
     return user;
   };
-  return { deps, rows, cache, reservations, markers, rejections, requests, consumerRecords, wal, revokedBefore, failures, steps, addUser };
+  return { deps, rows, cache, reservations, markers, rejections, requests, consumerRecords, wal, revokedBefore, revokedFromVersion, failures, steps, addUser };
 }
