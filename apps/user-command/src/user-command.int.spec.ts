@@ -11,6 +11,9 @@ const cacheSeal = new UserCacheSeal(cacheHmacKey({}));
 
 // Integration: the real service in-process against the real Redis and a throw-away PostgreSQL
 // database; the WAL is read back with WalReader. Names are unique per test, so the shared Redis is safe.
+/** A caller the state endpoint answers whatever the user (the user or an admin may read it). */
+const anAdmin = { id: 'root', role: 'admin' as const };
+
 describe('user-command against real Redis and PostgreSQL', () => {
   let db: TestDatabase;
   let prisma: PrismaClient;
@@ -54,7 +57,7 @@ describe('user-command against real Redis and PostgreSQL', () => {
     expect(ttl).toBeGreaterThan(PENDING_MARKER_FLOOR_MS - 60_000);
     expect(ttl).toBeLessThanOrEqual(PENDING_MARKER_FLOOR_MS + PENDING_MARKER_MAX_JITTER_MS);
     expect(await redis.get(reservationKey('email', user.email.toLowerCase()))).toBe(user.username);
-    expect(await call(service.url, 'GET', `/internal/users/${user.username}/state`)).toMatchObject({ status: 200, body: { state: 'pending' } });
+    expect(await call(service.url, 'GET', `/internal/users/${user.username}/state`, undefined, anAdmin)).toMatchObject({ status: 200, body: { state: 'pending' } });
     expect(await call(service.url, 'GET', `/internal/requests/${res.body.requestId}`)).toMatchObject({ status: 200, body: { requestId: res.body.requestId, type: 'create', username: user.username, state: 'pending' } });
     const retry = await create(user); // the same client again: the in-flight request's id, no second event
     expect(retry).toMatchObject({ status: 202, body: { requestId: res.body.requestId } });
@@ -164,16 +167,27 @@ describe('user-command against real Redis and PostgreSQL', () => {
     expect((await call(service.url, 'DELETE', `${pendingPath}/force`, undefined, admin)).status).toBe(409);
   });
 
+  it('the state endpoint answers only the user and an admin (like the gateway; the anonymous creator follows its request id)', async () => {
+    const owner = newUser();
+    await persist(owner);
+    const path = `/internal/users/${owner.username}/state`;
+    expect(await call(service.url, 'GET', path)).toMatchObject({ status: 403, body: { code: 110010 } });
+    expect(await call(service.url, 'GET', path, undefined, { id: 'someone_else', role: 'user' })).toMatchObject({ status: 403, body: { code: 110010 } });
+    expect(await call(service.url, 'GET', `/internal/users/${newUser().username}/state`)).toMatchObject({ status: 403 }); // not 404: says nothing to a stranger
+    expect(await call(service.url, 'GET', path, undefined, { id: owner.username, role: 'user' })).toMatchObject({ status: 200, body: { state: 'active' } });
+    expect(await call(service.url, 'GET', path, undefined, anAdmin)).toMatchObject({ status: 200, body: { state: 'active' } });
+  });
+
   it('reports the state: active and deleted from the row, rejected with the reason the consumer recorded', async () => {
     const active = newUser();
     await persist(active);
-    expect((await call(service.url, 'GET', `/internal/users/${active.username}/state`)).body).toEqual({ state: 'active' });
+    expect((await call(service.url, 'GET', `/internal/users/${active.username}/state`, undefined, anAdmin)).body).toEqual({ state: 'active' });
     const lost = newUser();
     created.push(lost.username);
     await recordRejection(redis, lost.username, { eventId: '5f0c3a4e-8d0e-4d9b-9b7a-0c1d2e3f4a5b', reason: 'email taken by a concurrent sign-up' }, 60_000);
-    expect((await call(service.url, 'GET', `/internal/users/${lost.username}/state`)).body).toEqual({ state: 'rejected', reason: 'email taken by a concurrent sign-up' });
+    expect((await call(service.url, 'GET', `/internal/users/${lost.username}/state`, undefined, anAdmin)).body).toEqual({ state: 'rejected', reason: 'email taken by a concurrent sign-up' });
     await prisma.user.update({ where: { username: active.username }, data: { state: 'deleted' } });
-    expect((await call(service.url, 'GET', `/internal/users/${active.username}/state`)).body).toEqual({ state: 'deleted' });
-    expect((await call(service.url, 'GET', `/internal/users/${newUser().username}/state`)).status).toBe(404);
+    expect((await call(service.url, 'GET', `/internal/users/${active.username}/state`, undefined, anAdmin)).body).toEqual({ state: 'deleted' });
+    expect((await call(service.url, 'GET', `/internal/users/${newUser().username}/state`, undefined, anAdmin)).status).toBe(404);
   });
 });
