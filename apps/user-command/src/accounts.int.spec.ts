@@ -2,7 +2,7 @@ import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
 import { createLogger } from '@usersys/logger';
 import { pendingMarkerKey } from '@usersys/pending-marker';
-import { readRevokedBefore, reservationKey, revokedBeforeKey } from '@usersys/user-cache';
+import { readRevokedBefore, readSessionRevocation, reservationKey, revokedBeforeKey } from '@usersys/user-cache';
 import { Redis } from 'ioredis';
 import { call, ensureRequestOutcomeColumns, newUser, startInProcess, walEvents } from './testing/in-process';
 
@@ -68,6 +68,8 @@ describe('accounts in user-command', () => {
     const revokedAt = await readRevokedBefore(redis, user.accountId);
     expect(revokedAt).toBeGreaterThanOrEqual(before);
     expect(revokedAt).toBeLessThanOrEqual(Date.now());
+    // Tokens on the version the change replaces are revoked too (a login with the old password before it is applied).
+    expect((await readSessionRevocation(redis, user.accountId))?.minVersion).toBe(1);
     expect(await redis.pttl(revokedBeforeKey(user.accountId))).toBeGreaterThan(24 * 3600_000);
     const events = await eventsOf(user.username);
     expect(events.map((e) => [e.type, e.accountId])).toEqual([
