@@ -53,4 +53,22 @@ describe('CurrentPasswordCheck', () => {
   it('passes a body that is not an object unchanged (user-command answers 400)', async () => {
     expect(await patch(['x'])).toEqual(['x']);
   });
+  it('a right one whose compare ends after concurrent wrong ones locked the account is refused (403) like a wrong one', async () => {
+    let release: () => void = () => undefined;
+    const comparing = new Promise<void>((resolve) => (release = resolve));
+    const slow = new CurrentPasswordCheck({
+      users: { find: async () => ({ username: 'alice', accountId: '6f1c2b9e-8a44-4c1f-9d5e-1b2c3d4e5f60', credentialVersion: 0, role: 'user', state: 'active', passwordHash: 'HASH(right)' }) },
+      verifier: { compare: async (pw) => (pw === 'right' ? (await comparing, true) : false) },
+      guard,
+      dummyHash: 'DUMMY',
+    });
+    const send = (currentPassword: string) => slow.bodyToForward({ admin: false, username: 'alice', network: '10.0.0.1', body: { password: 'new-password', currentPassword } });
+    const right = send('right').then(
+      () => 'forwarded',
+      (err: AppError) => err.status,
+    );
+    for (let i = 0; i < POLICY.threshold; i++) await expect(send(`wrong-${i}`)).rejects.toMatchObject({ status: 403 });
+    release();
+    expect(await right).toBe(403);
+  });
 });

@@ -49,7 +49,8 @@ export class CurrentPasswordCheck {
     const lock = await guard.check(req.username, req.network);
     const user = await users.find(req.username);
     const matches = await verifier.compare(password, user?.state === 'active' ? user.passwordHash : dummyHash);
-    if (lock.locked || !matches || user?.state !== 'active') {
+    // The lock is read again after the compare: concurrent wrong guesses may have locked it meanwhile.
+    if (lock.locked || !matches || user?.state !== 'active' || (await guard.check(req.username, req.network)).locked) {
       await guard.failed(req.username, req.network); // not counted while locked
       throw new AppError(ERRORS.CURRENT_PASSWORD_WRONG);
     }

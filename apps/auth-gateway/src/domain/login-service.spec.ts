@@ -91,3 +91,43 @@ describe('LoginService body validation', () => {
     expect(audited[0].userAgent).toBe(`agent\ufffd\ufffd ${'x'.repeat(503)}\ufffd`);
   });
 });
+
+describe('LoginService lockout under concurrent guesses', () => {
+  // Attempts that passed the lock check before a concurrent burst of failures locked the account
+  // must not succeed when their bcrypt compare ends after the lock: otherwise every guess in flight
+  // (up to the fast-fail gate, hundreds) is answered, not LOCKOUT_THRESHOLD of them.
+  const policy = { ...POLICY, threshold: 3, globalThreshold: 30 };
+  const user: LoginUser = { username: 'alice', accountId: 'acc-1', credentialVersion: 0, role: 'user', state: 'active', passwordHash: 'hash' };
+  let releaseRightGuess: () => void = () => undefined;
+  const rightGuessCompared = new Promise<void>((resolve) => (releaseRightGuess = resolve));
+  const service = new LoginService({
+    gate: new InFlightGate(100),
+    limiter: { consume: async () => ({ allowed: true, retryAfterMs: 0, degraded: false }) },
+    users: { find: async () => user },
+    cache: { key: () => 'k', has: () => false, remember: () => undefined } as never,
+    verifier: {
+      compare: async (password) => {
+        if (password !== 'right password') return false;
+        await rightGuessCompared; // still in the bcrypt pool while the wrong guesses lock the account
+        return true;
+      },
+    },
+    dummyHash: '$2b$04$' + 'a'.repeat(53),
+    tokens: { issue: async () => ({ accessToken: 'a', refreshToken: 'r', tokenType: 'Bearer', expiresIn: 900 }) } as never,
+    lastLogin: { record: async () => undefined } as never,
+    audit: { record: () => undefined },
+    lockout: new BruteForceGuard(new MemoryLockoutStore(policy), policy),
+    fastFailMessage: 'busy',
+  });
+  const attempt = (password: string): LoginRequest => ({ body: { username: 'alice', password }, clientIp: '203.0.113.9', userAgent: null, traceId: null });
+
+  it('a right guess whose compare ends after concurrent failures locked the account is refused like a wrong one', async () => {
+    const rightGuess = service.login(attempt('right password')).then(
+      () => 'tokens',
+      (err: AppError) => err.status,
+    );
+    for (let i = 0; i < policy.threshold; i++) await expect(service.login(attempt(`wrong ${i}`))).rejects.toMatchObject({ status: 401 });
+    releaseRightGuess();
+    expect(await rightGuess).toBe(401);
+  });
+});

@@ -125,6 +125,9 @@ export class LoginService {
       if (!(await this.compare(creds.password, user.passwordHash, user.username))) return this.refuse(req, creds.username, 'bad_credentials', network);
       cache.remember(key);
     }
+    // Read the lock again: guesses that passed the first check together with a burst of wrong ones
+    // (up to the fast-fail gate, not LOCKOUT_THRESHOLD) must not be answered once that burst locked it.
+    if ((await lockout.check(creds.username, network)).locked) return this.refuse(req, creds.username, 'locked', network);
     await lockout.succeeded(creds.username, network, lock);
     return this.succeed(req, user);
   }
