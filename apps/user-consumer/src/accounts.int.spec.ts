@@ -103,4 +103,19 @@ describe('user-consumer: accounts, credential versions, disable and enable', () 
     await waitForCommitted(groupId, sent.partition, BigInt(sent.baseOffset!) + BigInt(batch.length - 1));
     expect(await readCachedUser(redis, seal, user)).toMatchObject({ accountId: newAccount, state: 'active', credentialVersion: 0, lastEventId: recreate.eventId });
   });
+  it('a password change rejected in the database (its new email taken) still raises the credential version: the revocation user-command promised at the 202 holds, and it names that version', async () => {
+    const holder = name();
+    const user = name();
+    const accountId = randomUUID();
+    await produceEvents(producer, [createdEvent(holder), createdEvent(user, { accountId })]);
+    const change = updatedEvent(user, { passwordHash: HASH, email: `${holder}@example.com` }, accountId);
+    await produceEvents(producer, [change]);
+    expect(await outcomeOf(change.eventId)).toMatchObject({ outcome: 'rejected' });
+    expect(await prisma.user.findUnique({ where: { username: user }, select: { credentialVersion: true, email: true } })).toEqual({ credentialVersion: 1, email: `${user}@example.com` });
+    const cached = await waitFor('cache entry with the raised version', async () => {
+      const entry = await readCachedUser(redis, seal, user);
+      return entry?.credentialVersion === 1 ? entry : null;
+    });
+    expect(cached).toMatchObject({ accountId, credentialVersion: 1 });
+  });
 });

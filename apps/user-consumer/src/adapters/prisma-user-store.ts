@@ -289,7 +289,14 @@ def AS (DELETE FROM consumer_deferred_columns WHERE username = $2 AND EXISTS (SE
       if (!fields || fields.includes('eventId')) throw err;
       // Another user holds the new email/phone: a decision, recorded like any outcome.
       const reasonCode = TAKEN[fields[0]];
-      await this.prisma.processedEvent.createMany({ data: [{ eventId: event.eventId, username: event.username, eventType: event.type, outcome: 'rejected', reason: reasonCode ?? null }], skipDuplicates: true });
+      await this.prisma.$transaction(async (tx) => {
+        const { count } = await tx.processedEvent.createMany({ data: [{ eventId: event.eventId, username: event.username, eventType: event.type, outcome: 'rejected', reason: reasonCode ?? null }], skipDuplicates: true });
+        // A rejected password change still raises the version (once): user-command revoked the sessions at
+        // the 202 up to the version the change brings, and without it no new login could reach that version.
+        if (count === 1 && step > 0) {
+          await tx.$executeRawUnsafe(`UPDATE users SET credential_version = credential_version + 1 WHERE username = $1 AND ($2::uuid IS NULL OR account_id = $2::uuid)`, event.username, event.accountId ?? null);
+        }
+      });
       const row = (await this.currentRows([event.username])).get(event.username) ?? null;
       return { eventId: event.eventId, kind: 'rejected', field: fields[0], ...(reasonCode ? { reasonCode } : {}), row };
     }
