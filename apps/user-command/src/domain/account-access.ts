@@ -1,7 +1,7 @@
 import { createEvent } from '@usersys/event-schema';
 import { authorize, type Caller } from './caller';
 import { existingUser, type ExistingUserDeps } from './existing-user';
-import { appendInTurn, inTurn, recordRequest, revokeSessionsAtAccept, type HandOffDeps } from './hand-off';
+import { appendInTurn, revokeOldCredentials, inTurn, recordRequest, revokeSessionsAtAccept, type HandOffDeps } from './hand-off';
 import type { RequestTrace } from './ports';
 
 export type AccountAccessDeps = ExistingUserDeps & HandOffDeps;
@@ -19,8 +19,9 @@ export async function changeAccountAccess(deps: AccountAccessDeps, caller: Calle
     const type = change === 'disable' ? 'user.disabled' : 'user.enabled';
     const event = createEvent(type, username, caller.id ? { requestedBy: caller.id } : {}, { traceparent: trace.traceparent, tracestate: trace.tracestate }, current.accountId);
     await recordRequest(deps, event);
-    await revokeSessionsAtAccept(deps, event, current.credentialVersion);
+    await revokeSessionsAtAccept(deps, event);
     await appendInTurn(deps, turn, event);
+    await revokeOldCredentials(deps, event, current.credentialVersion);
     return { eventId: event.eventId };
   });
 }

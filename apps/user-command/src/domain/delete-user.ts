@@ -1,7 +1,7 @@
 import { createEvent } from '@usersys/event-schema';
 import { authorize, type Caller } from './caller';
 import { existingUser, type ExistingUserDeps } from './existing-user';
-import { appendInTurn, inTurn, recordRequest, revokeSessionsAtAccept, type HandOffDeps } from './hand-off';
+import { appendInTurn, revokeOldCredentials, inTurn, recordRequest, revokeSessionsAtAccept, type HandOffDeps } from './hand-off';
 import type { RequestTrace } from './ports';
 
 export type DeleteUserDeps = ExistingUserDeps & HandOffDeps;
@@ -18,8 +18,9 @@ export async function deleteUser(deps: DeleteUserDeps, caller: Caller, username:
     const type = mode === 'force' ? 'user.force_deleted' : 'user.deleted';
     const event = createEvent(type, username, caller.id ? { requestedBy: caller.id } : {}, { traceparent: trace.traceparent, tracestate: trace.tracestate }, current.accountId);
     await recordRequest(deps, event);
-    await revokeSessionsAtAccept(deps, event, current.credentialVersion);
+    await revokeSessionsAtAccept(deps, event);
     await appendInTurn(deps, turn, event);
+    await revokeOldCredentials(deps, event, current.credentialVersion);
     return { eventId: event.eventId };
   });
 }

@@ -52,13 +52,10 @@ export async function recordRequest(deps: HandOffDeps, event: EventEnvelope): Pr
  * (revokesSessions of @usersys/event-schema): after the request record, before the WAL append, so a revocation is in
  * force before the change can be applied, and Kafka being slow cannot delay it. Redis failing here
  * → 503 and nothing is written (the request record says so, best effort). A WAL failure after it
- * only logs the user out, which is harmless.
- *
- * `credentialVersion` is the account's version as read for this request: tokens on it are revoked
- * too (the change brings version + 1). Until the consumer applies the change, the old password
- * still logs in, and such a session would begin after the revocation time on the old version.
+ * only logs the user out, which is harmless (revokeOldCredentials, which could keep logins out, runs
+ * only once the event is in the WAL).
  */
-export async function revokeSessionsAtAccept(deps: HandOffDeps, event: EventEnvelope, credentialVersion: number): Promise<void> {
+export async function revokeSessionsAtAccept(deps: HandOffDeps, event: EventEnvelope): Promise<void> {
   if (!revokesSessions(event)) return;
   const accountId = event.accountId;
   // Every event about an existing user carries its account id (existingUser reads it from the row).
@@ -67,7 +64,7 @@ export async function revokeSessionsAtAccept(deps: HandOffDeps, event: EventEnve
     'revokeSessions',
     async () => {
       try {
-        await deps.sessions.revokeBefore(accountId, Date.now(), credentialVersion + 1);
+        await deps.sessions.revokeBefore(accountId, Date.now(), 0);
       } catch (err) {
         await deps.requests.write(event.eventId, { type: REQUEST_TYPE_OF[event.type], username: event.username, acceptedAt: event.occurredAt, notWritten: 'redis_unavailable' }).catch(() => undefined);
         throw new AppError(ERRORS.REDIS_UNAVAILABLE, undefined, { cause: err });
@@ -101,6 +98,23 @@ export async function appendInTurn(deps: HandOffDeps, turn: Promise<void>, event
     },
     { 'enduser.id': event.username, 'event.id': event.eventId, 'event.type': event.type },
   );
+}
+
+/**
+ * After the WAL append of a change that revokes sessions: tokens on the account's version as read for
+ * this request (`credentialVersion`) are refused too, since the change brings version + 1. Until the
+ * consumer applies it, the old password still logs in, and such a session begins after the
+ * revocation time, on the old version. Only once the event is in the WAL: it will be applied (or, if
+ * rejected, the consumer still raises the version), so the version is reached; a change never
+ * written must not keep every new login refused. Best effort: Redis failing here leaves only that
+ * window open (the step records the error); the change is accepted either way.
+ */
+export async function revokeOldCredentials(deps: HandOffDeps, event: EventEnvelope, credentialVersion: number): Promise<void> {
+  const accountId = event.accountId;
+  if (!revokesSessions(event) || !accountId) return;
+  await deps
+    .step('revokeOldCredentials', () => deps.sessions.revokeBefore(accountId, 0, credentialVersion + 1), { 'enduser.id': event.username, 'event.id': event.eventId })
+    .catch(() => undefined);
 }
 
 /** Runs `fn` holding the username's ticket; the ticket is returned whatever happens. */

@@ -1,7 +1,7 @@
 import { createEvent, type PayloadOf } from '@usersys/event-schema';
 import { authorize, type Caller } from './caller';
 import { existingUser, type ExistingUserDeps } from './existing-user';
-import { appendInTurn, hashPassword, inTurn, recordRequest, revokeSessionsAtAccept, type HandOffDeps } from './hand-off';
+import { appendInTurn, revokeOldCredentials, hashPassword, inTurn, recordRequest, revokeSessionsAtAccept, type HandOffDeps } from './hand-off';
 import type { Contacts, RequestTrace } from './ports';
 import { reserveContacts, type UniquenessDeps } from './uniqueness';
 import type { UpdateUserInput } from './validation';
@@ -32,8 +32,9 @@ export async function updateUser(deps: UpdateUserDeps, caller: Caller, username:
       if (input.password !== undefined) payload.passwordHash = await hashPassword(deps, username, input.password);
       const event = createEvent('user.updated', username, payload, { traceparent: trace.traceparent, tracestate: trace.tracestate }, current.accountId);
       await recordRequest(deps, event);
-      await revokeSessionsAtAccept(deps, event, current.credentialVersion); // a password change revokes the account's sessions
+      await revokeSessionsAtAccept(deps, event); // a password change revokes the account's sessions
       await appendInTurn(deps, turn, event);
+      await revokeOldCredentials(deps, event, current.credentialVersion);
       return { eventId: event.eventId };
     } catch (err) {
       await held.release();

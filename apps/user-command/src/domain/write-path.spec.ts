@@ -291,12 +291,12 @@ describe('accounts and revocation at the 202', () => {
     expect(f.revokedBefore.size).toBe(0);
     f.steps.length = 0;
     await updateUser(f.deps, { id: 'carol', role: 'user' }, 'carol', { password: 'a new password' }, {});
-    expect(f.steps).toEqual(['checkUserExist', 'ensureContactUniqueness', 'hashPassword', 'recordRequest', 'revokeSessions', 'walAppend']);
+    expect(f.steps).toEqual(['checkUserExist', 'ensureContactUniqueness', 'hashPassword', 'recordRequest', 'revokeSessions', 'walAppend', 'revokeOldCredentials']);
     expect(f.revokedBefore.get(carol.accountId)).toBeGreaterThanOrEqual(before);
     for (const run of [() => changeAccountAccess(f.deps, admin, 'carol', 'disable', {}), () => deleteUser(f.deps, admin, 'carol', 'soft', {}), () => deleteUser(f.deps, admin, 'carol', 'force', {})]) {
       f.steps.length = 0;
       await run();
-      expect(f.steps.slice(-3)).toEqual(['recordRequest', 'revokeSessions', 'walAppend']);
+      expect(f.steps.slice(-4)).toEqual(['recordRequest', 'revokeSessions', 'walAppend', 'revokeOldCredentials']);
     }
     expect([...f.revokedBefore.keys()]).toEqual([carol.accountId]);
   });
@@ -306,6 +306,15 @@ describe('accounts and revocation at the 202', () => {
     const carol = f.addUser('carol', { credentialVersion: 2 });
     await updateUser(f.deps, { id: 'carol', role: 'user' }, 'carol', { password: 'a new password' }, {});
     expect(f.revokedFromVersion.get(carol.accountId)).toBe(3);
+  });
+
+  it('names that version only once the change is in the WAL: a change never written must not keep every new login refused', async () => {
+    const f = fakeDeps();
+    const carol = f.addUser('carol', { credentialVersion: 2 });
+    f.failures.wal = true;
+    await expect(updateUser(f.deps, { id: 'carol', role: 'user' }, 'carol', { password: 'a new password' }, {})).rejects.toMatchObject({ status: 503 });
+    expect(f.revokedBefore.has(carol.accountId)).toBe(true); // the sessions are still logged out (harmless)
+    expect(f.revokedFromVersion.get(carol.accountId) ?? 0).toBe(0);
   });
 
   it('Redis failing at the revocation: 503, nothing in the WAL, the new email released, the request reads rejected', async () => {
