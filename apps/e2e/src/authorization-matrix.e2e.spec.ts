@@ -32,7 +32,6 @@ interface Row {
 
 const row = (route: string, targets: Targets, cells: Expected[]): Row => ({ route, targets, expected: Object.fromEntries(CALLERS.map((c, i) => [c, cells[i]])) as Record<CallerKind, Expected> });
 
-// prettier-ignore
 const MATRIX: Row[] = [
   //   route                                      targets       anonymous  other  owner  admin  disabled  deleted
   row('POST /v1/auth/login',                     'shared',     ['2xx',    '2xx', '2xx', '2xx', 401,      401]),
@@ -214,7 +213,6 @@ describe('authorisation matrix: every gateway route × every kind of caller', ()
 
     type Forgery = { name: string; expected: Expected; send: () => Promise<Response> };
     const getAs = (token: string, username = owner.username) => call('GET', `/v1/users/${username}`, { authorization: `Bearer ${token}` });
-    // prettier-ignore
     const forgeries: Forgery[] = [
       { name: 'the genuine access token (control)',                          expected: '2xx', send: () => getAs(owner.tokens.accessToken) },
       { name: 'the same claims signed again with the server key (control)',  expected: '2xx', send: async () => getAs(await resign(owner.tokens.accessToken, {})) },
