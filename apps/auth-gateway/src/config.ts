@@ -30,7 +30,9 @@ export interface GatewayConfig extends InfraConfig {
   audit: { walName: string; walPath: string; maxPending: number; reopenAfterMs: number };
   writeRateLimit: number;
   writeWindowMs: number;
-  jwt: { secret: string; accessTtlMs: number; refreshTtlMs: number; issuer: string };
+  jwt: { secret: string; accessTtlMs: number; refreshTtlMs: number; issuer: string; refreshGraceMs: number };
+  /** How long an account's state is reused in-process by the per-request check: the revocation bound. */
+  sessionCheckCacheTtlMs: number;
   admin: { username: string; password: string; email: string; phone: string };
   /** Dev defaults in use for secrets (logged as a warning at start-up). */
   insecureDefaults: string[];
@@ -43,6 +45,13 @@ const DEV_ADMIN_PASSWORD = 'admin-dev-password';
 function windowMs(env: Env, name: string, fallback: string): number {
   const ms = envDurationMs(env, name, fallback, { minMs: 1000 });
   if (ms % 1000 !== 0) throw new ConfigError(name, 'must be whole seconds (e.g. 30s, 2m)');
+  return ms;
+}
+
+/** Both bound how long a revoked or replayed token still counts: seconds, never more than a minute (0 = off). */
+function atMostAMinute(env: Env, name: string, fallback: string): number {
+  const ms = envDurationMs(env, name, fallback, { minMs: 0 });
+  if (ms > 60_000) throw new ConfigError(name, 'must be at most 1m (it bounds how long a revoked or reused token still works)');
   return ms;
 }
 
@@ -123,7 +132,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       accessTtlMs: envDurationMs(env, 'ACCESS_TOKEN_TTL', '15m', { minMs: 1000 }),
       refreshTtlMs: envDurationMs(env, 'REFRESH_TOKEN_TTL', '168h', { minMs: 1000 }),
       issuer: envString(env, 'JWT_ISSUER', 'usersys-auth-gateway'),
+      refreshGraceMs: atMostAMinute(env, 'REFRESH_GRACE', '5s'),
     },
+    sessionCheckCacheTtlMs: atMostAMinute(env, 'SESSION_CHECK_CACHE_TTL', '1s'),
     admin: {
       username: adminUsername,
       password: adminPassword,

@@ -7,11 +7,14 @@ import { randomBytes } from 'node:crypto';
 import http, { type Server } from 'node:http';
 import { ensureAdminAccount } from './adapters/admin-bootstrap';
 import { registerAdminRoutes } from './adapters/admin-routes';
+import { registerAccountAdminRoutes } from './adapters/account-admin-routes';
 import { registerAuthRoutes } from './adapters/auth-routes';
 import { BcryptPool } from './adapters/bcrypt-pool';
 import { traceparentResponseHeader, validatePathParameters } from './adapters/http-common';
 import { PrismaLastLoginWriter } from './adapters/prisma-last-login-writer';
 import { RedisRefreshStore } from './adapters/redis-refresh-store';
+import { RedisRevocationLookup } from './adapters/redis-revocations';
+import { registerSessionRoutes } from './adapters/session-routes';
 import { UserCommandClient } from './adapters/user-command-client';
 import { CachedUserDirectory } from './adapters/user-directory';
 import { registerUserRoutes } from './adapters/user-routes';
@@ -22,11 +25,14 @@ import { CredentialCache } from './domain/credential-cache';
 import { InFlightGate } from './domain/in-flight-gate';
 import { LastLoginBatcher } from './domain/last-login-batcher';
 import { LoginService } from './domain/login-service';
+import { SessionCheck } from './domain/session-check';
 import { TokenService } from './domain/tokens';
 import { createGatewayMetrics } from './metrics';
 
 export const LOGIN_LIMITER = 'login';
 export const WRITE_LIMITER = 'write';
+/** Accounts whose state the session check keeps in-process (each for SESSION_CHECK_CACHE_TTL). */
+const SESSION_CHECK_CACHE_SIZE = 100_000;
 
 /**
  * Builds the whole gateway from its configuration: adapters (Redis, PostgreSQL, the audit WAL, the
@@ -62,6 +68,15 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
 
   const users = new CachedUserDirectory(redis, prisma, log, new UserCacheSeal(config.cacheHmacKey));
   const tokens = new TokenService(config.jwt, new RedisRefreshStore(redis));
+  const sessions = new SessionCheck(users, new RedisRevocationLookup(redis), { ttlMs: config.sessionCheckCacheTtlMs, max: SESSION_CHECK_CACHE_SIZE }, {
+    onRefused: (reason) => m.sessionRefusals.inc({ reason }),
+    onRevocationUnknown: (err) => {
+      m.sessionRevocationUnknown.set(1);
+      log.warn({ step: 'sessionCheck', degrade: true, err: err.message }, 'revoked-before markers unreadable (Redis): sessions are checked against the account only');
+    },
+    onRevocationKnown: () => (m.sessionRevocationUnknown.set(0), log.info({ step: 'sessionCheck', degrade: false }, 'revoked-before markers readable again')),
+  });
+  const auth = { tokens, sessions };
   const cache = new CredentialCache({ ttlMs: config.login.credentialCacheTtlMs, max: config.login.credentialCacheSize });
   const lastLogin = new LastLoginBatcher(new PrismaLastLoginWriter(prisma), config.lastLogin, {
     onBatch: (_n, rows) => (m.lastLoginBatches.inc(), m.lastLoginRows.inc(rows)),
@@ -136,9 +151,11 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
     routes: (a) => {
       a.set('trust proxy', config.trustProxy);
       validatePathParameters(a);
-      registerAuthRoutes(a, { login, tokens, users });
-      registerUserRoutes(a, { userCommand, tokens, writeLimiter, onRateLimited: () => m.rateLimited.inc({ limiter: WRITE_LIMITER }) });
-      registerAdminRoutes(a, { tokens, loginLimiter, loginSettings });
+      registerAuthRoutes(a, { login });
+      registerSessionRoutes(a, auth);
+      registerUserRoutes(a, { ...auth, userCommand, writeLimiter, onRateLimited: () => m.rateLimited.inc({ limiter: WRITE_LIMITER }) });
+      registerAdminRoutes(a, { ...auth, loginLimiter, loginSettings });
+      registerAccountAdminRoutes(a, { ...auth, userCommand });
     },
   });
 

@@ -34,6 +34,8 @@ export function createGatewayMetrics({ registry }: ServiceMetrics, sources = gau
     lastLoginLost: new Counter({ name: 'login_last_login_lost_total', help: 'Last-login updates lost because a failed batch found the queue full', registers }),
     auditWritten: new Counter({ name: 'login_audit_written_total', help: 'Login audit records on disk in the audit WAL (wal-relay ships them to Kafka)', registers }),
     auditDropped: new Counter({ name: 'login_audit_dropped_total', help: 'Login audit records not written: wal_error (the WAL refused them) or backlog_full (LOGIN_AUDIT_BUFFER records already waiting for the disk)', labelNames: ['reason'] as const, registers }),
+    sessionRefusals: new Counter({ name: 'session_refusals_total', help: 'Tokens refused by the account check: account_gone, account_replaced, not_active, credentials_changed, revoked', labelNames: ['reason'] as const, registers }),
+    sessionRevocationUnknown: new Gauge({ name: 'session_revocation_unknown', help: '1 while the revoked-before markers cannot be read (Redis down): revocation then holds once the consumer applied the change', registers }),
     auditPending: observed('login_audit_pending', 'Audit records accepted but not yet on disk (what a hard crash now would lose)', () => sources.auditPending()),
     lastLoginQueue: observed('login_last_login_queue_size', 'Accounts waiting for their last-login write', () => sources.lastLoginQueue()),
     loginsInFlight: observed('login_in_flight', 'Logins in progress (the fast-fail counter)', () => sources.loginsInFlight()),

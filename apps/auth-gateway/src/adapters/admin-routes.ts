@@ -2,21 +2,15 @@ import { formatDuration, parseDuration } from '@usersys/config';
 import type { FallbackRateLimiter, SharedLimitSettings } from '@usersys/rate-limiter';
 import { AppError } from '@usersys/service-kit';
 import type { Express, Request } from 'express';
-import { authorizeAdmin } from '../domain/authorization';
-import type { TokenService } from '../domain/tokens';
 import { ERRORS } from '../errors';
-import { asyncRoute, callerOf } from './http-common';
+import { asyncRoute, requireAdminCaller, type Authentication } from './http-common';
 
 /**
  * GET/PUT /admin/ratelimit/login: the login limit for every replica at once. The settings live in
  * Redis (`ratelimit:settings:login`); each replica polls them every second.
  */
-export function registerAdminRoutes(app: Express, deps: { tokens: TokenService; loginLimiter: FallbackRateLimiter; loginSettings: SharedLimitSettings }): void {
-  const requireAdmin = async (req: Request) => {
-    const decision = authorizeAdmin(await callerOf(req, deps.tokens));
-    if (decision === 'unauthenticated') throw new AppError(ERRORS.UNAUTHENTICATED);
-    if (decision === 'forbidden') throw new AppError(ERRORS.FORBIDDEN);
-  };
+export function registerAdminRoutes(app: Express, deps: Authentication & { loginLimiter: FallbackRateLimiter; loginSettings: SharedLimitSettings }): void {
+  const requireAdmin = (req: Request) => requireAdminCaller(req, deps);
   const view = () => {
     const s = deps.loginLimiter.settings;
     return { code: ERRORS.OK.code, message: ERRORS.OK.message, data: { effective: s.enabled, value: s.points, window: formatDuration(s.windowMs) } };

@@ -1,10 +1,12 @@
 import { AppError } from '@usersys/service-kit';
 import { trace, traceparentOf } from '@usersys/tracing';
 import type { Express, NextFunction, Request, Response } from 'express';
-import type { Caller } from '../domain/authorization';
+import { authorizeAdmin, type Caller } from '../domain/authorization';
 import { parseRequest, pathUsername } from '../domain/request-schemas';
+import { SessionRefusedError, type SessionCheck } from '../domain/session-check';
 import { InvalidTokenError, type TokenService } from '../domain/tokens';
 import { ERRORS } from '../errors';
+import type { ForwardResponse } from './user-command-client';
 
 export const asyncRoute = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
 
@@ -46,16 +48,50 @@ export function traceOf(): { traceId: string | null; traceparent?: string } {
   return { traceId: span.spanContext().traceId, traceparent: traceparentOf(span) };
 }
 
-/** Anonymous without an Authorization header; 401 for a malformed, forged or expired token. */
-export async function callerOf(req: Request, tokens: TokenService): Promise<Caller> {
+/** What authenticates a request: the token's signature and claims, then the account check. */
+export interface Authentication {
+  tokens: TokenService;
+  sessions: SessionCheck;
+}
+
+/**
+ * Anonymous without an Authorization header; 401 for a malformed, forged or expired token and for
+ * one whose session is over (account gone, replaced, not active, credentials changed, revoked).
+ * The caller's role is the account's current role.
+ */
+export async function callerOf(req: Request, auth: Authentication): Promise<Caller> {
   const header = req.header('authorization');
   if (!header) return { kind: 'anonymous' };
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw new AppError(ERRORS.UNAUTHENTICATED);
   try {
-    return { kind: 'user', ...(await tokens.verifyAccess(match[1])) };
+    const account = await auth.sessions.check(await auth.tokens.verifyAccess(match[1]));
+    return { kind: 'user', username: account.username, role: account.role };
   } catch (err) {
-    if (err instanceof InvalidTokenError) throw new AppError(ERRORS.UNAUTHENTICATED);
+    if (err instanceof InvalidTokenError || err instanceof SessionRefusedError) throw new AppError(ERRORS.UNAUTHENTICATED);
     throw err;
   }
+}
+
+/** The admin calling an admin route: 401 without a valid token, 403 for anyone else. */
+export async function requireAdminCaller(req: Request, auth: Authentication): Promise<Caller> {
+  const caller = await callerOf(req, auth);
+  const decision = authorizeAdmin(caller);
+  if (decision === 'unauthenticated') throw new AppError(ERRORS.UNAUTHENTICATED);
+  if (decision === 'forbidden') throw new AppError(ERRORS.FORBIDDEN);
+  return caller;
+}
+
+/** The caller's identity as user-command reads it (next to the internal token the client adds). */
+export function callerHeaders(req: Request, caller: Caller): Record<string, string> {
+  return {
+    ...(caller.kind === 'user' ? { 'x-caller-id': caller.username, 'x-caller-role': caller.role } : { 'x-caller-role': 'anonymous' }),
+    'x-client-ip': clientIp(req),
+  };
+}
+
+/** user-command's answer, passed through unchanged (status, headers it chose, body). */
+export function relayUpstream(res: Response, upstream: ForwardResponse): void {
+  for (const [k, v] of Object.entries(upstream.headers)) res.setHeader(k, v);
+  res.status(upstream.status).send(upstream.body);
 }

@@ -3,17 +3,15 @@ import { AppError } from '@usersys/service-kit';
 import { trace } from '@usersys/tracing';
 import type { Express, Request, Response } from 'express';
 import { authorize, type Caller, type UserAction } from '../domain/authorization';
-import type { TokenService } from '../domain/tokens';
 import { ERRORS } from '../errors';
-import { asyncRoute, callerOf, clientIp } from './http-common';
-import type { ForwardResponse, UserCommandClient } from './user-command-client';
+import { asyncRoute, callerHeaders as identity, callerOf, clientIp, relayUpstream as relay, type Authentication } from './http-common';
+import type { UserCommandClient } from './user-command-client';
 
 /** Request ids are event ids: random UUIDs. Checked here so nothing else reaches user-command's path. */
 const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export interface UserRouteDeps {
+export interface UserRouteDeps extends Authentication {
   userCommand: UserCommandClient;
-  tokens: TokenService;
   writeLimiter: FallbackRateLimiter;
   onRateLimited?: () => void;
 }
@@ -24,14 +22,6 @@ export interface UserRouteDeps {
  * per-caller write limit. user-command's status and body pass through unchanged.
  */
 export function registerUserRoutes(app: Express, deps: UserRouteDeps): void {
-  const identity = (req: Request, caller: Caller): Record<string, string> => ({
-    ...(caller.kind === 'user' ? { 'x-caller-id': caller.username, 'x-caller-role': caller.role } : { 'x-caller-role': 'anonymous' }),
-    'x-client-ip': clientIp(req),
-  });
-  const relay = (res: Response, upstream: ForwardResponse) => {
-    for (const [k, v] of Object.entries(upstream.headers)) res.setHeader(k, v);
-    res.status(upstream.status).send(upstream.body);
-  };
   const limitWrites = async (req: Request, caller: Caller) => {
     const key = caller.kind === 'user' ? `user:${caller.username}` : `ip:${clientIp(req)}`;
     const result = await deps.writeLimiter.consume(key);
@@ -46,7 +36,7 @@ export function registerUserRoutes(app: Express, deps: UserRouteDeps): void {
     return username;
   };
   const guarded = async (req: Request, action: UserAction): Promise<{ caller: Caller; username: string }> => {
-    const caller = await callerOf(req, deps.tokens);
+    const caller = await callerOf(req, deps);
     const username = target(req);
     const decision = authorize(caller, username, action);
     if (decision === 'unauthenticated') throw new AppError(ERRORS.UNAUTHENTICATED);
@@ -58,7 +48,7 @@ export function registerUserRoutes(app: Express, deps: UserRouteDeps): void {
   app.post(
     '/v1/users',
     asyncRoute(async (req, res) => {
-      const caller = await callerOf(req, deps.tokens);
+      const caller = await callerOf(req, deps);
       if (typeof req.body?.username === 'string') trace.getActiveSpan()?.setAttribute('enduser.id', req.body.username);
       await limitWrites(req, caller);
       relay(res, await deps.userCommand.forward({ method: 'POST', path: '/internal/users', body: req.body ?? {}, headers: identity(req, caller) }));
@@ -76,11 +66,12 @@ export function registerUserRoutes(app: Express, deps: UserRouteDeps): void {
     }),
   );
 
+  // The user or an admin, like the user itself (CONTRACT.md): an anonymous creator follows its request id.
   app.get(
     '/v1/users/:username/state',
     asyncRoute(async (req, res) => {
-      const caller = await callerOf(req, deps.tokens);
-      relay(res, await deps.userCommand.forward({ method: 'GET', path: path(target(req), '/state'), headers: identity(req, caller) }));
+      const { caller, username } = await guarded(req, 'read');
+      relay(res, await deps.userCommand.forward({ method: 'GET', path: path(username, '/state'), headers: identity(req, caller) }));
     }),
   );
 

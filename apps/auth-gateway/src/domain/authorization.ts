@@ -1,6 +1,7 @@
-import type { AccessClaims } from './tokens';
+import type { CallerRole } from './tokens';
 
-export type Caller = { kind: 'anonymous' } | ({ kind: 'user' } & AccessClaims);
+/** An authenticated caller's role is the account's current one (SessionCheck), not the token's hint. */
+export type Caller = { kind: 'anonymous' } | { kind: 'user'; username: string; role: CallerRole };
 export type UserAction = 'read' | 'update' | 'delete' | 'force_delete';
 export type Decision = 'allow' | 'unauthenticated' | 'forbidden';
 

@@ -128,7 +128,7 @@ export class LoginService {
 
   private async succeed(req: LoginRequest, user: LoginUser): Promise<TokenPair> {
     // Signing only: a login writes no token state, so it works while Redis is down.
-    const tokens = await this.deps.tokens.issue({ username: user.username, role: user.role });
+    const tokens = await this.deps.tokens.issue({ username: user.username, accountId: user.accountId, credentialVersion: user.credentialVersion, role: user.role });
     await this.deps.lastLogin.record(user.username, new Date());
     this.audit(req, user.username, 'ok');
     return tokens;

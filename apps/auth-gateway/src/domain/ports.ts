@@ -1,7 +1,7 @@
 import type { CachedUser } from '@usersys/user-cache';
 
 /** What login needs to know about an account (from the Redis user cache or PostgreSQL). */
-export type LoginUser = Pick<CachedUser, 'username' | 'role' | 'state' | 'passwordHash'>;
+export type LoginUser = Pick<CachedUser, 'username' | 'accountId' | 'credentialVersion' | 'role' | 'state' | 'passwordHash'>;
 
 export interface UserDirectory {
   find(username: string): Promise<LoginUser | null>;
@@ -23,14 +23,21 @@ export interface TokenPair {
   expiresIn: number;
 }
 
-export type RotateOutcome = 'rotated' | 'unknown' | 'revoked' | 'reused';
+/**
+ * What presenting a refresh token of generation `gen` did to its family: `rotated` (it was the
+ * current one: the family moved to gen+1, signed at `issuedAtMs`), `replayed` (it was the one just
+ * replaced, within the grace window: the same gen+1 pair, signed at the stored `issuedAtMs`),
+ * `reused` (an older one, or the previous one after the window: the family is now revoked),
+ * `revoked`, or `unknown` (a generation the store never saw: its state was lost; refuse, never guess).
+ */
+export type Rotation = { outcome: 'rotated' | 'replayed'; issuedAtMs: number } | { outcome: 'reused' | 'revoked' | 'unknown' };
 
 /**
- * Refresh-token families: each family has a current generation (0 until its first refresh, so a
- * login writes nothing); presenting an older generation is a reuse and revokes the family.
+ * Refresh-token families: each has a current generation (0 until its first refresh, so a login
+ * writes nothing); nothing token-like is stored, only the generation and when it was rotated.
  */
 export interface RefreshStore {
-  rotate(familyId: string, generation: number, ttlMs: number): Promise<RotateOutcome>;
+  rotate(familyId: string, generation: number, at: { nowMs: number; graceMs: number; ttlMs: number }): Promise<Rotation>;
   revoke(familyId: string, ttlMs: number): Promise<void>;
 }
 
