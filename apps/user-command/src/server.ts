@@ -9,7 +9,7 @@ import { BcryptHasher } from './adapters/bcrypt-hasher';
 import { registerRoutes } from './adapters/http-routes';
 import { PrismaUserDirectory } from './adapters/prisma-user-directory';
 import { PrismaConsumerRecords } from './adapters/prisma-consumer-records';
-import { RedisContactReservations, RedisRejections, RedisRequestRecords, RedisUserCache } from './adapters/redis-user-keys';
+import { RedisContactReservations, RedisRejections, RedisRequestRecords, RedisSessionRevocations, RedisUserCache } from './adapters/redis-user-keys';
 import { WalEventLog } from './adapters/wal-event-log';
 import type { UserCommandConfig } from './config';
 import { KeyedSequencer } from './domain/sequencer';
@@ -49,6 +49,7 @@ export async function startUserCommand(config: UserCommandConfig, log: Logger): 
         events: new WalEventLog(wal),
         rejections: new RedisRejections(redis),
         requests: new RedisRequestRecords(redis),
+        sessions: new RedisSessionRevocations(redis),
         consumerRecords: new PrismaConsumerRecords(prisma),
         step: createStepRunner(metrics.registry, log, config.slowStepMs),
         sequencer: new KeyedSequencer(),

@@ -3,7 +3,8 @@ import { currentTraceId, injectTraceContext, trace } from '@usersys/tracing';
 import type { Logger } from '@usersys/logger';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { timingSafeEqual } from 'node:crypto';
-import { authorize, callerFrom } from '../domain/caller';
+import { changeAccountAccess, type AccountAccessChange } from '../domain/account-access';
+import { authorize, callerFrom, type Caller } from '../domain/caller';
 import { createUser, type CreateUserDeps } from '../domain/create-user';
 import { deleteUser } from '../domain/delete-user';
 import { getUser } from '../domain/get-user';
@@ -55,6 +56,15 @@ function accepted(res: Response, username: string, requestId: string): void {
   res.json({ requestId, username, state: 'pending' });
 }
 
+/**
+ * Every write an admin makes is logged as one "admin action" line: who, on whom, what, and the
+ * names of the fields it set (never their values: a password or a hash must not reach a log).
+ */
+function logAdminAction(log: Logger, caller: Caller, target: string, action: string, requestId: string, fields: string[] = []): void {
+  if (caller.role !== 'admin') return;
+  log.info({ admin: caller.id, target, action, fields, requestId }, 'admin action');
+}
+
 export function registerRoutes(app: Express, deps: RouteDeps): void {
   app.use('/internal', requireInternalToken(deps.internalToken));
 
@@ -64,6 +74,7 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
       const input = parsed(createUserSchema, req.body);
       trace.getActiveSpan()?.setAttribute('enduser.id', input.username);
       const result = await createUser(deps, input, requestTrace());
+      logAdminAction(deps.log, callerOf(req), input.username, 'create', result.eventId, Object.keys(input));
       if (result.outcome === 'accepted') deps.log.info({ username: input.username, status: 'accepted', eventId: result.eventId, eventType: 'user.created' }, 'sign-up accepted');
       else deps.log.info({ username: input.username, status: 'in_progress', eventId: result.eventId, ttl_remaining: Math.round(result.ttlRemainingMs / 1000) }, 'sign-up already in progress; marker refreshed');
       accepted(res, input.username, result.eventId);
@@ -108,6 +119,7 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
       const input = parsed(updateUserSchema, req.body);
       const { eventId } = await updateUser(deps, caller, username, input, requestTrace());
       deps.log.info({ username, status: 'accepted', eventId, eventType: 'user.updated', caller: caller.id }, 'update accepted');
+      logAdminAction(deps.log, caller, username, 'update', eventId, Object.keys(input));
       accepted(res, username, eventId);
     }),
   );
@@ -119,6 +131,7 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
       const caller = callerOf(req);
       const { eventId } = await deleteUser(deps, caller, username, 'soft', requestTrace());
       deps.log.info({ username, status: 'accepted', eventId, eventType: 'user.deleted', caller: caller.id }, 'delete accepted');
+      logAdminAction(deps.log, caller, username, 'delete', eventId);
       accepted(res, username, eventId);
     }),
   );
@@ -130,7 +143,23 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
       const caller = callerOf(req);
       const { eventId } = await deleteUser(deps, caller, username, 'force', requestTrace());
       deps.log.info({ username, status: 'accepted', eventId, eventType: 'user.force_deleted', caller: caller.id }, 'force delete accepted');
+      logAdminAction(deps.log, caller, username, 'force_delete', eventId);
       accepted(res, username, eventId);
     }),
   );
+
+  // Admin only: disable (revokes the account's sessions) and enable.
+  for (const change of ['disable', 'enable'] as const satisfies AccountAccessChange[]) {
+    app.post(
+      `/internal/users/:username/${change}`,
+      asyncRoute(async (req, res) => {
+        const username = pathUser(req);
+        const caller = callerOf(req);
+        const { eventId } = await changeAccountAccess(deps, caller, username, change, requestTrace());
+        deps.log.info({ username, status: 'accepted', eventId, eventType: `user.${change}d`, caller: caller.id }, `${change} accepted`);
+        logAdminAction(deps.log, caller, username, change, eventId);
+        accepted(res, username, eventId);
+      }),
+    );
+  }
 }

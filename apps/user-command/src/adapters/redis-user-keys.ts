@@ -1,7 +1,7 @@
 import type { Logger } from '@usersys/logger';
-import { fillCachedUser, readCachedUser, readRejection, readRequestRecord, releaseContact, reserveContact, writeRequestRecord, UserCacheSeal, type CachedUser, type ContactKind, type Rejection, type RequestRecord } from '@usersys/user-cache';
+import { fillCachedUser, readCachedUser, readRejection, readRequestRecord, releaseContact, reserveContact, revokeSessionsBefore, writeRequestRecord, UserCacheSeal, type CachedUser, type ContactKind, type Rejection, type RequestRecord } from '@usersys/user-cache';
 import type { Redis } from 'ioredis';
-import type { ContactReservations, RejectionRecords, RequestRecords, UserCache } from '../domain/ports';
+import type { ContactReservations, RejectionRecords, RequestRecords, SessionRevocations, UserCache } from '../domain/ports';
 
 /**
  * The user cache read-through. The cache is an optimisation: when Redis fails the database answers
@@ -66,5 +66,14 @@ export class RedisRequestRecords implements RequestRecords {
 
   read(requestId: string): Promise<RequestRecord | null> {
     return readRequestRecord(this.redis, requestId);
+  }
+}
+
+/** `auth:revoked-before:<accountId>` through the shared user-cache lib (only raised; TTL 25 h). */
+export class RedisSessionRevocations implements SessionRevocations {
+  constructor(private readonly redis: Redis) {}
+
+  revokeBefore(accountId: string, atMs: number): Promise<void> {
+    return revokeSessionsBefore(this.redis, accountId, atMs);
   }
 }

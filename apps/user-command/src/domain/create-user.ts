@@ -1,4 +1,5 @@
 import { createEvent, type EventEnvelope } from '@usersys/event-schema';
+import { randomUUID } from 'node:crypto';
 import { AppError } from '@usersys/service-kit';
 import { ERRORS } from '../errors';
 import { appendInTurn, hashPassword, inTurn, recordRequest, type HandOffDeps } from './hand-off';
@@ -42,7 +43,9 @@ async function afterUniqueness(deps: CreateUserDeps, input: CreateUserInput, tra
   let keep = {};
   try {
     const passwordHash = await hashPassword(deps, username, input.password);
-    const event = createEvent('user.created', username, { email, phone, nickname: input.nickname ?? null, passwordHash, role: 'user' }, { traceparent: trace.traceparent, tracestate: trace.tracestate });
+    // A new account: its stable id is created here, never reused (a force-deleted name taken again
+    // is another account), and inserted by the consumer.
+    const event = createEvent('user.created', username, { email, phone, nickname: input.nickname ?? null, passwordHash, role: 'user' }, { traceparent: trace.traceparent, tracestate: trace.tracestate }, randomUUID());
     const mark = () =>
       deps.step(
         'markUserPendingCreate',

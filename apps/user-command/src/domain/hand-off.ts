@@ -2,7 +2,8 @@ import type { EventEnvelope, EventType } from '@usersys/event-schema';
 import { AppError } from '@usersys/service-kit';
 import type { RequestType } from '@usersys/user-cache';
 import { ERRORS } from '../errors';
-import { AppendOutcomeUnknownError, type EventLog, type PasswordHasher, type RequestRecords, type StepRunner } from './ports';
+import { AppendOutcomeUnknownError, type EventLog, type PasswordHasher, type RequestRecords, type SessionRevocations, type StepRunner } from './ports';
+import { revokesSessions } from './session-revocation';
 import type { KeyedSequencer } from './sequencer';
 
 export interface HandOffDeps {
@@ -11,6 +12,7 @@ export interface HandOffDeps {
   step: StepRunner;
   sequencer: KeyedSequencer;
   requests: RequestRecords;
+  sessions: SessionRevocations;
 }
 
 /** The request type a client sees for each event type (GET /v1/requests/{requestId}). */
@@ -39,6 +41,32 @@ export async function recordRequest(deps: HandOffDeps, event: EventEnvelope): Pr
       try {
         await deps.requests.write(event.eventId, { type: REQUEST_TYPE_OF[event.type], username: event.username, acceptedAt: event.occurredAt });
       } catch (err) {
+        throw new AppError(ERRORS.REDIS_UNAVAILABLE, undefined, { cause: err });
+      }
+    },
+    { 'enduser.id': event.username, 'event.id': event.eventId },
+  );
+}
+
+/**
+ * Revokes the account's sessions at the 202 when the event is a change that revokes them
+ * (session-revocation.ts): after the request record, before the WAL append, so a revocation is in
+ * force before the change can be applied, and Kafka being slow cannot delay it. Redis failing here
+ * → 503 and nothing is written (the request record says so, best effort). A WAL failure after it
+ * only logs the user out, which is harmless.
+ */
+export async function revokeSessionsAtAccept(deps: HandOffDeps, event: EventEnvelope): Promise<void> {
+  if (!revokesSessions(event)) return;
+  const accountId = event.accountId;
+  // Every event about an existing user carries its account id (existingUser reads it from the row).
+  if (!accountId) throw new Error(`${event.type} for ${event.username} carries no account id`);
+  await deps.step(
+    'revokeSessions',
+    async () => {
+      try {
+        await deps.sessions.revokeBefore(accountId, Date.now());
+      } catch (err) {
+        await deps.requests.write(event.eventId, { type: REQUEST_TYPE_OF[event.type], username: event.username, acceptedAt: event.occurredAt, notWritten: 'redis_unavailable' }).catch(() => undefined);
         throw new AppError(ERRORS.REDIS_UNAVAILABLE, undefined, { cause: err });
       }
     },

@@ -88,6 +88,14 @@ export interface ConsumerRecords {
   find(eventId: string): Promise<ConsumerRecord | null>;
 }
 
+/**
+ * `auth:revoked-before:<accountId>`: every token of the account issued at or before `atMs` is
+ * refused by the gateway (only ever raised). Throws when Redis is unavailable.
+ */
+export interface SessionRevocations {
+  revokeBefore(accountId: string, atMs: number): Promise<void>;
+}
+
 /** The durable hand-off: once append resolves the event is on disk and will reach Kafka. */
 export interface EventLog {
   /** Rejects with AppendOutcomeUnknownError when the event may be in the log although the append failed. */

@@ -1,7 +1,7 @@
 import { createEvent, type PayloadOf } from '@usersys/event-schema';
 import { authorize, type Caller } from './caller';
 import { existingUser, type ExistingUserDeps } from './existing-user';
-import { appendInTurn, hashPassword, inTurn, recordRequest, type HandOffDeps } from './hand-off';
+import { appendInTurn, hashPassword, inTurn, recordRequest, revokeSessionsAtAccept, type HandOffDeps } from './hand-off';
 import type { Contacts, RequestTrace } from './ports';
 import { reserveContacts, type UniquenessDeps } from './uniqueness';
 import type { UpdateUserInput } from './validation';
@@ -10,7 +10,9 @@ export type UpdateUserDeps = UniquenessDeps & ExistingUserDeps & HandOffDeps;
 
 /**
  * PATCH: the user must exist (404) and not be pending creation (409); a new email or phone is
- * reserved and checked like a sign-up; a new password is hashed; then the event goes to the WAL.
+ * reserved and checked like a sign-up; a new password is hashed (and the account's sessions are
+ * revoked at the 202); then the event goes to the WAL. The schema is strict: `currentPassword` (the
+ * gateway checks and strips it) is refused here with 400, so it never reaches the WAL or a log.
  */
 export async function updateUser(deps: UpdateUserDeps, caller: Caller, username: string, input: UpdateUserInput, trace: RequestTrace): Promise<{ eventId: string }> {
   authorize(caller, 'self-or-admin', username);
@@ -28,8 +30,9 @@ export async function updateUser(deps: UpdateUserDeps, caller: Caller, username:
       if (input.phone !== undefined) payload.phone = input.phone;
       if (input.nickname !== undefined) payload.nickname = input.nickname;
       if (input.password !== undefined) payload.passwordHash = await hashPassword(deps, username, input.password);
-      const event = createEvent('user.updated', username, payload, { traceparent: trace.traceparent, tracestate: trace.tracestate });
+      const event = createEvent('user.updated', username, payload, { traceparent: trace.traceparent, tracestate: trace.tracestate }, current.accountId);
       await recordRequest(deps, event);
+      await revokeSessionsAtAccept(deps, event); // a password change revokes the account's sessions
       await appendInTurn(deps, turn, event);
       return { eventId: event.eventId };
     } catch (err) {

@@ -48,6 +48,11 @@ describe('create validation', () => {
 describe('update validation', () => {
   it('needs at least one field', () => expect(parseWith(updateUserSchema, {}).ok).toBe(false));
   it('normalises what it gets', () => expect(parseWith(updateUserSchema, { email: 'X@Y.io' })).toEqual({ ok: true, value: { email: 'x@y.io' } }));
+  it('refuses currentPassword (the gateway checks and strips it): named, its value nowhere in the problems', () => {
+    const parsed = parseWith(updateUserSchema, { password: 'a new password', currentPassword: 'the old secret' });
+    expect(parsed).toEqual({ ok: false, problems: [{ field: 'currentPassword', reason: 'unknown field' }] });
+    expect(JSON.stringify(parsed)).not.toContain('the old secret');
+  });
 });
 
 describe('control characters and unpaired surrogates', () => {

@@ -1,3 +1,4 @@
+import { changeAccountAccess } from './account-access';
 import { createUser, UNRECORDED_MARKER_GRACE_MS } from './create-user';
 import { deleteUser } from './delete-user';
 import { getUser } from './get-user';
@@ -258,6 +259,81 @@ describe('update and delete', () => {
     await Promise.all([update, del]);
     expect(f.wal.map((e) => e.type)).toEqual(['user.updated', 'user.deleted']);
     expect(f.deps.sequencer.size).toBe(0);
+  });
+});
+
+describe('accounts and revocation at the 202', () => {
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+  it('a sign-up creates a new account id; every later event carries the account id user-command saw', async () => {
+    const f = fakeDeps();
+    await createUser(f.deps, signUp('alice'), {});
+    await createUser(f.deps, signUp('bob', { email: 'bob@example.com', phone: '+4915112345679' }), {});
+    const [a, b] = f.wal;
+    expect(a.accountId).toMatch(UUID);
+    expect(b.accountId).toMatch(UUID);
+    expect(a.accountId).not.toBe(b.accountId);
+    const carol = f.addUser('carol');
+    await updateUser(f.deps, admin, 'carol', { nickname: 'C' }, {});
+    await changeAccountAccess(f.deps, admin, 'carol', 'disable', {});
+    await changeAccountAccess(f.deps, admin, 'carol', 'enable', {});
+    await deleteUser(f.deps, admin, 'carol', 'soft', {});
+    await deleteUser(f.deps, admin, 'carol', 'force', {});
+    expect(f.wal.slice(2).map((e) => [e.type, e.accountId])).toEqual(['user.updated', 'user.disabled', 'user.enabled', 'user.deleted', 'user.force_deleted'].map((t) => [t, carol.accountId]));
+  });
+
+  it('a password change, delete, force delete and disable revoke the sessions after the request record, before the WAL; other changes do not', async () => {
+    const f = fakeDeps();
+    const carol = f.addUser('carol');
+    const before = Date.now();
+    await updateUser(f.deps, admin, 'carol', { nickname: 'C' }, {});
+    await changeAccountAccess(f.deps, admin, 'carol', 'enable', {});
+    expect(f.revokedBefore.size).toBe(0);
+    f.steps.length = 0;
+    await updateUser(f.deps, { id: 'carol', role: 'user' }, 'carol', { password: 'a new password' }, {});
+    expect(f.steps).toEqual(['checkUserExist', 'ensureContactUniqueness', 'hashPassword', 'recordRequest', 'revokeSessions', 'walAppend']);
+    expect(f.revokedBefore.get(carol.accountId)).toBeGreaterThanOrEqual(before);
+    for (const run of [() => changeAccountAccess(f.deps, admin, 'carol', 'disable', {}), () => deleteUser(f.deps, admin, 'carol', 'soft', {}), () => deleteUser(f.deps, admin, 'carol', 'force', {})]) {
+      f.steps.length = 0;
+      await run();
+      expect(f.steps.slice(-3)).toEqual(['recordRequest', 'revokeSessions', 'walAppend']);
+    }
+    expect([...f.revokedBefore.keys()]).toEqual([carol.accountId]);
+  });
+
+  it('Redis failing at the revocation: 503, nothing in the WAL, the new email released, the request reads rejected', async () => {
+    const f = fakeDeps();
+    f.addUser('carol');
+    f.failures.revocation = true;
+    await expect(updateUser(f.deps, admin, 'carol', { email: 'new@example.com', password: 'a new password' }, {})).rejects.toMatchObject({ code: 110006, status: 503 });
+    await expect(deleteUser(f.deps, admin, 'carol', 'soft', {})).rejects.toMatchObject({ code: 110006 });
+    await expect(deleteUser(f.deps, admin, 'carol', 'force', {})).rejects.toMatchObject({ code: 110006 });
+    await expect(changeAccountAccess(f.deps, admin, 'carol', 'disable', {})).rejects.toMatchObject({ code: 110006 });
+    expect(f.wal).toHaveLength(0);
+    expect(f.reservations.size).toBe(0);
+    expect([...f.requests.values()].map((r) => r.notWritten)).toEqual(['redis_unavailable', 'redis_unavailable', 'redis_unavailable', 'redis_unavailable']);
+    // Changes that revoke nothing do not need that step.
+    await changeAccountAccess(f.deps, admin, 'carol', 'enable', {});
+    expect(f.wal.map((e) => e.type)).toEqual(['user.enabled']);
+  });
+
+  it('disable and enable: admin only, 404 for an absent or deleted user, 409 while pending; the request type is disable / enable', async () => {
+    const f = fakeDeps();
+    f.addUser('carol');
+    await expect(changeAccountAccess(f.deps, { id: 'carol', role: 'user' }, 'carol', 'disable', {})).rejects.toMatchObject({ code: 110010, status: 403 });
+    await expect(changeAccountAccess(f.deps, { role: 'anonymous' }, 'carol', 'enable', {})).rejects.toMatchObject({ status: 403 });
+    await expect(changeAccountAccess(f.deps, admin, 'nobody', 'disable', {})).rejects.toMatchObject({ code: 110005, status: 404 });
+    f.addUser('gone', { state: 'deleted' });
+    await expect(changeAccountAccess(f.deps, admin, 'gone', 'enable', {})).rejects.toMatchObject({ status: 404 });
+    await createUser(f.deps, signUp(), {});
+    await expect(changeAccountAccess(f.deps, admin, 'alice', 'disable', {})).rejects.toMatchObject({ code: 110011, status: 409 });
+    const disabled = await changeAccountAccess(f.deps, admin, 'carol', 'disable', {});
+    f.rows.get('carol')!.state = 'disabled';
+    f.cache.delete('carol');
+    const enabled = await changeAccountAccess(f.deps, admin, 'carol', 'enable', {}); // a disabled user exists
+    expect(f.wal.slice(1).map((e) => [e.type, e.payload])).toEqual([['user.disabled', { requestedBy: 'root' }], ['user.enabled', { requestedBy: 'root' }]]);
+    expect(await requestOutcome(f.deps, disabled.eventId)).toMatchObject({ type: 'disable', state: 'pending' });
+    expect(await requestOutcome(f.deps, enabled.eventId)).toMatchObject({ type: 'enable', state: 'pending' });
   });
 });
 

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@usersys/db';
-import { createLogger } from '@usersys/logger';
+import { createLogger, type Logger } from '@usersys/logger';
 import { WalReader } from '@usersys/wal';
 import { decodeEvent, type EventEnvelope } from '@usersys/event-schema';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,8 +11,11 @@ import { startUserCommand, type RunningUserCommand } from '../server';
 
 export const TOKEN = 'test-internal-token';
 
-/** The real user-command (real Redis, PostgreSQL, WAL, bcrypt pool) in this process, on a free port. */
-export async function startInProcess(overrides: Partial<UserCommandConfig> & { databaseUrl: string }): Promise<RunningUserCommand & { walPath: string; cleanup(): Promise<void> }> {
+/**
+ * The real user-command (real Redis, PostgreSQL, WAL, bcrypt pool) in this process, on a free port.
+ * `log` replaces the service's logger (e.g. one writing into an array, to assert on log lines).
+ */
+export async function startInProcess(overrides: Partial<UserCommandConfig> & { databaseUrl: string }, log?: Logger): Promise<RunningUserCommand & { walPath: string; cleanup(): Promise<void> }> {
   const walDir = await mkdtemp(path.join(os.tmpdir(), 'user-command-wal-'));
   const config: UserCommandConfig = {
     ...loadConfig({}),
@@ -24,7 +27,7 @@ export async function startInProcess(overrides: Partial<UserCommandConfig> & { d
     walPath: path.join(walDir, 'user-command'),
     ...overrides,
   };
-  const running = await startUserCommand(config, createLogger('user-command', { level: config.logLevel }));
+  const running = await startUserCommand(config, log ?? createLogger('user-command', { level: config.logLevel }));
   return {
     ...running,
     walPath: config.walPath,

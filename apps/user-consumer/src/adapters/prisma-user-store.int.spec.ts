@@ -1,5 +1,6 @@
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
-import { createdEvent, deletedEvent, uniqueName, updatedEvent } from '../testing/fixtures';
+import { randomUUID } from 'node:crypto';
+import { accessEvent, createdEvent, deletedEvent, HASH, uniqueName, updatedEvent } from '../testing/fixtures';
 import { PrismaUserStore } from './prisma-user-store';
 
 // Against a fresh, migrated PostgreSQL database (shared server, own database).
@@ -169,5 +170,84 @@ describe('PrismaUserStore', () => {
     await store.removeParked(second!.seq);
     expect(await store.nextParked(name)).toBeNull();
     expect((await store.parkedUsers([name])).size).toBe(0);
+  });
+
+  describe('accounts', () => {
+    const outcome = (eventId: string) => prisma.processedEvent.findUnique({ where: { eventId }, select: { outcome: true, reason: true } });
+    const row = (username: string) => prisma.user.findUnique({ where: { username }, select: { accountId: true, credentialVersion: true, state: true, nickname: true } });
+
+    it('a create inserts the account id of its event; a create without one (version 1) gets a new one', async () => {
+      const accountId = randomUUID();
+      const [withId, withoutId] = await store.write([createdEvent(uniqueName(), { accountId }), createdEvent(uniqueName())], plain);
+      expect(withId.row).toMatchObject({ accountId, credentialVersion: 0 });
+      expect(await row(withId.row!.username)).toMatchObject({ accountId, credentialVersion: 0 });
+      expect(withoutId.row!.accountId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(withoutId.row!.accountId).not.toBe(accountId);
+      expect(await row(withoutId.row!.username)).toMatchObject({ accountId: withoutId.row!.accountId });
+    });
+
+    it('a password change, a disable and a soft delete raise the credential version; other updates and an enable do not', async () => {
+      const name = uniqueName();
+      const accountId = randomUUID();
+      await store.write([createdEvent(name, { accountId })], plain);
+      const steps: Array<[ReturnType<typeof createdEvent>, string, number]> = [
+        [updatedEvent(name, { nickname: 'n' }, accountId), 'active', 0],
+        [updatedEvent(name, { passwordHash: HASH }, accountId), 'active', 1],
+        [accessEvent(name, 'disable', accountId), 'disabled', 2],
+        [updatedEvent(name, { nickname: 'while disabled' }, accountId), 'disabled', 2],
+        [accessEvent(name, 'enable', accountId), 'active', 2],
+        [accessEvent(name, 'enable', accountId), 'active', 2], // already active: applied, no change
+        [deletedEvent(name, false, accountId), 'deleted', 3],
+      ];
+      for (const [event, state, version] of steps) {
+        const [r] = await store.write([event], plain);
+        expect([event.type, r.kind, r.row]).toEqual([event.type, 'applied', expect.objectContaining({ accountId, state, credentialVersion: version })]);
+        expect(await row(name)).toMatchObject({ state, credentialVersion: version });
+        expect(await outcome(event.eventId)).toEqual({ outcome: 'applied', reason: null });
+      }
+      // A redelivered password change raises nothing again.
+      const [again] = await store.write([steps[1][0]], plain);
+      expect(again).toMatchObject({ kind: 'duplicate', row: { credentialVersion: 3 } });
+      // A force delete removes the row; the tombstone for the cache carries the raised version.
+      const [gone] = await store.write([deletedEvent(name, true, accountId)], plain);
+      expect(gone).toMatchObject({ kind: 'applied', row: { accountId, state: 'deleted', credentialVersion: 4 } });
+      expect(await row(name)).toBeNull();
+    });
+
+    it('disable and enable of a deleted user are skipped (user_deleted), of an absent one (user_not_found)', async () => {
+      const name = uniqueName();
+      const accountId = randomUUID();
+      await store.write([createdEvent(name, { accountId })], plain);
+      await store.write([deletedEvent(name, false, accountId)], plain);
+      const disable = accessEvent(name, 'disable', accountId);
+      const enable = accessEvent(name, 'enable', accountId);
+      expect((await store.write([disable], plain))[0]).toMatchObject({ kind: 'skipped', reasonCode: 'user_deleted', row: { state: 'deleted', credentialVersion: 1 } });
+      expect((await store.write([enable], plain))[0]).toMatchObject({ kind: 'skipped', reasonCode: 'user_deleted', row: { state: 'deleted' } });
+      expect(await outcome(disable.eventId)).toEqual({ outcome: 'skipped', reason: 'user_deleted' });
+      expect(await outcome(enable.eventId)).toEqual({ outcome: 'skipped', reason: 'user_deleted' });
+      const nobody = accessEvent(uniqueName(), 'disable', randomUUID());
+      expect((await store.write([nobody], plain))[0]).toMatchObject({ kind: 'skipped', reasonCode: 'user_not_found', row: null });
+      expect(await outcome(nobody.eventId)).toEqual({ outcome: 'skipped', reason: 'user_not_found' });
+    });
+
+    it('events meant for a force-deleted account are skipped (user_not_found) once its name belongs to a new account', async () => {
+      const name = uniqueName();
+      const oldAccount = randomUUID();
+      const newAccount = randomUUID();
+      await store.write([createdEvent(name, { accountId: oldAccount })], plain);
+      await store.write([deletedEvent(name, true, oldAccount)], plain);
+      await store.write([createdEvent(name, { accountId: newAccount, nickname: 'new owner' })], plain);
+      const stale = [updatedEvent(name, { nickname: 'old owner', passwordHash: HASH }, oldAccount), accessEvent(name, 'disable', oldAccount), deletedEvent(name, false, oldAccount), deletedEvent(name, true, oldAccount)];
+      for (const event of stale) {
+        const [r] = await store.write([event], plain);
+        // The new account's row is untouched, and is what the cache gets (never a tombstone).
+        expect([event.type, r]).toEqual([event.type, expect.objectContaining({ kind: 'skipped', reasonCode: 'user_not_found', row: expect.objectContaining({ accountId: newAccount, state: 'active', credentialVersion: 0 }) })]);
+        expect(await outcome(event.eventId)).toEqual({ outcome: 'skipped', reason: 'user_not_found' });
+      }
+      expect(await row(name)).toEqual({ accountId: newAccount, credentialVersion: 0, state: 'active', nickname: 'new owner' });
+      // The new account's own events (and version 1 events without an account id) still apply.
+      expect((await store.write([accessEvent(name, 'disable', newAccount)], plain))[0]).toMatchObject({ kind: 'applied', row: { state: 'disabled', credentialVersion: 1 } });
+      expect((await store.write([accessEvent(name, 'enable')], plain))[0]).toMatchObject({ kind: 'applied', row: { state: 'active', credentialVersion: 1 } });
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { uniqueViolationFields, type PrismaClient } from '@usersys/db';
 import { encodeEvent, type EventEnvelope, type UserCreatedEvent, type UserUpdatedEvent } from '@usersys/event-schema';
+import { credentialVersionStep } from '../domain/credential-version';
 import type { FailureKind } from '../domain/failure-policy';
 import type { Headers } from '../domain/messages';
 import type { HeadState, OutcomeReason, ParkedItem, ParkState, UserRow, UserStore, WriteResult } from '../domain/ports';
@@ -68,15 +69,16 @@ function deferredOf(payload: { nickname?: string | null }, degrade: boolean): Js
 export const CREATE_BATCH_SQL = `
 WITH input AS (
   SELECT x.*, p.seen, p.prior_outcome, p.prior_reason
-  FROM jsonb_to_recordset($1::jsonb) AS x(ord int, event_id uuid, username text, email text, phone text,
+  FROM jsonb_to_recordset($1::jsonb) AS x(ord int, event_id uuid, account_id uuid, username text, email text, phone text,
     password_hash text, nickname text, role text, created_at timestamptz, deferred jsonb)
   LEFT JOIN LATERAL (SELECT true AS seen, outcome AS prior_outcome, reason AS prior_reason FROM processed_events pe WHERE pe.event_id = x.event_id OFFSET 0) p ON true
 ), ins AS (
-  INSERT INTO users (username, email, phone, password_hash, nickname, role, state, created_at, updated_at, last_event_id)
-  SELECT username, email, phone, password_hash, nickname, role::user_role, 'active', created_at, now(), event_id
+  -- The account id user-command created at sign-up (a version 1 event has none: the column default).
+  INSERT INTO users (account_id, username, email, phone, password_hash, nickname, role, state, created_at, updated_at, last_event_id)
+  SELECT COALESCE(account_id, gen_random_uuid()), username, email, phone, password_hash, nickname, role::user_role, 'active', created_at, now(), event_id
   FROM input WHERE seen IS NULL ORDER BY ord
   ON CONFLICT DO NOTHING
-  RETURNING username, email, phone, password_hash, nickname, role, state, last_event_id, updated_at
+  RETURNING account_id, credential_version, username, email, phone, password_hash, nickname, role, state, last_event_id, updated_at
 ), pe AS (
   INSERT INTO processed_events (event_id, username, event_type, outcome, reason)
   SELECT i.event_id, i.username, 'user.created', CASE WHEN a.applied THEN 'applied' WHEN x.reason IS NOT NULL THEN 'rejected' ELSE 'conflict' END, x.reason
@@ -96,7 +98,7 @@ WITH input AS (
   ON CONFLICT (username) DO UPDATE SET event_id = EXCLUDED.event_id, columns = consumer_deferred_columns.columns || EXCLUDED.columns, deferred_at = now()
 )
 SELECT i.event_id::text AS event_id, COALESCE(i.seen, false) AS seen, i.prior_outcome, i.prior_reason,
-       ins.username, ins.email, ins.phone, ins.password_hash, ins.nickname, ins.role::text AS role, ins.state::text AS state,
+       ins.account_id::text AS account_id, ins.credential_version, ins.username, ins.email, ins.phone, ins.password_hash, ins.nickname, ins.role::text AS role, ins.state::text AS state,
        ins.last_event_id::text AS last_event_id, ins.updated_at
 FROM input i LEFT JOIN ins ON ins.last_event_id = i.event_id
 ORDER BY i.ord`;
@@ -106,6 +108,8 @@ interface CreateRow {
   seen: boolean;
   prior_outcome: string | null;
   prior_reason: string | null;
+  account_id: string | null;
+  credential_version: number | null;
   username: string | null;
   email: string;
   phone: string;
@@ -117,28 +121,39 @@ interface CreateRow {
   updated_at: Date | string;
 }
 
-// Single-event statements share this frame: $1 event id, $2 username; `change` is a CTE named chg
-// that modifies users only when the event was not processed before.
+// Single-event statements share this frame: $1 event id, $2 username, $3 the event's account id
+// (null in version 1 events), $4 the credential version step (credential-version.ts); `change` is a
+// CTE named chg that modifies users only when the event was not processed before and the row
+// belongs to the event's account (SAME_ACCOUNT).
+// An event about an account whose name was force-deleted and registered again (its account id is
+// not the row's) is not applied: skipped, reason user_not_found, as if the row were absent, because
+// the account it was meant for is. This frame is the one place that rule lives.
 function singleSql(eventType: string, change: string, extra = ''): string {
   return `
 WITH seen AS (SELECT outcome FROM processed_events WHERE event_id = $1::uuid),
 chg AS (${change}),
+why AS (SELECT CASE WHEN EXISTS (SELECT 1 FROM chg) THEN NULL
+  WHEN EXISTS (SELECT 1 FROM users WHERE username = $2 AND ${SAME_ACCOUNT}) THEN 'user_deleted' ELSE 'user_not_found' END AS reason),
 pe AS (
   INSERT INTO processed_events (event_id, username, event_type, outcome, reason)
-  SELECT $1::uuid, $2, '${eventType}', CASE WHEN EXISTS (SELECT 1 FROM chg) THEN 'applied' ELSE 'skipped' END,
-    CASE WHEN EXISTS (SELECT 1 FROM chg) THEN NULL WHEN EXISTS (SELECT 1 FROM users WHERE username = $2) THEN 'user_deleted' ELSE 'user_not_found' END
+  SELECT $1::uuid, $2, '${eventType}', CASE WHEN EXISTS (SELECT 1 FROM chg) THEN 'applied' ELSE 'skipped' END, (SELECT reason FROM why)
   WHERE NOT EXISTS (SELECT 1 FROM seen)
   ON CONFLICT (event_id) DO NOTHING
 )${extra}
-SELECT EXISTS (SELECT 1 FROM seen) AS seen, (SELECT outcome FROM seen) AS prior_outcome,
-       (SELECT to_jsonb(chg) FROM chg) AS new_row, (SELECT to_jsonb(u) FROM users u WHERE u.username = $2) AS cur_row, now() AS db_now`;
+SELECT EXISTS (SELECT 1 FROM seen) AS seen, (SELECT outcome FROM seen) AS prior_outcome, (SELECT reason FROM why) AS reason,
+       (SELECT to_jsonb(chg) FROM chg) AS new_row, (SELECT to_jsonb(u) FROM users u WHERE u.username = $2) AS cur_row, now() AS db_now,
+       $4::int AS version_step`; // every statement names $4 (PostgreSQL refuses a parameter it cannot type)
 }
 
-const NOT_SEEN = 'NOT EXISTS (SELECT 1 FROM seen)';
+/** The row is the account the event is about (a version 1 event without an account id matches any). */
+const SAME_ACCOUNT = '($3::uuid IS NULL OR account_id = $3::uuid)';
+/** Where each change applies: not processed before, and the event's account. */
+const APPLIES = `NOT EXISTS (SELECT 1 FROM seen) AND ${SAME_ACCOUNT}`;
 
 interface SingleRow {
   seen: boolean;
   prior_outcome: string | null;
+  reason: OutcomeReason | null;
   new_row: unknown;
   cur_row: unknown;
   db_now: Date | string;
@@ -165,6 +180,7 @@ export class PrismaUserStore implements UserStore {
       return {
         ord,
         event_id: e.eventId,
+        account_id: e.accountId ?? null,
         username: e.username,
         email: e.payload.email,
         phone: e.payload.phone,
@@ -248,15 +264,23 @@ export class PrismaUserStore implements UserStore {
     let sql: string;
     let args: unknown[];
     if (event.type === 'user.created') return (await this.creates([event], degrade))[0];
-    if (event.type === 'user.updated') [sql, args] = this.updateStatement(event, degrade);
+    const step = credentialVersionStep(event);
+    const frameArgs = [event.eventId, event.username, event.accountId ?? null, step];
+    if (event.type === 'user.updated') [sql, args] = this.updateStatement(event, degrade, frameArgs);
     else if (event.type === 'user.deleted') {
-      sql = singleSql(event.type, `UPDATE users SET state = 'deleted', deleted_at = $3::timestamptz, updated_at = now(), last_event_id = $1::uuid
-        WHERE username = $2 AND state <> 'deleted' AND ${NOT_SEEN} RETURNING *`);
-      args = [event.eventId, event.username, event.occurredAt];
+      sql = singleSql(event.type, `UPDATE users SET state = 'deleted', deleted_at = $5::timestamptz, credential_version = credential_version + $4, updated_at = now(), last_event_id = $1::uuid
+        WHERE username = $2 AND state <> 'deleted' AND ${APPLIES} RETURNING *`);
+      args = [...frameArgs, event.occurredAt];
+    } else if (event.type === 'user.disabled' || event.type === 'user.enabled') {
+      // Disable: from active (or disabled again); enable: back to active. A deleted user stays deleted (skipped).
+      const state = event.type === 'user.disabled' ? 'disabled' : 'active';
+      sql = singleSql(event.type, `UPDATE users SET state = '${state}', credential_version = credential_version + $4, updated_at = now(), last_event_id = $1::uuid
+        WHERE username = $2 AND state <> 'deleted' AND ${APPLIES} RETURNING *`);
+      args = frameArgs;
     } else {
-      sql = singleSql(event.type, `DELETE FROM users WHERE username = $2 AND ${NOT_SEEN} RETURNING *`, `,
-def AS (DELETE FROM consumer_deferred_columns WHERE username = $2 AND ${NOT_SEEN})`);
-      args = [event.eventId, event.username];
+      sql = singleSql(event.type, `DELETE FROM users WHERE username = $2 AND ${APPLIES} RETURNING *`, `,
+def AS (DELETE FROM consumer_deferred_columns WHERE username = $2 AND EXISTS (SELECT 1 FROM chg))`);
+      args = frameArgs;
     }
     let r: SingleRow;
     try {
@@ -271,28 +295,27 @@ def AS (DELETE FROM consumer_deferred_columns WHERE username = $2 AND ${NOT_SEEN
       return { eventId: event.eventId, kind: 'rejected', field: fields[0], ...(reasonCode ? { reasonCode } : {}), row };
     }
     const changed = rowFromJson(r.new_row);
-    if (r.seen) return { eventId: event.eventId, kind: 'duplicate', row: rowFromJson(r.cur_row) };
-    if (event.type === 'user.force_deleted') {
-      // The row is gone; the cache gets a tombstone built from what was removed.
-      return changed
-        ? { eventId: event.eventId, kind: 'applied', row: { ...changed, state: 'deleted', updatedAt: new Date(r.db_now) } }
-        : { eventId: event.eventId, kind: 'skipped', reason: 'user does not exist', reasonCode: 'user_not_found', row: null };
+    const current = rowFromJson(r.cur_row);
+    if (r.seen) return { eventId: event.eventId, kind: 'duplicate', row: current };
+    if (changed && event.type === 'user.force_deleted') {
+      // The row is gone; the cache gets a tombstone built from what was removed (its version raised too).
+      return { eventId: event.eventId, kind: 'applied', row: { ...changed, state: 'deleted', credentialVersion: changed.credentialVersion + step, updatedAt: new Date(r.db_now) } };
     }
     if (changed) return { eventId: event.eventId, kind: 'applied', row: changed };
-    const current = rowFromJson(r.cur_row);
-    return current
-      ? { eventId: event.eventId, kind: 'skipped', reason: 'user is deleted', reasonCode: 'user_deleted', row: current }
-      : { eventId: event.eventId, kind: 'skipped', reason: 'user does not exist', reasonCode: 'user_not_found', row: null };
+    // Not applied: the row (if any) is left as it is, and so is its cache entry (a tombstone only when no row is left).
+    const reasonCode = r.reason ?? 'user_not_found';
+    const reason = reasonCode === 'user_deleted' ? 'user is deleted' : current ? 'the event is for another account (the name was deleted and registered again)' : 'user does not exist';
+    return { eventId: event.eventId, kind: 'skipped', reason, reasonCode, row: current };
   }
 
-  private updateStatement(event: UserUpdatedEvent, degrade: boolean): [string, unknown[]] {
+  private updateStatement(event: UserUpdatedEvent, degrade: boolean, frameArgs: unknown[]): [string, unknown[]] {
     const p = event.payload;
     const deferred = deferredOf(p, degrade);
     const setNickname = p.nickname !== undefined && !deferred;
     // A nickname written now wins over one deferred earlier; a deferred one is kept for the repair job.
     const extra = deferred
       ? `,
-def AS (INSERT INTO consumer_deferred_columns (username, event_id, columns) SELECT $2, $1::uuid, $8::jsonb WHERE EXISTS (SELECT 1 FROM chg)
+def AS (INSERT INTO consumer_deferred_columns (username, event_id, columns) SELECT $2, $1::uuid, $10::jsonb WHERE EXISTS (SELECT 1 FROM chg)
   ON CONFLICT (username) DO UPDATE SET event_id = EXCLUDED.event_id, columns = consumer_deferred_columns.columns || EXCLUDED.columns, deferred_at = now())`
       : setNickname
         ? `,
@@ -300,13 +323,13 @@ def AS (UPDATE consumer_deferred_columns SET columns = columns - 'nickname' WHER
         : '';
     const sql = singleSql(
       event.type,
-      `UPDATE users SET email = COALESCE($3, email), phone = COALESCE($4, phone),
-         nickname = CASE WHEN $5::boolean THEN $6 ELSE nickname END,
-         password_hash = COALESCE($7, password_hash), updated_at = now(), last_event_id = $1::uuid
-       WHERE username = $2 AND state <> 'deleted' AND ${NOT_SEEN} RETURNING *`,
+      `UPDATE users SET email = COALESCE($5, email), phone = COALESCE($6, phone),
+         nickname = CASE WHEN $7::boolean THEN $8 ELSE nickname END,
+         password_hash = COALESCE($9, password_hash), credential_version = credential_version + $4, updated_at = now(), last_event_id = $1::uuid
+       WHERE username = $2 AND state <> 'deleted' AND ${APPLIES} RETURNING *`,
       extra,
     );
-    const args = [event.eventId, event.username, p.email ?? null, p.phone ?? null, setNickname, setNickname ? (p.nickname ?? null) : null, p.passwordHash ?? null];
+    const args = [...frameArgs, p.email ?? null, p.phone ?? null, setNickname, setNickname ? (p.nickname ?? null) : null, p.passwordHash ?? null];
     if (deferred) args.push(JSON.stringify(deferred));
     return [sql, args];
   }

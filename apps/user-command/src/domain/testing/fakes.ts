@@ -16,7 +16,9 @@ export function fakeDeps() {
   const requests = new Map<string, RequestRecord>();
   const consumerRecords = new Map<string, ConsumerRecord>();
   const wal: EventEnvelope[] = [];
-  const failures = { redis: false, wal: false, db: false, marker: false, requestRecord: false };
+  /** auth:revoked-before per account id. */
+  const revokedBefore = new Map<string, number>();
+  const failures = { redis: false, wal: false, db: false, marker: false, requestRecord: false, revocation: false };
   const steps: string[] = [];
   const redis = () => {
     if (failures.redis) throw new Error('redis down');
@@ -97,6 +99,13 @@ export function fakeDeps() {
         return requests.get(id) ?? null;
       },
     },
+    sessions: {
+      revokeBefore: async (accountId, atMs) => {
+        redis();
+        if (failures.revocation) throw new Error('redis down at the revocation');
+        revokedBefore.set(accountId, Math.max(atMs, revokedBefore.get(accountId) ?? 0));
+      },
+    },
     consumerRecords: {
       find: async (id) => {
         if (failures.db) throw new Error('db down');
@@ -122,5 +131,5 @@ export function fakeDeps() {
     rows.set(username, user);
     return user;
   };
-  return { deps, rows, cache, reservations, markers, rejections, requests, consumerRecords, wal, failures, steps, addUser };
+  return { deps, rows, cache, reservations, markers, rejections, requests, consumerRecords, wal, revokedBefore, failures, steps, addUser };
 }
