@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import type { LockoutPolicy } from './domain/brute-force-guard';
 import { cacheHmacKey, ConfigError, envBool, envDurationMs, envInt, envPort, envString, envUrl, loadInfraConfig, type InfraConfig } from '@usersys/config';
 
 type Env = Record<string, string | undefined>;
@@ -30,6 +31,8 @@ export interface GatewayConfig extends InfraConfig {
   audit: { walName: string; walPath: string; maxPending: number; reopenAfterMs: number };
   writeRateLimit: number;
   writeWindowMs: number;
+  /** Per-account brute-force protection (domain/brute-force-guard.ts). */
+  lockout: LockoutPolicy;
   jwt: { secret: string; accessTtlMs: number; refreshTtlMs: number; issuer: string; refreshGraceMs: number };
   /** How long an account's state is reused in-process by the per-request check: the revocation bound. */
   sessionCheckCacheTtlMs: number;
@@ -75,6 +78,17 @@ function trustProxy(env: Env): false | string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/** LOCKOUT_*: the across-networks threshold must be the softer one, and the first lock no longer than the cap. */
+function lockoutPolicy(env: Env): LockoutPolicy {
+  const threshold = envInt(env, 'LOCKOUT_THRESHOLD', 10, { min: 1 });
+  const globalThreshold = envInt(env, 'LOCKOUT_GLOBAL_THRESHOLD', 100, { min: 1 });
+  if (globalThreshold < threshold) throw new ConfigError('LOCKOUT_GLOBAL_THRESHOLD', `must be at least LOCKOUT_THRESHOLD (${threshold}): it is the softer limit across networks`);
+  const baseLockMs = envDurationMs(env, 'LOCKOUT_BASE_DURATION', '1m', { minMs: 1000 });
+  const maxLockMs = envDurationMs(env, 'LOCKOUT_MAX_DURATION', '15m', { minMs: 1000 });
+  if (maxLockMs < baseLockMs) throw new ConfigError('LOCKOUT_MAX_DURATION', 'must be at least LOCKOUT_BASE_DURATION');
+  return { threshold, globalThreshold, windowMs: envDurationMs(env, 'LOCKOUT_WINDOW', '15m', { minMs: 1000 }), baseLockMs, maxLockMs };
 }
 
 export function loadConfig(env: Env = process.env): GatewayConfig {
@@ -127,6 +141,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     },
     writeRateLimit: envInt(env, 'WRITE_RATE_LIMIT', 600, { min: 1 }),
     writeWindowMs: windowMs(env, 'WRITE_WINDOW', '1m'),
+    lockout: lockoutPolicy(env),
     jwt: {
       secret: jwtSecret,
       accessTtlMs: envDurationMs(env, 'ACCESS_TOKEN_TTL', '15m', { minMs: 1000 }),

@@ -13,4 +13,6 @@ export const ERRORS = {
   UNAUTHENTICATED: { code: 120201, status: 401, message: 'missing or invalid access token' },
   FORBIDDEN: { code: 120202, status: 403, message: 'not allowed for this caller' },
   WRITE_RATE_LIMITED: { code: 120203, status: 429, message: 'too many write requests; retry later' },
+  CURRENT_PASSWORD_REQUIRED: { code: 120301, status: 401, message: 'currentPassword is required to change the password or email' },
+  CURRENT_PASSWORD_WRONG: { code: 120302, status: 403, message: 'currentPassword is wrong' },
 } as const satisfies Record<string, ErrorSpec>;

@@ -10,8 +10,11 @@ import { registerAdminRoutes } from './adapters/admin-routes';
 import { registerAccountAdminRoutes } from './adapters/account-admin-routes';
 import { registerAuthRoutes } from './adapters/auth-routes';
 import { BcryptPool } from './adapters/bcrypt-pool';
+import { FallbackLockoutStore } from './adapters/fallback-lockout-store';
 import { traceparentResponseHeader, validatePathParameters } from './adapters/http-common';
+import { registerLockoutRoutes } from './adapters/lockout-routes';
 import { PrismaLastLoginWriter } from './adapters/prisma-last-login-writer';
+import { RedisLockoutStore } from './adapters/redis-lockout-store';
 import { RedisRefreshStore } from './adapters/redis-refresh-store';
 import { RedisRevocationLookup } from './adapters/redis-revocations';
 import { registerSessionRoutes } from './adapters/session-routes';
@@ -21,16 +24,21 @@ import { registerUserRoutes } from './adapters/user-routes';
 import { WalAuditLog } from './adapters/wal-audit-log';
 import type { GatewayConfig } from './config';
 import { LoginAuditTrail, type AuditLossReason } from './domain/audit-trail';
+import { BruteForceGuard } from './domain/brute-force-guard';
+import { CurrentPasswordCheck } from './domain/current-password-check';
 import { CredentialCache } from './domain/credential-cache';
 import { InFlightGate } from './domain/in-flight-gate';
 import { LastLoginBatcher } from './domain/last-login-batcher';
 import { LoginService } from './domain/login-service';
+import { MemoryLockoutStore } from './domain/memory-lockout-store';
 import { SessionCheck } from './domain/session-check';
 import { TokenService } from './domain/tokens';
 import { createGatewayMetrics } from './metrics';
 
 export const LOGIN_LIMITER = 'login';
 export const WRITE_LIMITER = 'write';
+/** The lockout counters report their Redis → memory fallback with the limiters' metrics, under this name. */
+export const LOCKOUT_LIMITER = 'lockout';
 /** Accounts whose state the session check keeps in-process (each for SESSION_CHECK_CACHE_TTL). */
 const SESSION_CHECK_CACHE_SIZE = 100_000;
 
@@ -66,6 +74,8 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
   // The write limit follows ENABLE_RATE_LIMITER too; it is not runtime-adjustable (no admin route in the contract).
   const writeLimiter = new FallbackRateLimiter(redis, WRITE_LIMITER, { points: config.writeRateLimit, windowMs: config.writeWindowMs, enabled: config.login.rateLimiterEnabled }, limiterEvents(WRITE_LIMITER));
 
+  const lockoutStore = new FallbackLockoutStore(new RedisLockoutStore(redis, config.lockout), new MemoryLockoutStore(config.lockout), () => redis.status === 'ready', limiterEvents(LOCKOUT_LIMITER));
+  const lockout = new BruteForceGuard(lockoutStore, config.lockout);
   const users = new CachedUserDirectory(redis, prisma, log, new UserCacheSeal(config.cacheHmacKey));
   const tokens = new TokenService(config.jwt, new RedisRefreshStore(redis));
   const sessions = new SessionCheck(users, new RedisRevocationLookup(redis), { ttlMs: config.sessionCheckCacheTtlMs, max: SESSION_CHECK_CACHE_SIZE }, {
@@ -125,6 +135,7 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
     tokens,
     lastLogin,
     audit,
+    lockout,
     fastFailMessage: config.login.fastFailMessage,
     hooks: {
       onFastFail: () => m.fastFails.inc(),
@@ -153,9 +164,11 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
       validatePathParameters(a);
       registerAuthRoutes(a, { login });
       registerSessionRoutes(a, auth);
-      registerUserRoutes(a, { ...auth, userCommand, writeLimiter, onRateLimited: () => m.rateLimited.inc({ limiter: WRITE_LIMITER }) });
+      const currentPassword = new CurrentPasswordCheck({ users, verifier: pool, guard: lockout, dummyHash });
+      registerUserRoutes(a, { ...auth, userCommand, writeLimiter, currentPassword, onRateLimited: () => m.rateLimited.inc({ limiter: WRITE_LIMITER }) });
       registerAdminRoutes(a, { ...auth, loginLimiter, loginSettings });
       registerAccountAdminRoutes(a, { ...auth, userCommand });
+      registerLockoutRoutes(a, { ...auth, lockout });
     },
   });
 
@@ -165,6 +178,7 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
     metrics,
     loginLimiter,
     writeLimiter,
+    lockoutStore,
     lastLogin,
     audit,
     auditWal: auditLog,

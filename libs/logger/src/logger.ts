@@ -7,7 +7,7 @@ export type { Logger };
  * Secrets never reach a log line: every field that can hold one is censored wherever it sits
  * (top level, one or two levels down, and in request bodies/headers).
  */
-const SECRET_KEYS = ['password', 'passwordHash', 'password_hash', 'newPassword', 'accessToken', 'refreshToken', 'token', 'authorization', 'secret', 'jwtSecret', 'cookie'];
+const SECRET_KEYS = ['password', 'currentPassword', 'passwordHash', 'password_hash', 'newPassword', 'accessToken', 'refreshToken', 'token', 'authorization', 'secret', 'jwtSecret', 'cookie'];
 export const REDACTED_PATHS = [
   ...SECRET_KEYS,
   ...SECRET_KEYS.map((k) => `*.${k}`),

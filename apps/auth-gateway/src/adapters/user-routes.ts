@@ -1,8 +1,9 @@
-import type { FallbackRateLimiter } from '@usersys/rate-limiter';
+import { clientNetwork, type FallbackRateLimiter } from '@usersys/rate-limiter';
 import { AppError } from '@usersys/service-kit';
 import { trace } from '@usersys/tracing';
 import type { Express, Request, Response } from 'express';
 import { authorize, type Caller, type UserAction } from '../domain/authorization';
+import type { CurrentPasswordCheck } from '../domain/current-password-check';
 import { ERRORS } from '../errors';
 import { asyncRoute, callerHeaders as identity, callerOf, clientIp, relayUpstream as relay, type Authentication } from './http-common';
 import type { UserCommandClient } from './user-command-client';
@@ -13,6 +14,7 @@ const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 export interface UserRouteDeps extends Authentication {
   userCommand: UserCommandClient;
   writeLimiter: FallbackRateLimiter;
+  currentPassword: CurrentPasswordCheck;
   onRateLimited?: () => void;
 }
 
@@ -23,7 +25,7 @@ export interface UserRouteDeps extends Authentication {
  */
 export function registerUserRoutes(app: Express, deps: UserRouteDeps): void {
   const limitWrites = async (req: Request, caller: Caller) => {
-    const key = caller.kind === 'user' ? `user:${caller.username}` : `ip:${clientIp(req)}`;
+    const key = caller.kind === 'user' ? `user:${caller.username}` : `ip:${clientNetwork(clientIp(req))}`;
     const result = await deps.writeLimiter.consume(key);
     if (!result.allowed) {
       deps.onRateLimited?.();
@@ -88,7 +90,8 @@ export function registerUserRoutes(app: Express, deps: UserRouteDeps): void {
     asyncRoute(async (req, res) => {
       const { caller, username } = await guarded(req, 'update');
       await limitWrites(req, caller);
-      relay(res, await deps.userCommand.forward({ method: 'PATCH', path: path(username), body: req.body ?? {}, headers: identity(req, caller) }));
+      const body = await deps.currentPassword.bodyToForward({ admin: caller.kind === 'user' && caller.role === 'admin', username, network: clientNetwork(clientIp(req)), body: req.body ?? {} });
+      relay(res, await deps.userCommand.forward({ method: 'PATCH', path: path(username), body, headers: identity(req, caller) }));
     }),
   );
 

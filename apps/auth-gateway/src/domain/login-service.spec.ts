@@ -1,10 +1,14 @@
 import { createLoginAuditRecord, type LoginAuditRecord } from '@usersys/event-schema';
 import { AppError } from '@usersys/service-kit';
+import { BruteForceGuard } from './brute-force-guard';
 import { InFlightGate } from './in-flight-gate';
 import { LoginService, type LoginRequest } from './login-service';
+import { MemoryLockoutStore } from './memory-lockout-store';
 import type { AuditAttempt, LoginUser } from './ports';
 
 // The edge of login: what is refused before any store is asked, and what reaches the audit trail.
+const POLICY = { threshold: 10, globalThreshold: 100, windowMs: 900_000, baseLockMs: 60_000, maxLockMs: 900_000 };
+
 describe('LoginService body validation', () => {
   const calls: string[] = [];
   const audited: LoginAuditRecord[] = [];
@@ -29,6 +33,7 @@ describe('LoginService body validation', () => {
     lastLogin: {} as never,
     // The same record the real audit trail builds: it refuses unsafe text, so this fails if any reaches it.
     audit: { record: ({ traceparent: _t, ...attempt }: AuditAttempt) => void audited.push(createLoginAuditRecord(attempt)) },
+    lockout: new BruteForceGuard(new MemoryLockoutStore(POLICY), POLICY),
     fastFailMessage: 'busy',
   });
   const attempt = (body: unknown, userAgent: string | null = 'jest'): LoginRequest => ({ body, clientIp: '10.0.0.1', userAgent, traceId: null });

@@ -1,7 +1,9 @@
 import { toSafeText } from '@usersys/event-schema';
+import { clientNetwork } from '@usersys/rate-limiter';
 import { AppError } from '@usersys/service-kit';
 import { withSpan } from '@usersys/tracing';
 import { ERRORS } from '../errors';
+import type { BruteForceGuard } from './brute-force-guard';
 import type { CredentialCache } from './credential-cache';
 import type { InFlightGate } from './in-flight-gate';
 import type { LastLoginBatcher } from './last-login-batcher';
@@ -36,12 +38,14 @@ export interface LoginDeps {
   tokens: TokenService;
   lastLogin: LastLoginBatcher;
   audit: AuditTrail;
+  /** Per-account lockout, keyed by the username as given and the client network. */
+  lockout: BruteForceGuard;
   fastFailMessage: string;
   hooks?: LoginHooks;
 }
 
 /** Refusal reasons in the audit trail; the client sees one 401 for all credential failures. */
-type Reason = 'ok' | 'fast_fail' | 'rate_limited' | 'invalid_request' | 'unknown_user' | 'bad_credentials' | 'disabled' | 'deleted';
+type Reason = 'ok' | 'fast_fail' | 'rate_limited' | 'invalid_request' | 'unknown_user' | 'bad_credentials' | 'disabled' | 'deleted' | 'locked';
 
 /** The username a refused body claimed, for the audit trail (made safe there). */
 function claimedUsername(body: unknown): string {
@@ -84,9 +88,10 @@ export class LoginService {
   }
 
   private async admitted(req: LoginRequest, creds: { username: string; password: string }): Promise<TokenPair> {
-    const { limiter, users, cache, hooks } = this.deps;
+    const { limiter, users, cache, hooks, lockout } = this.deps;
+    const network = clientNetwork(req.clientIp); // an IPv6 client's whole /64 is one client
     const rate = await withSpan('rateLimit', {}, async (span) => {
-      const r = await limiter.consume(req.clientIp);
+      const r = await limiter.consume(network);
       span.setAttributes({ outcome: r.allowed ? 'allowed' : 'limited', degrade: r.degraded });
       return r;
     });
@@ -95,11 +100,17 @@ export class LoginService {
       throw new AppError(ERRORS.LOGIN_RATE_LIMITED, undefined, { headers: { 'Retry-After': String(Math.max(1, Math.ceil(rate.retryAfterMs / 1000))) } });
     }
 
+    const lock = await lockout.check(creds.username, network);
     const user = await users.find(creds.username);
+    if (lock.locked) {
+      // Exactly a wrong password's work and answer (no credential cache: a right password is no faster).
+      await this.compare(creds.password, user?.state === 'active' ? user.passwordHash : this.deps.dummyHash);
+      return this.refuse(req, creds.username, 'locked', network);
+    }
     if (!user || user.state !== 'active') {
       // Refused before any cache hit, after the same bcrypt work a wrong password costs.
       await this.compare(creds.password, this.deps.dummyHash);
-      return this.refuse(req, creds.username, !user ? 'unknown_user' : user.state === 'disabled' ? 'disabled' : 'deleted');
+      return this.refuse(req, creds.username, !user ? 'unknown_user' : user.state === 'disabled' ? 'disabled' : 'deleted', network);
     }
 
     const key = cache.key(user.username, user.passwordHash, creds.password);
@@ -111,9 +122,10 @@ export class LoginService {
     if (hit) hooks?.onCacheHit?.();
     else {
       hooks?.onCacheMiss?.();
-      if (!(await this.compare(creds.password, user.passwordHash, user.username))) return this.refuse(req, creds.username, 'bad_credentials');
+      if (!(await this.compare(creds.password, user.passwordHash, user.username))) return this.refuse(req, creds.username, 'bad_credentials', network);
       cache.remember(key);
     }
+    await lockout.succeeded(creds.username, network, lock);
     return this.succeed(req, user);
   }
 
@@ -134,7 +146,9 @@ export class LoginService {
     return tokens;
   }
 
-  private refuse(req: LoginRequest, username: string, reason: Reason): never {
+  /** Every refusal counts toward the lockout (a locked attempt is not counted again: the guard skips it). */
+  private async refuse(req: LoginRequest, username: string, reason: Reason, network: string): Promise<never> {
+    await this.deps.lockout.failed(username, network);
     this.audit(req, username, reason);
     throw new AppError(ERRORS.INVALID_CREDENTIALS);
   }
