@@ -9,6 +9,7 @@
 //   node --import tsx bench/create-path.bench.ts
 //   BENCH_SECONDS=3 BENCH_REPS=3 BENCH_COSTS=4 node --import tsx bench/create-path.bench.ts   (quicker)
 import bcrypt from 'bcryptjs';
+import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { createTestDatabase } from '@usersys/db';
 import { startServices } from '@usersys/service-runner';
 import { freePort } from '@usersys/test-infra';
@@ -26,7 +27,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const REPS = Math.max(3, Number(process.env.BENCH_REPS ?? 3));
 const COSTS = (process.env.BENCH_COSTS ?? '4,10').split(',').map(Number);
 const HASH_WORKERS = Number(process.env.HASH_WORKERS ?? 2);
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/5';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? `${DEFAULT_REDIS_URL}/5`;
 const TOKEN = 'bench-internal-token';
 const STEPS = ['checkUserExist', 'ensureContactUniqueness', 'hashPassword', 'hashInWorker', 'markUserPendingCreate', 'confirmUsernameFree', 'recordRequest', 'walAppend'];
 

@@ -1,7 +1,24 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { LockoutPolicy } from './domain/brute-force-guard';
-import { cacheHmacKey, ConfigError, envBool, envDurationMs, envInt, envPort, envString, envUrl, loadInfraConfig, type InfraConfig } from '@usersys/config';
+import {
+  ADMIN_PASSWORD,
+  CACHE_HMAC_KEY,
+  checkRedisUrl,
+  ConfigError,
+  envBool,
+  envDurationMs,
+  envInt,
+  envPort,
+  envSecret,
+  envString,
+  envUrl,
+  INTERNAL_TOKEN,
+  JWT_SECRET,
+  loadInfraConfig,
+  type InfraConfig,
+  type SecretWarning,
+} from '@usersys/config';
 
 type Env = Record<string, string | undefined>;
 
@@ -37,12 +54,9 @@ export interface GatewayConfig extends InfraConfig {
   /** How long an account's state is reused in-process by the per-request check: the revocation bound. */
   sessionCheckCacheTtlMs: number;
   admin: { username: string; password: string; email: string; phone: string };
-  /** Dev defaults in use for secrets (logged as a warning at start-up). */
-  insecureDefaults: string[];
+  /** Secrets left at development values (and similar), logged once each at start-up (main.ts). */
+  secretWarnings: SecretWarning[];
 }
-
-const DEV_JWT_SECRET = 'dev-jwt-secret-change-me-0123456789abcdef';
-const DEV_ADMIN_PASSWORD = 'admin-dev-password';
 
 /** The limiter counts in whole seconds (rate-limiter-flexible's `duration`). */
 function windowMs(env: Env, name: string, fallback: string): number {
@@ -92,20 +106,17 @@ function lockoutPolicy(env: Env): LockoutPolicy {
 }
 
 export function loadConfig(env: Env = process.env): GatewayConfig {
-  const insecureDefaults: string[] = [];
-  const secret = (name: string, fallback: string) => {
-    if (!env[name]?.trim()) insecureDefaults.push(name);
-    return envString(env, name, fallback);
-  };
-  const jwtSecret = secret('JWT_SECRET', DEV_JWT_SECRET);
-  if (Buffer.byteLength(jwtSecret) < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 bytes');
-  const adminPassword = secret('ADMIN_PASSWORD', DEV_ADMIN_PASSWORD);
-  if (Buffer.byteLength(adminPassword) < 8 || Buffer.byteLength(adminPassword) > 72) throw new ConfigError('ADMIN_PASSWORD', 'must be 8-72 bytes');
+  // Secrets first: in production a missing one stops the gateway before anything else is read.
+  const secretWarnings: SecretWarning[] = [];
+  const jwtSecret = envSecret(env, JWT_SECRET, secretWarnings);
+  const internalToken = envSecret(env, INTERNAL_TOKEN, secretWarnings);
+  const adminPassword = envSecret(env, ADMIN_PASSWORD, secretWarnings);
+  const cacheHmacKey = envSecret(env, CACHE_HMAC_KEY, secretWarnings);
   const adminUsername = envString(env, 'ADMIN_USERNAME', 'admin');
   if (!/^[a-zA-Z0-9_.-]{3,32}$/.test(adminUsername)) throw new ConfigError('ADMIN_USERNAME', 'must be 3-32 characters of [a-zA-Z0-9_.-]');
-  const internalToken = secret('INTERNAL_TOKEN', 'dev-internal-token');
 
   const infra = loadInfraConfig(env);
+  checkRedisUrl(env, infra.redisUrl, secretWarnings);
   const port = envPort(env, 'AUTH_GATEWAY_PORT', 8080);
   const walName = auditWalName(env, port);
   return {
@@ -114,7 +125,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     host: envString(env, 'AUTH_GATEWAY_HOST', '127.0.0.1'),
     userCommandUrl: envUrl(env, 'USER_COMMAND_URL', 'http://127.0.0.1:8081', ['http:', 'https:']),
     internalToken,
-    cacheHmacKey: cacheHmacKey(env),
+    cacheHmacKey,
     trustProxy: trustProxy(env),
     login: {
       fastFailThreshold: envInt(env, 'LOGIN_FAST_FAIL_THRESHOLD', 1000, { min: 1 }),
@@ -156,6 +167,6 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       email: envString(env, 'ADMIN_EMAIL', `${adminUsername.toLowerCase()}@usersys.local`),
       phone: envString(env, 'ADMIN_PHONE', '+10000000000'),
     },
-    insecureDefaults,
+    secretWarnings,
   };
 }

@@ -186,7 +186,6 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
     prisma,
     /** Creates the admin account if needed, starts the background loops and listens. */
     async start(port = config.port, host = config.host): Promise<Server> {
-      for (const name of config.insecureDefaults) log.warn({ variable: name }, `${name} is not set: using the development default (set it outside development)`);
       await ensureAdminAccount(prisma, config.admin, (pw) => pool.hash(pw, config.login.bcryptCost), log);
       await loginSettings.refresh().catch((err) => log.warn({ err: (err as Error).message }, 'shared login limit not readable yet; using the configured one'));
       loginSettings.start();

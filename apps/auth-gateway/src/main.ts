@@ -9,6 +9,7 @@ import { createGateway } from './gateway';
 runMain(async () => {
   const config = loadConfig();
   const log = createLogger('auth-gateway', { level: config.logLevel });
+  for (const w of config.secretWarnings) log.warn({ variable: w.variable }, w.message);
   const gateway = await createGateway(config, log);
   await gateway.start();
   log.info({ userCommand: config.userCommandUrl, trustProxy: config.trustProxy }, 'auth-gateway ready');

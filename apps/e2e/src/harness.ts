@@ -1,3 +1,4 @@
+import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { createPrismaClient } from '@usersys/db';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -35,7 +36,7 @@ export async function startSystem(extraEnv: Record<string, string> = {}): Promis
     WAL_RELAY_PORT: String(relayPort),
     USER_CONSUMER_PORT: String(consumerPort),
     DATABASE_URL: TEST_DATABASE_URL,
-    REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/1',
+    REDIS_URL: process.env.TEST_REDIS_URL ?? `${DEFAULT_REDIS_URL}/1`,
     WAL_DIR: path.join(os.tmpdir(), `usersys-e2e-wal-${run}`),
     CONSUMER_GROUP_ID: `user-consumer-e2e-${run}`,
     BCRYPT_COST: '4',

@@ -1,3 +1,4 @@
+import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { startServices, type RunningServices } from '@usersys/service-runner';
 import { freePort } from '@usersys/test-infra';
 import { Redis } from 'ioredis';
@@ -6,7 +7,7 @@ import { poll, servicesInTrace, signUp, startSystem, TEST_DATABASE_URL, uniqueUs
 
 // Login through the real gateway for a user who signed up through the whole write path, the
 // gateway's named spans in Jaeger, and an admin change seen by a second gateway PROCESS.
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/1';
+const REDIS_URL = process.env.TEST_REDIS_URL ?? `${DEFAULT_REDIS_URL}/1`;
 const ADMIN = { ADMIN_USERNAME: 'e2e_gateway_admin', ADMIN_PASSWORD: 'e2e-gateway-admin-pw', ADMIN_EMAIL: 'e2e_gateway_admin@usersys.local', ADMIN_PHONE: '+19990000001' };
 const json = { 'content-type': 'application/json' };
 

@@ -1,3 +1,4 @@
+import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { TOPICS } from '@usersys/event-schema';
 import { fetchTopicOffsetsWhenLed } from '@usersys/test-infra';
 import { Redis } from 'ioredis';
@@ -13,7 +14,7 @@ import { poll, signUp, startSystem, uniqueUser, untilApplied, type System } from
 // for the plaintext passwords, tokens and secrets it handled: none may appear anywhere.
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 // Its own Redis database (emptied first), so the scan below covers exactly what this system wrote.
-const REDIS_URL = process.env.TEST_SECRETS_REDIS_URL ?? 'redis://127.0.0.1:6379/3';
+const REDIS_URL = process.env.TEST_SECRETS_REDIS_URL ?? `${DEFAULT_REDIS_URL}/3`;
 const LOG_DIR = path.resolve(__dirname, '../../../.data/logs/e2e');
 const json = { 'content-type': 'application/json' };
 

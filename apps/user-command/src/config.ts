@@ -1,4 +1,4 @@
-import { cacheHmacKey, envDurationMs, envInt, envPort, envString, loadInfraConfig, type InfraConfig } from '@usersys/config';
+import { CACHE_HMAC_KEY, checkRedisUrl, ConfigError, envDurationMs, envInt, envPort, envSecret, envString, INTERNAL_TOKEN, loadInfraConfig, type InfraConfig, type SecretWarning } from '@usersys/config';
 import path from 'node:path';
 
 export interface UserCommandConfig extends InfraConfig {
@@ -18,18 +18,24 @@ export interface UserCommandConfig extends InfraConfig {
   /** How long an email/phone reservation lives when nobody releases it. */
   reservationTtlMs: number;
   dbPoolMax: number;
+  /** Secrets left at development values (and similar), logged once each at start-up (main.ts). */
+  secretWarnings: SecretWarning[];
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): UserCommandConfig {
+  const secretWarnings: SecretWarning[] = [];
+  const internalToken = envSecret(env, INTERNAL_TOKEN, secretWarnings);
+  const cacheHmacKey = envSecret(env, CACHE_HMAC_KEY, secretWarnings);
   const infra = loadInfraConfig(env);
+  checkRedisUrl(env, infra.redisUrl, secretWarnings);
   const walName = envString(env, 'WAL_NAME', 'user-command');
-  if (!/^[a-zA-Z0-9_.-]+$/.test(walName)) throw new Error('config: WAL_NAME: use letters, digits, dot, dash or underscore');
+  if (!/^[a-zA-Z0-9_.-]+$/.test(walName)) throw new ConfigError('WAL_NAME', 'use letters, digits, dot, dash or underscore');
   return {
     ...infra,
     port: envPort(env, 'USER_COMMAND_PORT', 8081),
     host: envString(env, 'USER_COMMAND_HOST', '127.0.0.1'),
-    internalToken: envString(env, 'INTERNAL_TOKEN', 'dev-internal-token'),
-    cacheHmacKey: cacheHmacKey(env),
+    internalToken,
+    cacheHmacKey,
     bcryptCost: envInt(env, 'BCRYPT_COST', 10, { min: 4, max: 15 }),
     hashWorkers: envInt(env, 'HASH_WORKERS', 2, { min: 1, max: 64 }),
     pendingMarkerTtlMs: envDurationMs(env, 'PENDING_MARKER_TTL', '10m'),
@@ -39,5 +45,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bodyLimit: `${envInt(env, 'BODY_LIMIT_KB', 16, { min: 1, max: 1024 })}kb`,
     reservationTtlMs: envDurationMs(env, 'CONTACT_RESERVATION_TTL', '15m'),
     dbPoolMax: envInt(env, 'DB_POOL_MAX', 10, { min: 1, max: 200 }),
+    secretWarnings,
   };
 }

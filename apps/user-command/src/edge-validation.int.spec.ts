@@ -1,3 +1,4 @@
+import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
 import { pendingMarkerKey } from '@usersys/pending-marker';
 import { Redis } from 'ioredis';
@@ -10,7 +11,7 @@ describe('user-command refuses control characters and unpaired surrogates in eve
   let db: TestDatabase;
   let prisma: PrismaClient;
   let service: Awaited<ReturnType<typeof startInProcess>>;
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
+  const redis = new Redis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL, { lazyConnect: true });
   const tried: string[] = [];
 
   beforeAll(async () => {

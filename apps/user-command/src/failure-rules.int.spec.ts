@@ -1,3 +1,4 @@
+import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { createTestDatabase, type TestDatabase } from '@usersys/db';
 import { pendingMarkerKey, PendingMarkerStore } from '@usersys/pending-marker';
 import { startServices, type RunningServices } from '@usersys/service-runner';
@@ -67,7 +68,7 @@ describe('failure rules', () => {
   describe('WAL append fails', () => {
     let services: RunningServices;
     let walDir: string;
-    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
+    const redis = new Redis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL, { lazyConnect: true });
 
     beforeAll(async () => {
       walDir = await mkdtemp(path.join(os.tmpdir(), 'user-command-wal-fail-'));

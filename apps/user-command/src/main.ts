@@ -9,6 +9,7 @@ import { startUserCommand } from './server';
 runMain(async () => {
   const config = loadConfig();
   const log = createLogger('user-command', { level: config.logLevel });
+  for (const w of config.secretWarnings) log.warn({ variable: w.variable }, w.message);
   const running = await startUserCommand(config, log);
   handleShutdown(log, [...running.shutdownSteps, ['tracing', () => shutdownTracing()]]);
 });

@@ -1,3 +1,4 @@
+import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
 import { createEvent } from '@usersys/event-schema';
 import { pendingMarkerKey, PendingMarkerStore } from '@usersys/pending-marker';
@@ -13,7 +14,7 @@ describe('one winner per username, and request state', () => {
   let db: TestDatabase;
   let prisma: PrismaClient;
   let service: Awaited<ReturnType<typeof startInProcess>>;
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
+  const redis = new Redis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL, { lazyConnect: true });
   const markers = new PendingMarkerStore(redis, { ttlMs: 0 });
   const names: string[] = [];
   const requestIds: string[] = [];

@@ -1,6 +1,6 @@
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
 import { pendingMarkerKey, PENDING_MARKER_FLOOR_MS, PENDING_MARKER_MAX_JITTER_MS } from '@usersys/pending-marker';
-import { cacheHmacKey } from '@usersys/config';
+import { cacheHmacKey, DEFAULT_REDIS_URL } from '@usersys/config';
 import { readCachedUser, recordRejection, reservationKey, UserCacheSeal, writeCachedUser } from '@usersys/user-cache';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
@@ -15,7 +15,7 @@ describe('user-command against real Redis and PostgreSQL', () => {
   let db: TestDatabase;
   let prisma: PrismaClient;
   let service: Awaited<ReturnType<typeof startInProcess>>;
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
+  const redis = new Redis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL, { lazyConnect: true });
   const created: string[] = [];
 
   beforeAll(async () => {

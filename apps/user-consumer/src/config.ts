@@ -1,4 +1,4 @@
-import { cacheHmacKey, envBool, envDurationMs, envInt, envPort, envString, loadInfraConfig, type InfraConfig } from '@usersys/config';
+import { CACHE_HMAC_KEY, checkRedisUrl, envBool, envDurationMs, envInt, envPort, envSecret, envString, INTERNAL_TOKEN, loadInfraConfig, type InfraConfig, type SecretWarning } from '@usersys/config';
 
 export interface ConsumerConfig extends InfraConfig {
   port: number;
@@ -23,6 +23,8 @@ export interface ConsumerConfig extends InfraConfig {
   cacheHmacKey: string;
   /** Also run the login-audit sink (its own consumer group `<groupId>-login-audit`). */
   loginAudit: boolean;
+  /** Secrets left at development values (and similar), logged once each at start-up (main.ts). */
+  secretWarnings: SecretWarning[];
 }
 
 export interface RetryPolicy {
@@ -33,8 +35,13 @@ export interface RetryPolicy {
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): ConsumerConfig {
+  const secretWarnings: SecretWarning[] = [];
+  const internalToken = envSecret(env, INTERNAL_TOKEN, secretWarnings);
+  const cacheHmacKey = envSecret(env, CACHE_HMAC_KEY, secretWarnings);
+  const infra = loadInfraConfig(env);
+  checkRedisUrl(env, infra.redisUrl, secretWarnings);
   return {
-    ...loadInfraConfig(env),
+    ...infra,
     port: envPort(env, 'USER_CONSUMER_PORT', 9465),
     host: envString(env, 'USER_CONSUMER_HOST', '127.0.0.1'),
     groupId: envString(env, 'CONSUMER_GROUP_ID', 'user-consumer'),
@@ -52,8 +59,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     degrade: envBool(env, 'CONSUMER_DEGRADE', false),
     settingsPollMs: envDurationMs(env, 'CONSUMER_SETTINGS_POLL', '2s', { minMs: 100 }),
-    internalToken: envString(env, 'INTERNAL_TOKEN', 'dev-internal-token'),
-    cacheHmacKey: cacheHmacKey(env),
+    internalToken,
+    cacheHmacKey,
     loginAudit: envBool(env, 'CONSUMER_LOGIN_AUDIT', true),
+    secretWarnings,
   };
 }

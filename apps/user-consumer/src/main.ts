@@ -9,6 +9,7 @@ import { loadConfig } from './config';
 runMain(async () => {
   const config = loadConfig();
   const log = createLogger('user-consumer', { level: config.logLevel });
+  for (const w of config.secretWarnings) log.warn({ variable: w.variable }, w.message);
   const consumer = await startConsumer(config, log);
   log.info({ groupId: config.groupId, brokers: config.kafkaBrokers }, 'user-consumer ready');
   handleShutdown(log, [...consumer.steps, ['tracing', () => shutdownTracing()]]);

@@ -1,5 +1,5 @@
 import type { Logger } from '@usersys/logger';
-import { listSegments } from '@usersys/wal';
+import { ensureDir, listSegments } from '@usersys/wal';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { RelayConfig } from './config';
@@ -25,7 +25,7 @@ export class Relay {
   ) {}
 
   async start(): Promise<void> {
-    await fs.mkdir(this.config.walRoot, { recursive: true });
+    await ensureDir(this.config.walRoot); // 0700: every log under it holds personal data
     this.ticking = this.tick().finally(() => (this.ticking = null));
     await this.ticking;
     if (this.stopped) return;

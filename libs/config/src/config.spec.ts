@@ -41,7 +41,7 @@ describe('env readers', () => {
   it('loads infrastructure settings with contract defaults', () => {
     const cfg = loadInfraConfig({ KAFKA_BROKERS: 'a:1, b:2' });
     expect(cfg.kafkaBrokers).toEqual(['a:1', 'b:2']);
-    expect(cfg.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(cfg.redisUrl).toBe('redis://usersys:usersys-dev-redis-pw@127.0.0.1:6379');
     expect(() => loadInfraConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
   });
 });

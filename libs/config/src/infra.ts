@@ -15,7 +15,10 @@ export interface InfraConfig {
 }
 
 export const DEFAULT_DATABASE_URL = 'postgresql://usersys:usersys@127.0.0.1:5432/usersys';
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+/** tools/infra.sh (and compose's default) run Redis with this ACL user; the `default` user is off. */
+export const DEV_REDIS_USER = 'usersys';
+export const DEV_REDIS_PASSWORD = 'usersys-dev-redis-pw';
+export const DEFAULT_REDIS_URL = `redis://${DEV_REDIS_USER}:${DEV_REDIS_PASSWORD}@127.0.0.1:6379`;
 export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
 
 export function loadInfraConfig(env: Env = process.env): InfraConfig {

@@ -1,9 +1,10 @@
+import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { PendingMarkerStore, pendingMarkerKey } from './index';
 
 // Integration test: talks to the real Redis started by tools/infra.sh.
-const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+const redis = new Redis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
 const store = new PendingMarkerStore(redis, { ttlMs: 60_000 });
 const value = (eventId = randomUUID()) => ({ eventId, eventType: 'user.created', traceId: '0af7651916cd43dd8448eb211c80319c', createdAt: new Date().toISOString() });
 

@@ -1,10 +1,11 @@
+import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { startPrivateRedis, type PrivateService } from '@usersys/test-infra';
 import { FallbackRateLimiter, SharedLimitSettings } from './index';
 
 // Integration test against the real Redis from tools/infra.sh, plus an unreachable one for the fallback.
-const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const url = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
 
 describe('FallbackRateLimiter', () => {
   const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });

@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { DEV_REDIS_PASSWORD, DEV_REDIS_USER } from '@usersys/config';
 import { TOPICS } from '@usersys/event-schema';
 import { Kafka, logLevel } from 'kafkajs';
 import { waitForPartitionLeaders } from './kafka-offsets';
@@ -23,7 +24,7 @@ const BASH = existsSync('/bin/bash') ? '/bin/bash' : 'bash';
  */
 export interface PrivateService {
   readonly name: 'redis' | 'postgres' | 'kafka';
-  /** redis://127.0.0.1:<port> | postgresql://usersys:usersys@127.0.0.1:<port>/usersys | 127.0.0.1:<port> */
+  /** redis://usersys:<dev password>@127.0.0.1:<port> | postgresql://usersys:usersys@127.0.0.1:<port>/usersys | 127.0.0.1:<port> */
   readonly url: string;
   readonly port: number;
   readonly dataDir: string;
@@ -103,10 +104,11 @@ async function startPrivate(
   pidFile: (dir: string) => string,
   url: (port: number) => string,
   ready: (url: string) => Promise<void> = async () => {},
+  settings: Record<string, string> = {},
 ): Promise<PrivateService> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `usersys-private-${name}-`));
   const port = Object.values(ports)[0];
-  const env: Record<string, string> = { INFRA_DATA_DIR: dataDir, INFRA_SERVICES: name };
+  const env: Record<string, string> = { INFRA_DATA_DIR: dataDir, INFRA_SERVICES: name, ...settings };
   for (const [k, v] of Object.entries(ports)) env[k] = String(v);
   const service: PrivateService = {
     name,
@@ -140,9 +142,16 @@ async function startPrivate(
   return service;
 }
 
-/** A private redis-server (AOF on, like the shared one). */
+/** A private redis-server (AOF on, the ACL user on and `default` off, like the shared one). */
 export async function startPrivateRedis(): Promise<PrivateService> {
-  return startPrivate('redis', { REDIS_PORT: await freePort() }, (d) => path.join(d, 'run/redis.pid'), (p) => `redis://127.0.0.1:${p}`);
+  return startPrivate(
+    'redis',
+    { REDIS_PORT: await freePort() },
+    (d) => path.join(d, 'run/redis.pid'),
+    (p) => `redis://${DEV_REDIS_USER}:${DEV_REDIS_PASSWORD}@127.0.0.1:${p}`,
+    undefined,
+    { REDIS_USER: DEV_REDIS_USER, REDIS_PASSWORD: DEV_REDIS_PASSWORD },
+  );
 }
 
 /** A private PostgreSQL cluster with the usersys role and the usersys + usersys_test databases (not migrated). */

@@ -1,3 +1,4 @@
+import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import {
@@ -23,7 +24,7 @@ import {
 } from './index';
 
 // Integration test: talks to the real Redis started by tools/infra.sh.
-const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+const redis = new Redis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
 const seal = new UserCacheSeal('test cache key, 16+ bytes');
 const unique = () => `t_${randomUUID().slice(0, 8)}`;
 

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fsyncDir } from './files';
+import { FILE_MODE, fsyncDir } from './files';
 
 /** A place in the log: the byte offset just after the last record Kafka acknowledged. */
 export interface WalPosition {
@@ -28,8 +28,9 @@ export async function readCheckpoint(dir: string): Promise<WalPosition | null> {
 /** Write-to-temp, fsync, rename, fsync dir: a crash leaves the old or the new checkpoint, never half of one. */
 export async function writeCheckpoint(dir: string, position: WalPosition): Promise<void> {
   const tmp = path.join(dir, `${FILE}.tmp`);
-  const handle = await fs.open(tmp, 'w');
+  const handle = await fs.open(tmp, 'w', FILE_MODE);
   try {
+    await handle.chmod(FILE_MODE); // open's mode applies only to a new file, not to a temp file a crash left behind
     await handle.writeFile(JSON.stringify(position));
     await handle.sync();
   } finally {

@@ -3,6 +3,13 @@ import path from 'node:path';
 
 const SEGMENT = /^seg-(\d{12})\.wal$/;
 
+/**
+ * WAL files hold bcrypt hashes, emails and phone numbers: only the owner (the writer and the relay
+ * run as the same user) may read them, whatever the process umask.
+ */
+export const FILE_MODE = 0o600;
+export const DIR_MODE = 0o700;
+
 export function segmentName(seq: number): string {
   return `seg-${String(seq).padStart(12, '0')}.wal`;
 }
@@ -34,7 +41,11 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** mkdir -p that makes each directory it creates durable in its parent. */
+/**
+ * mkdir -p that makes each directory it creates durable in its parent. Directories it creates are
+ * 0700, and `dir` itself is made 0700 if it existed (older logs were 0755; that also closes the
+ * 0644 files inside them). Existing parents are left alone: they may be shared (e.g. /tmp).
+ */
 export async function ensureDir(dir: string): Promise<void> {
   const absolute = path.resolve(dir);
   const missing: string[] = [];
@@ -47,6 +58,7 @@ export async function ensureDir(dir: string): Promise<void> {
       missing.unshift(d);
     }
   }
-  await fs.mkdir(absolute, { recursive: true });
+  await fs.mkdir(absolute, { recursive: true, mode: DIR_MODE }); // the umask can only take bits away
+  await fs.chmod(absolute, DIR_MODE);
   for (const d of missing) await fsyncDir(path.dirname(d));
 }

@@ -7,5 +7,5 @@ export type { WalRecord } from './reader';
 export { readCheckpoint, writeCheckpoint, comparePositions } from './checkpoint';
 export type { WalPosition } from './checkpoint';
 export { WalLockedError, LOCK_FILE } from './lock';
-export { listSegments, fsyncDir, ensureDir, segmentName, segmentPath } from './files';
+export { listSegments, fsyncDir, ensureDir, segmentName, segmentPath, FILE_MODE, DIR_MODE } from './files';
 export { encodeFrame, parseFrame, HEADER_BYTES, MAX_RECORD_BYTES } from './frame';

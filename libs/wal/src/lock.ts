@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fsyncDir } from './files';
+import { FILE_MODE, fsyncDir } from './files';
 
 export class WalLockedError extends Error {
   constructor(
@@ -79,7 +79,7 @@ export async function acquireWriterLock(dir: string): Promise<() => Promise<void
   const file = path.join(dir, LOCK_FILE);
   const me: LockOwner = { pid: process.pid, host: os.hostname(), started: processStart(process.pid) };
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  await fs.writeFile(tmp, JSON.stringify(me));
+  await fs.writeFile(tmp, JSON.stringify(me), { mode: FILE_MODE });
   try {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {

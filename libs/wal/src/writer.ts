@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { ensureDir, fsyncDir, listSegments, segmentPath } from './files';
+import { ensureDir, FILE_MODE, fsyncDir, listSegments, segmentPath } from './files';
 import { encodeFrame, parseFrame } from './frame';
 import { acquireWriterLock } from './lock';
 import type { WalPosition } from './checkpoint';
@@ -79,7 +79,8 @@ export class WalWriter {
       const segments = await listSegments(dir);
       let segment = segments.length ? segments[segments.length - 1] : 1;
       if (segments.length > 0 && (await recoverTail(segmentPath(dir, segment))).original > 0) segment += 1;
-      const handle = await fs.open(segmentPath(dir, segment), 'a');
+      const handle = await fs.open(segmentPath(dir, segment), 'a', FILE_MODE);
+      await handle.chmod(FILE_MODE); // a segment left by an older version may be 0644
       const { size } = await handle.stat();
       if (!segments.includes(segment)) await fsyncDir(dir);
       return new WalWriter(dir, handle, segment, size, release, options.segmentBytes ?? 64 * 1024 * 1024, options.maxBatchBytes ?? 4 * 1024 * 1024);
@@ -173,7 +174,7 @@ export class WalWriter {
   }
 
   private async rotate(): Promise<void> {
-    const next = await fs.open(segmentPath(this.dir, this.segment + 1), 'a');
+    const next = await fs.open(segmentPath(this.dir, this.segment + 1), 'a', FILE_MODE);
     await fsyncDir(this.dir);
     await this.handle.close();
     this.handle = next;

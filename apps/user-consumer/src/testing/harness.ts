@@ -1,3 +1,4 @@
+import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { createLogger } from '@usersys/logger';
 import { encodeEvent, eventHeaders, TOPICS, type EventEnvelope } from '@usersys/event-schema';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
@@ -6,7 +7,7 @@ import { loadConfig, type ConsumerConfig } from '../config';
 import { flattenHeaders } from '../domain/messages';
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-export const SHARED_REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const SHARED_REDIS = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
 
 export const testLog = createLogger('user-consumer-test', { level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
