@@ -85,12 +85,13 @@ describe('gateway edge validation', () => {
     expect((await login(gw.url, user.username, user.password)).status).toBe(200);
   });
 
-  it('login and refresh: each field with each class, as a JSON escape and as raw bytes → 400 naming the field', async () => {
+  it('login, refresh and logout: each field with each class, as a JSON escape and as raw bytes → 400 naming the field', async () => {
     const user = await seedUser(prisma);
     const bodies: Array<[string, Record<string, string>, string]> = [
       ['/v1/auth/login', { username: user.username, password: user.password }, 'username'],
       ['/v1/auth/login', { username: user.username, password: user.password }, 'password'],
       ['/v1/auth/refresh', { refreshToken: (await login(gw.url, user.username, user.password)).body.refreshToken as string }, 'refreshToken'],
+      ['/v1/auth/logout', { refreshToken: (await login(gw.url, user.username, user.password)).body.refreshToken as string }, 'refreshToken'],
     ];
     for (const [path, body, field] of bodies) {
       for (const [name, c] of CLASSES) {
@@ -115,6 +116,8 @@ describe('gateway edge validation', () => {
         ['PATCH', `/v1/users/${name}`],
         ['DELETE', `/v1/users/${name}`],
         ['DELETE', `/v1/users/${name}/force`],
+        ['POST', `/admin/users/${name}/disable`],
+        ['POST', `/admin/users/${name}/enable`],
       ]) {
         const res = await send(method, path, method === 'PATCH' ? '{"nickname":"x"}' : undefined);
         expect(`${method} ${path} → ${res.status}`).toBe(`${method} ${path} → 400`);

@@ -48,7 +48,7 @@ describe('write front door and admin API', () => {
       req.on('data', (c) => (body += c));
       req.on('end', () => {
         forwarded.push({ method: req.method!, url: req.url!, headers: req.headers, body });
-        if (req.url === `/internal/requests/${UNKNOWN_REQUEST}`) {
+        if (req.url === `/internal/requests/${UNKNOWN_REQUEST}` || req.url === '/internal/users/nobody_here/disable') {
           res.writeHead(404, { 'content-type': 'application/json' });
           return res.end(JSON.stringify({ code: 110012, message: 'request not found' }));
         }
@@ -98,6 +98,10 @@ describe('write front door and admin API', () => {
       ['GET', `/v1/users/${u}`, bobToken, 403],
       ['GET', `/v1/users/${u}`, alice.token, 200],
       ['GET', `/v1/users/${u}`, adminToken, 200],
+      ['GET', `/v1/users/${u}/state`, undefined, 401],
+      ['GET', `/v1/users/${u}/state`, bobToken, 403],
+      ['GET', `/v1/users/${u}/state`, alice.token, 200],
+      ['GET', `/v1/users/${u}/state`, adminToken, 200],
       ['PATCH', `/v1/users/${u}`, undefined, 401],
       ['PATCH', `/v1/users/${u}`, bobToken, 403],
       ['PATCH', `/v1/users/${u}`, alice.token, 202],
@@ -108,6 +112,12 @@ describe('write front door and admin API', () => {
       ['DELETE', `/v1/users/${u}/force`, undefined, 401],
       ['DELETE', `/v1/users/${u}/force`, alice.token, 403],
       ['DELETE', `/v1/users/${u}/force`, adminToken, 202],
+      ['POST', `/admin/users/${u}/disable`, undefined, 401],
+      ['POST', `/admin/users/${u}/disable`, alice.token, 403],
+      ['POST', `/admin/users/${u}/disable`, adminToken, 202],
+      ['POST', `/admin/users/${u}/enable`, undefined, 401],
+      ['POST', `/admin/users/${u}/enable`, alice.token, 403],
+      ['POST', `/admin/users/${u}/enable`, adminToken, 202],
     ];
     for (const [method, path, token, status] of cases) {
       const before = forwarded.length;
@@ -136,8 +146,19 @@ describe('write front door and admin API', () => {
     expect(post.headers['x-caller-id']).toBeUndefined();
     expect(post.headers['x-client-ip']).toBe('127.0.0.1'); // no trusted proxy: the header is ignored
 
-    await call(a, 'GET', `/v1/users/${alice.username}/state`);
+    await call(a, 'GET', `/v1/users/${alice.username}/state`, alice.token);
     expect(forwarded.at(-1)!.url).toBe(`/internal/users/${alice.username}/state`);
+  });
+
+  it('forwards admin disable/enable to user-command as the admin and relays its answer', async () => {
+    const disabled = await call(a, 'POST', `/admin/users/${alice.username}/disable`, adminToken);
+    expect(disabled).toMatchObject({ status: 202, body: { requestId: REQUEST, state: 'pending' } });
+    expect(disabled.headers.get('location')).toBe(`/v1/requests/${REQUEST}`);
+    expect(forwarded.at(-1)).toMatchObject({ method: 'POST', url: `/internal/users/${alice.username}/disable`, body: '{}' });
+    expect(forwarded.at(-1)!.headers).toMatchObject({ 'x-internal-token': 'test-internal-token', 'x-caller-id': ADMIN.username, 'x-caller-role': 'admin' });
+    await call(a, 'POST', `/admin/users/${alice.username}/enable`, adminToken);
+    expect(forwarded.at(-1)).toMatchObject({ method: 'POST', url: `/internal/users/${alice.username}/enable` });
+    expect(await call(a, 'POST', '/admin/users/nobody_here/disable', adminToken)).toMatchObject({ status: 404, body: { code: 110012 } });
   });
 
   it('lets anyone follow a request id (no token), refuses a non-UUID with 400 and passes a 404 through', async () => {

@@ -23,6 +23,7 @@ if raw then
   local ok, state = pcall(cjson.decode, raw)
   if not ok or type(state) ~= 'table' then return {'unknown'} end
   gen, iat, rotatedAt = tonumber(state.gen), tonumber(state.iatMs), tonumber(state.rotatedAt)
+  if not gen or not iat or not rotatedAt then return {'unknown'} end
 end
 local presented, now, grace = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 if presented == gen then

@@ -1,7 +1,7 @@
 import { clientNetwork, type FallbackRateLimiter } from '@usersys/rate-limiter';
 import { AppError } from '@usersys/service-kit';
 import { trace } from '@usersys/tracing';
-import type { Express, Request, Response } from 'express';
+import type { Express, Request } from 'express';
 import { authorize, type Caller, type UserAction } from '../domain/authorization';
 import type { CurrentPasswordCheck } from '../domain/current-password-check';
 import { ERRORS } from '../errors';
