@@ -12,7 +12,8 @@ export type UserRow = UserRowLike;
  * - applied: the change is in the database now;
  * - duplicate: this event id was processed before (idempotent success); `field` is set when that
  *   first delivery lost to another user's email/phone, so the rejection is recorded again;
- * - skipped: nothing to apply to (update or delete of a deleted or absent user);
+ * - skipped: nothing to apply to (update, delete, disable or enable of a deleted or absent user, or an
+ *   event carrying another account id than the row's: the name was force-deleted and taken again);
  * - rejected: the username exists (another event created it), or a unique email/phone belongs to
  *   another user (the client sees it through its request id: processed_events.reason).
  */

@@ -1,7 +1,7 @@
 import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { createLogger } from '@usersys/logger';
 import { encodeEvent, eventHeaders, TOPICS, type EventEnvelope } from '@usersys/event-schema';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Producer, type RecordMetadata } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type ConsumerConfig } from '../config';
 import { flattenHeaders } from '../domain/messages';
@@ -56,8 +56,9 @@ export async function connectProducer(brokers = BROKERS): Promise<Producer> {
   return producer;
 }
 
-export async function produceEvents(producer: Producer, events: EventEnvelope[]): Promise<void> {
-  await producer.send({
+/** Sends the events in order (key = username); returns where they landed (partition, base offset). */
+export async function produceEvents(producer: Producer, events: EventEnvelope[]): Promise<RecordMetadata[]> {
+  return producer.send({
     topic: TOPICS.events,
     acks: -1,
     messages: events.map((e) => ({ key: e.username, value: encodeEvent(e), headers: eventHeaders(e, { traceparent: `00-${randomUUID().replace(/-/g, '')}-${randomUUID().replace(/-/g, '').slice(0, 16)}-01` }) })),
@@ -91,6 +92,24 @@ export async function tailTopic(topic: string, brokers = BROKERS): Promise<{ mes
     },
   });
   return { messages, stop: () => consumer.disconnect() };
+}
+
+/**
+ * Waits until the group committed past `offset` on the partition: the consumer resolves an offset
+ * only after the event's write and its Redis steps are done, so everything up to it is settled.
+ */
+export async function waitForCommitted(groupId: string, partition: number, offset: bigint, brokers = BROKERS): Promise<void> {
+  const admin = new Kafka({ clientId: 'uc-test-admin', brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await waitFor(`${groupId} committed past ${offset} on partition ${partition}`, async () => {
+      const [topic] = await admin.fetchOffsets({ groupId, topics: [TOPICS.events] });
+      const committed = topic?.partitions.find((p) => p.partition === partition)?.offset;
+      return committed !== undefined && BigInt(committed) > offset;
+    });
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 60_000, intervalMs = 200): Promise<T> {
