@@ -1,33 +1,28 @@
-import type { LimiterEvents } from '@usersys/rate-limiter';
+import { RedisFallback, type LimiterEvents, type LimiterOptions } from '@usersys/rate-limiter';
 import type { FailureCounter, LockoutCounters, LockoutStore } from '../domain/brute-force-guard';
 
-class RedisTimeout extends Error {
-  constructor(ms: number) {
-    super(`lockout: redis did not answer within ${ms}ms`);
-  }
-}
-
 /**
- * The rate limiter's fallback rule for the lockout counters: Redis (shared by every replica) while
- * it answers; on an error, a disconnected client or a call slower than `redisTimeoutMs`, this
- * process's memory at once (same rule, counted per replica), with at most one request per
- * `probeIntervalMs` trying Redis again. Counts made in memory are not copied to Redis, and a lock
- * counted in Redis is not seen while degraded. Events as FallbackRateLimiter's (same metrics, limiter="lockout").
+ * The lockout counters under the rate limiter's fallback rule (RedisFallback): Redis, shared by every
+ * replica, while it answers; on an error, a disconnected client or a call slower than
+ * `redisTimeoutMs`, this process's memory at once (the same rule, counted per replica), with at most
+ * one call per `probeIntervalMs` trying Redis again. Counts made in memory are not copied to Redis,
+ * and a lock counted in Redis is not seen while degraded. Reported like the limiters (same events).
  */
 export class FallbackLockoutStore implements LockoutStore {
-  private degraded = false;
-  private nextProbeAt = 0;
+  private readonly fallback: RedisFallback;
 
   constructor(
     private readonly redisStore: LockoutStore,
     private readonly memoryStore: LockoutStore,
     private readonly isConnected: () => boolean,
-    private readonly events: LimiterEvents = {},
-    private readonly options: { redisTimeoutMs?: number; probeIntervalMs?: number; now?: () => number } = {},
-  ) {}
+    events: LimiterEvents = {},
+    options: LimiterOptions = {},
+  ) {
+    this.fallback = new RedisFallback(events, options);
+  }
 
   get isDegraded(): boolean {
-    return this.degraded;
+    return this.fallback.isDegraded;
   }
 
   read(username: string, network: string): Promise<LockoutCounters> {
@@ -52,38 +47,11 @@ export class FallbackLockoutStore implements LockoutStore {
     await this.run((s) => s.clearAll(username));
   }
 
-  private async run<T>(op: (store: LockoutStore) => Promise<T>): Promise<T> {
-    const now = (this.options.now ?? Date.now)();
-    if (this.degraded && now < this.nextProbeAt) return this.locally(op);
-    try {
-      if (!this.isConnected()) throw new Error('redis not connected');
-      const value = await this.withTimeout(op(this.redisStore));
-      this.setDegraded(false);
-      return value;
-    } catch (err) {
-      this.nextProbeAt = now + (this.options.probeIntervalMs ?? 1000);
-      this.setDegraded(true, err as Error);
-      return this.locally(op);
-    }
-  }
-
-  private locally<T>(op: (store: LockoutStore) => Promise<T>): Promise<T> {
-    this.events.onFallbackDecision?.();
-    return op(this.memoryStore);
-  }
-
-  private withTimeout<T>(promise: Promise<T>): Promise<T> {
-    const ms = this.options.redisTimeoutMs ?? 100;
-    let timer: NodeJS.Timeout;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RedisTimeout(ms)), ms);
-    });
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-  }
-
-  private setDegraded(degraded: boolean, err?: Error): void {
-    if (this.degraded === degraded) return;
-    this.degraded = degraded;
-    this.events.onDegradedChange?.(degraded, err);
+  private run<T>(op: (store: LockoutStore) => Promise<T>): Promise<T> {
+    const viaRedis = async () => {
+      if (!this.isConnected()) throw new Error('redis is not connected');
+      return op(this.redisStore);
+    };
+    return this.fallback.run(viaRedis, () => op(this.memoryStore));
   }
 }

@@ -1,12 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { FailureCounter, LockoutCounters, LockoutPolicy, LockoutStore } from '../domain/brute-force-guard';
-import { lockoutRetentionMs } from '../domain/memory-lockout-store';
 
 /**
  * `auth:lockout:{<username>}`: one hash per username (the hash tag keeps it in one cluster slot),
  * field `net:<network>` per client network and `all` across networks, each
  * `failures:windowStart:lockedUntil:locks` (ms). Windows are kept as their start time, so no field
- * needs a TTL of its own; the key expires once nothing in it matters any more.
+ * needs a TTL of its own; the key expires once nothing in it matters any more (its newest window has run
+ * out, and a window has passed since its last lock ended, which ends the doubling streak): one failure
+ * of an unknown name costs Redis one small key for LOCKOUT_WINDOW.
  */
 export const lockoutKey = (username: string) => `auth:lockout:{${username}}`;
 const networkField = (network: string) => `net:${network}`;
@@ -18,7 +19,7 @@ const ACROSS = 'all';
 const COUNT_FAILURE = `
 local field, now = ARGV[1], tonumber(ARGV[2])
 local threshold, globalThreshold, window = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local base, max, retention = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local base, max = tonumber(ARGV[6]), tonumber(ARGV[7])
 local function parse(v)
   if not v then return {0, 0, 0, 0} end
   local f, ws, lu, l = string.match(v, '^(%d+):(%d+):(%d+):(%d+)$')
@@ -46,8 +47,10 @@ if not raw[1] and redis.call('HLEN', KEYS[1]) >= 64 then
     if all[i] ~= '${ACROSS}' and now - c[2] >= window and now >= c[3] + window then redis.call('HDEL', KEYS[1], all[i]) end
   end
 end
-redis.call('HSET', KEYS[1], field, format(add(pair, threshold)), '${ACROSS}', format(add(across, globalThreshold)))
-redis.call('PEXPIRE', KEYS[1], retention)
+pair, across = add(pair, threshold), add(across, globalThreshold)
+redis.call('HSET', KEYS[1], field, format(pair), '${ACROSS}', format(across))
+local keep = math.max(pair[2], pair[3], across[2], across[3]) + window - now
+if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) end
 return 1`;
 
 function parse(value: string | null | undefined): FailureCounter | undefined {
@@ -68,7 +71,7 @@ export class RedisLockoutStore implements LockoutStore {
 
   async countFailure(username: string, network: string, now: number): Promise<void> {
     const p = this.policy;
-    await this.redis.eval(COUNT_FAILURE, 1, lockoutKey(username), networkField(network), now, p.threshold, p.globalThreshold, p.windowMs, p.baseLockMs, p.maxLockMs, lockoutRetentionMs(p));
+    await this.redis.eval(COUNT_FAILURE, 1, lockoutKey(username), networkField(network), now, p.threshold, p.globalThreshold, p.windowMs, p.baseLockMs, p.maxLockMs);
   }
 
   async clearNetwork(username: string, network: string): Promise<void> {
