@@ -15,5 +15,7 @@ ARG APP
 ENV NODE_ENV=production APP=${APP}
 WORKDIR /repo
 COPY --from=build /repo /repo
+# The WAL volume: owned by the app user and private (a new named volume copies this owner and mode).
+RUN mkdir -p /wal && chown node:node /wal && chmod 700 /wal
 USER node
 CMD ["sh", "-c", "exec node --enable-source-maps --import ./dist/apps/$APP/register.js ./dist/apps/$APP/main.js"]

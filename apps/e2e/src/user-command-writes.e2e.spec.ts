@@ -1,3 +1,4 @@
+import { DEV_INTERNAL_TOKEN } from '@usersys/config';
 import { startPrivateKafka, type PrivateService } from '@usersys/test-infra';
 import { randomBytes } from 'node:crypto';
 import { dbClient, poll, servicesInTrace, signUp, startSystem, uniqueUser, untilApplied, type System } from './harness';
@@ -13,7 +14,7 @@ describe('user-command write paths end to end', () => {
   let kafka: PrivateService;
   let command: string;
   const db = dbClient();
-  const token = process.env.INTERNAL_TOKEN ?? 'dev-internal-token';
+  const token = process.env.INTERNAL_TOKEN ?? DEV_INTERNAL_TOKEN;
 
   beforeAll(async () => {
     kafka = await startPrivateKafka();

@@ -1,3 +1,4 @@
+import { DEV_INTERNAL_TOKEN } from '@usersys/config';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
 import { TOPICS } from '@usersys/event-schema';
 import { pendingMarkerKey } from '@usersys/pending-marker';
@@ -151,7 +152,7 @@ describe('user-consumer against Kafka, Redis and PostgreSQL', () => {
 
   it('degrade switch at run time: core columns only, the repair job fills the rest later', async () => {
     const admin = `http://127.0.0.1:${consumer.port}/admin/degrade`;
-    const headers = { 'content-type': 'application/json', 'x-internal-token': 'dev-internal-token' };
+    const headers = { 'content-type': 'application/json', 'x-internal-token': DEV_INTERNAL_TOKEN };
     expect((await fetch(admin, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"degrade":true}' })).status).toBe(401);
     const on = await fetch(admin, { method: 'PUT', headers, body: JSON.stringify({ degrade: true }) });
     expect(await on.json()).toMatchObject({ code: 100001, data: { degrade: true, source: 'redis' } });

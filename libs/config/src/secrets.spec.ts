@@ -61,6 +61,12 @@ describe('envSecret outside production', () => {
     expect(refusal(() => envSecret({ ADMIN_PASSWORD: 'short' }, ADMIN_PASSWORD, []))).toMatch(/^config: ADMIN_PASSWORD: must be 8-72 bytes \(it has 5\)$/);
   });
 
+  it('warns about a development value that is set explicitly, once', () => {
+    const warnings: SecretWarning[] = [];
+    expect(envSecret({ INTERNAL_TOKEN: 'dev-internal-token' }, INTERNAL_TOKEN, warnings)).toBe('dev-internal-token');
+    expect(warnings).toEqual([{ variable: 'INTERNAL_TOKEN', message: 'INTERNAL_TOKEN is a development default (refused when NODE_ENV=production)' }]);
+  });
+
   it('says nothing about a good secret', () => {
     const warnings: SecretWarning[] = [];
     envSecret({ JWT_SECRET: GOOD }, JWT_SECRET, warnings);

@@ -49,6 +49,10 @@ export function isProduction(env: Env): boolean {
   return env.NODE_ENV?.trim() === 'production';
 }
 
+function isDevValue(value: string, spec: SecretSpec): boolean {
+  return value === spec.devDefault || (spec.knownDevValues?.includes(value) ?? false);
+}
+
 function lengthProblem(value: string, spec: SecretSpec): string | null {
   const bytes = Buffer.byteLength(value);
   if (bytes < spec.minBytes || (spec.maxBytes !== undefined && bytes > spec.maxBytes)) {
@@ -66,7 +70,7 @@ export function envSecret(env: Env, spec: SecretSpec, warnings: SecretWarning[])
   const set = env[spec.name]?.trim() || undefined;
   if (isProduction(env)) {
     if (set === undefined) throw new ConfigError(spec.name, `must be set when NODE_ENV=production (${spec.hint})`);
-    if (set === spec.devDefault || spec.knownDevValues?.includes(set)) throw new ConfigError(spec.name, `is a development default; set your own when NODE_ENV=production (${spec.hint})`);
+    if (isDevValue(set, spec)) throw new ConfigError(spec.name, `is a development default; set your own when NODE_ENV=production (${spec.hint})`);
     const problem = lengthProblem(set, spec);
     if (problem) throw new ConfigError(spec.name, `${problem} when NODE_ENV=production`);
     return set;
@@ -74,7 +78,9 @@ export function envSecret(env: Env, spec: SecretSpec, warnings: SecretWarning[])
   const value = set ?? spec.devDefault;
   const problem = lengthProblem(value, spec);
   if (problem && spec.lengthAlways) throw new ConfigError(spec.name, problem);
+  // A development value set explicitly (as compose once did) warns like an unset one.
   if (set === undefined) warnings.push({ variable: spec.name, message: `${spec.name} is not set: using the development default (refused when NODE_ENV=production)` });
+  else if (isDevValue(set, spec)) warnings.push({ variable: spec.name, message: `${spec.name} is a development default (refused when NODE_ENV=production)` });
   else if (problem) warnings.push({ variable: spec.name, message: `${spec.name} ${problem}: refused when NODE_ENV=production` });
   return value;
 }

@@ -1,3 +1,4 @@
+import { DEV_ADMIN_PASSWORD } from '@usersys/config';
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -166,7 +167,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const outDir = opts.outDir ?? path.resolve(process.cwd(), '.data/load', `${new Date().toISOString().replace(/[:.]/g, '-')}-${opts.scenario}`);
   mkdirSync(outDir, { recursive: true });
   const client = new HttpClient(target, 2048);
-  const admin = new TokenKeeper(client, opts.admin?.username ?? process.env.ADMIN_USERNAME ?? 'admin', opts.admin?.password ?? process.env.ADMIN_PASSWORD ?? 'admin-dev-password');
+  const admin = new TokenKeeper(client, opts.admin?.username ?? process.env.ADMIN_USERNAME ?? 'admin', opts.admin?.password ?? process.env.ADMIN_PASSWORD ?? DEV_ADMIN_PASSWORD);
 
   const scenario = opts.scenario === 'soak' ? 'mixed' : opts.scenario;
   const needsUsers = scenario !== 'create';
