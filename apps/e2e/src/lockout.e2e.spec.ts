@@ -68,6 +68,7 @@ describe('per-account lockout', () => {
       wrongPassword: await login(bystander.username, `wrong-${bystander.password}`, ATTACKER),
     };
     expect(answers.lockedRightPassword.status).toBe(401);
+    expect(Object.keys(answers.lockedRightPassword.headers)).toEqual(expect.arrayContaining(['content-type', 'content-length']));
     expect(answers.unknownName).toEqual(answers.lockedRightPassword);
     expect(answers.wrongPassword).toEqual(answers.lockedRightPassword);
 
