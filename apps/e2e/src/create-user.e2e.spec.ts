@@ -1,4 +1,4 @@
-import { dbClient, poll, servicesInTrace, startSystem, uniqueUser, type System } from './harness';
+import { dbClient, json, loginAs, poll, servicesInTrace, startSystem, uniqueUser, untilApplied, type System } from './harness';
 
 // The walking skeleton, end to end: gateway → user-command → WAL → wal-relay → Kafka →
 // user-consumer → PostgreSQL, and one trace id across all four services in Jaeger.
@@ -29,8 +29,11 @@ describe('create user end to end', () => {
       return body.state === 'applied' ? body : undefined;
     });
     expect(request).toEqual({ requestId: accepted.requestId, type: 'create', username: user.username, state: 'applied' });
-    const state = (await (await fetch(`${system.gateway}/v1/users/${user.username}/state`)).json()) as { state?: string };
-    expect(state).toEqual({ state: 'active' });
+    // The state endpoint answers the user (or an admin), not the anonymous creator.
+    const { accessToken } = await loginAs(system.gateway, user.username, user.password);
+    const state = await fetch(`${system.gateway}/v1/users/${user.username}/state`, { headers: { authorization: `Bearer ${accessToken}` } });
+    expect(state.status).toBe(200);
+    expect(await state.json()).toEqual({ state: 'active' });
 
     const row = await db.user.findUnique({ where: { username: user.username } });
     expect(row).toMatchObject({ email: user.email.toLowerCase(), phone: user.phone.replace(/\s/g, ''), state: 'active', role: 'user' });
@@ -62,23 +65,26 @@ describe('create user end to end', () => {
     // The same client's retry is told about the one request in flight, not a second one.
     const [ida, idb] = [((await a.json()) as { requestId: string }).requestId, ((await b.json()) as { requestId: string }).requestId];
     expect(ida).toBe(idb);
-    await poll('state active', async () => {
-      const body = (await (await fetch(`${system.gateway}/v1/users/${user.username}/state`)).json()) as { state?: string };
-      return body.state === 'active' ? true : undefined;
-    });
+    await untilApplied(system.gateway, ida);
     const again = await send();
     expect(again.status).toBe(409);
     expect(await again.json()).toMatchObject({ code: 110002 });
     expect(await db.user.count({ where: { username: user.username } })).toBe(1);
   });
 
-  it('refuses invalid input with 400 naming the field, and unknown state with 404', async () => {
+  it('refuses invalid input with 400 naming the field, and the state endpoint to anonymous callers alike for unknown and existing names', async () => {
     const res = await fetch(`${system.gateway}/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...uniqueUser(), email: 'nope' }) });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { code: number; message: string };
     expect(body.code).toBe(110001);
     expect(body.message).toMatch(/^email/);
     expect(res.headers.get('traceparent')).toBeTruthy();
-    expect((await fetch(`${system.gateway}/v1/users/nobody_here_123/state`)).status).toBe(404);
+    // Anonymous: the same 401 whether the name exists or not (it would otherwise enumerate accounts).
+    const existing = uniqueUser();
+    const created = await fetch(`${system.gateway}/v1/users`, { method: 'POST', headers: json, body: JSON.stringify(existing) });
+    await untilApplied(system.gateway, ((await created.json()) as { requestId: string }).requestId);
+    const [unknown, known] = await Promise.all(['nobody_here_123', existing.username].map((u) => fetch(`${system.gateway}/v1/users/${u}/state`)));
+    expect([unknown.status, known.status]).toEqual([401, 401]);
+    expect(await known.json()).toEqual(await unknown.json());
   });
 });

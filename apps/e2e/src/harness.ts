@@ -77,6 +77,41 @@ export async function poll<T>(what: string, fn: () => Promise<T | undefined>, ti
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
+export const json = { 'content-type': 'application/json' };
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+}
+
+/** Signs `user` up through the gateway and returns the 202's request id. */
+export async function signUp(gateway: string, user: object): Promise<string> {
+  const res = await fetch(`${gateway}/v1/users`, { method: 'POST', headers: json, body: JSON.stringify(user) });
+  if (res.status !== 202) throw new Error(`sign-up answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { requestId: string }).requestId;
+}
+
+/**
+ * Follows a request id (`GET /v1/requests/{id}`, what its client does) until it is terminal; throws
+ * unless it ended `applied`.
+ */
+export async function untilApplied(gateway: string, requestId: string, timeoutMs = 60_000): Promise<void> {
+  const body = await poll(`request ${requestId} terminal`, async () => {
+    const res = await fetch(`${gateway}/v1/requests/${requestId}`);
+    if (res.status !== 200) return undefined;
+    const b = (await res.json()) as { state: string; reason?: string };
+    return b.state === 'pending' ? undefined : b;
+  }, timeoutMs);
+  if (body.state !== 'applied') throw new Error(`request ${requestId} ended ${body.state}${body.reason ? ` (${body.reason})` : ''}`);
+}
+
+/** Logs in; throws unless 200. */
+export async function loginAs(gateway: string, username: string, password: string): Promise<TokenPair> {
+  const res = await fetch(`${gateway}/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username, password }) });
+  if (res.status !== 200) throw new Error(`login of ${username} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as TokenPair;
+}
+
 export function dbClient(url = TEST_DATABASE_URL) {
   return createPrismaClient({ databaseUrl: url, poolMax: 2, applicationName: 'e2e' });
 }

@@ -3,7 +3,7 @@ import { startServices, type RunningServices } from '@usersys/service-runner';
 import { freePort } from '@usersys/test-infra';
 import { Redis } from 'ioredis';
 import path from 'node:path';
-import { poll, servicesInTrace, startSystem, TEST_DATABASE_URL, uniqueUser, type System } from './harness';
+import { poll, servicesInTrace, signUp, startSystem, TEST_DATABASE_URL, uniqueUser, untilApplied, type System } from './harness';
 
 // Login through the real gateway for a user who signed up through the whole write path, the
 // gateway's named spans in Jaeger, and an admin change seen by a second gateway PROCESS.
@@ -29,11 +29,7 @@ describe('login end to end', () => {
 
   it('signs up, logs in, refreshes, and is refused on someone else’s account', async () => {
     const user = uniqueUser('login');
-    expect((await fetch(`${system.gateway}/v1/users`, { method: 'POST', headers: json, body: JSON.stringify(user) })).status).toBe(202);
-    await poll('state active', async () => {
-      const body = (await (await fetch(`${system.gateway}/v1/users/${user.username}/state`)).json()) as { state?: string };
-      return body.state === 'active' ? true : undefined;
-    });
+    await untilApplied(system.gateway, await signUp(system.gateway, user));
 
     const res = await loginAs(user.username, user.password);
     expect(res.status).toBe(200);

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { poll, startSystem, uniqueUser, type System } from './harness';
+import { poll, signUp, startSystem, uniqueUser, untilApplied, type System } from './harness';
 
 // Everything the system wrote while serving sign-ups, logins, refreshes, a password change and a
 // failed login (log files, WAL segments, Kafka messages on every topic, Redis values) is searched
@@ -64,8 +64,7 @@ describe('no plaintext password, token or secret is ever written anywhere', () =
     const wrongPassword = `wrong-${user.password}`;
     found.push(user.password, newPassword, wrongPassword);
 
-    expect((await fetch(`${system.gateway}/v1/users`, { method: 'POST', headers: json, body: JSON.stringify(user) })).status).toBe(202);
-    await poll('active', async () => (((await (await fetch(`${system.gateway}/v1/users/${user.username}/state`)).json()) as { state: string }).state === 'active' ? true : undefined), 60_000);
+    await untilApplied(system.gateway, await signUp(system.gateway, user));
 
     const login = (password: string) => fetch(`${system.gateway}/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username: user.username, password }) });
     const firstRes = await login(user.password);

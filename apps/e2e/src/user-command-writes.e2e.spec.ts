@@ -1,7 +1,7 @@
 import { DEV_INTERNAL_TOKEN } from '@usersys/config';
 import { startPrivateKafka, type PrivateService } from '@usersys/test-infra';
 import { randomBytes } from 'node:crypto';
-import { dbClient, poll, servicesInTrace, startSystem, uniqueUser, type System } from './harness';
+import { dbClient, poll, servicesInTrace, signUp, startSystem, uniqueUser, untilApplied, type System } from './harness';
 
 // Update, delete and force delete end to end: user-command (called the way the gateway calls it,
 // with the internal token and caller headers) → WAL → wal-relay → Kafka → user-consumer → PostgreSQL.
@@ -38,9 +38,7 @@ describe('user-command write paths end to end', () => {
 
   async function activeUser() {
     const user = uniqueUser('wr');
-    const res = await fetch(`${system.gateway}/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) });
-    expect(res.status).toBe(202);
-    await poll('user active', async () => ((await internal('GET', `/internal/users/${user.username}/state`, { role: 'anonymous' })).body.state === 'active' ? true : undefined), WAIT);
+    await untilApplied(system.gateway, await signUp(system.gateway, user), WAIT);
     return user;
   }
 
@@ -73,7 +71,7 @@ describe('user-command write paths end to end', () => {
     expect((await internal('DELETE', path, { id: 'someone_else', role: 'user' })).status).toBe(403);
     expect((await internal('DELETE', `${path}/force`, { id: user.username, role: 'user' })).status).toBe(403);
     expect((await internal('DELETE', path, { id: user.username, role: 'user' })).status).toBe(202);
-    await poll('state deleted', async () => ((await internal('GET', `${path}/state`, { role: 'anonymous' })).body.state === 'deleted' ? true : undefined), WAIT);
+    await poll('state deleted', async () => ((await internal('GET', `${path}/state`, { id: 'root', role: 'admin' })).body.state === 'deleted' ? true : undefined), WAIT);
     expect((await internal('PATCH', path, { id: user.username, role: 'user' }, { nickname: 'ghost' })).status).toBe(404);
     expect((await internal('DELETE', `${path}/force`, { id: 'root', role: 'admin' })).status).toBe(202);
     await poll('row gone', async () => ((await db.user.findUnique({ where: { username: user.username } })) === null ? true : undefined), WAIT);

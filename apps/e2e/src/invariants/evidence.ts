@@ -23,12 +23,13 @@ export async function readRequest(gateway: string, requestId: string): Promise<R
 /**
  * An ambiguous answer settles when its client can read one state through the user: a sign-up's
  * `/v1/users/{u}/state` is no longer pending (404 = nothing was written); an update's or delete's
- * user reads (200 or 404) as the admin.
+ * user reads (200 or 404). Both as the admin: the state endpoint answers only the user or an admin,
+ * and an ambiguous sign-up has no request id to follow.
  */
 export async function readAmbiguous(gateway: string, adminToken: string, r: SentRequest): Promise<AmbiguousReading> {
   try {
     if (r.op === 'create') {
-      const res = await fetch(`${gateway}/v1/users/${encodeURIComponent(r.username)}/state`, { signal: AbortSignal.timeout(5000) });
+      const res = await fetch(`${gateway}/v1/users/${encodeURIComponent(r.username)}/state`, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(5000) });
       if (res.status === 404) return 'settled';
       if (res.status !== 200) return 'unreadable';
       return ((await res.json()) as { state: string }).state === 'pending' ? 'pending' : 'settled';
