@@ -13,9 +13,12 @@ export interface RequestStateDeps {
 }
 
 /**
- * What became of the latest request for a name: a live pending marker means still in flight; a
- * rejection the consumer recorded after the row's last change means rejected (with its reason);
- * otherwise the row's state, or a cache tombstone once a force delete removed the row.
+ * What became of the latest request for a name: a live pending marker means still in flight while
+ * the name has no row; a rejection the consumer recorded after the row's last change means rejected
+ * (with its reason); otherwise the row's state, or a cache tombstone once a force delete removed the
+ * row. A marker beside an existing row is never "pending": one name has one account, so it is either
+ * the applied sign-up's marker not cleared yet (the consumer clears it after the commit, and a Redis
+ * hiccup there can leave it until its TTL) or a second sign-up of a taken name, which is refused.
  * Unknown → null (404).
  */
 export async function requestState(deps: RequestStateDeps, username: string): Promise<RequestState> {
@@ -31,7 +34,7 @@ export async function requestState(deps: RequestStateDeps, username: string): Pr
     }),
     deps.cache.read(username),
   ]);
-  if (marker) return { state: 'pending' };
+  if (marker && !row) return { state: 'pending' };
   if (rejection && (!row || Date.parse(rejection.at) >= row.updatedAt.getTime())) return { state: 'rejected', reason: rejection.reason };
   if (row) return { state: row.state === 'deleted' ? 'deleted' : 'active' };
   if (cached?.state === 'deleted') return { state: 'deleted' };

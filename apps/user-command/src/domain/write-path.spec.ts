@@ -391,6 +391,10 @@ describe('request state', () => {
     f.rejections.clear();
     f.addUser('alice');
     expect(await requestState(f.deps, 'alice')).toEqual({ state: 'active' });
+    // A marker left beside the row (its clear was lost, or a second sign-up of the taken name is in flight) is not pending.
+    f.markers.set('alice', { eventId: 'e2', eventType: 'user.created', createdAt: new Date().toISOString() });
+    expect(await requestState(f.deps, 'alice')).toEqual({ state: 'active' });
+    f.markers.clear();
     f.rows.get('alice')!.state = 'deleted';
     expect(await requestState(f.deps, 'alice')).toEqual({ state: 'deleted' });
     f.rows.delete('alice');
