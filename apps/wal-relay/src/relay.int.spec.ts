@@ -43,6 +43,14 @@ afterAll(async () => {
 });
 
 /** Appends `count` events over `users` keys; each key's events are appended one after another. */
+async function untilServing(port: number): Promise<void> {
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+    const ok = await fetch(`http://127.0.0.1:${port}/metrics`).then((res) => res.ok, () => false);
+    if (ok) return;
+  }
+  throw new Error(`relay on :${port} did not serve within 30 s`);
+}
+
 async function appendStream(writer: WalWriter, run: string, count: number, users: number, pauseMs = 0): Promise<EventEnvelope[]> {
   const events: EventEnvelope[] = [];
   await Promise.all(
@@ -161,7 +169,10 @@ describe('wal-relay against a real Kafka broker', () => {
     expectAllDelivered(messages, events);
     expect(messages[0].headers.traceparent.split('-')[1]).toBe(TRACE_ID);
 
-    // Graceful stop: the checkpoint covers everything sent, so a restart resends nothing.
+    // Graceful stop: the checkpoint covers everything sent, so a restart resends nothing. Wait until
+    // the restarted process serves HTTP: a SIGTERM while node is still loading the modules (before
+    // main.ts installs its handler) ends it by signal, with nothing sent and so nothing to resend.
+    await untilServing(port);
     const stopped = exited(relay);
     relay.kill('SIGTERM');
     expect(await stopped).toBe(0);
