@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '@usersys/service-kit';
 import { ERRORS } from '../errors';
 import { appendInTurn, hashPassword, inTurn, recordRequest, type HandOffDeps } from './hand-off';
-import type { PendingMarkerValue } from '@usersys/pending-marker';
+import type { MarkResult, PendingMarkerValue } from '@usersys/pending-marker';
 import type { PendingMarkers, RequestTrace } from './ports';
 import { lookupUnavailable, reserveContacts, usernameTaken, type HeldContacts, type UniquenessDeps } from './uniqueness';
 import type { CreateUserInput } from './validation';
@@ -62,15 +62,18 @@ async function afterUniqueness(deps: CreateUserDeps, input: CreateUserInput, tra
     // SET NX lost, yet the marker was gone when read back: its event just finished. Try once more;
     // the database check below decides if that event took the name.
     if (!marked.created && !marked.existing) marked = await mark();
+    // The same client's sign-up holds a provisional marker (a double submit): it is one indexed
+    // lookup and one group commit from the WAL; wait a moment for it to be confirmed or given back.
+    if (!marked.created && marked.existing?.confirmed === false && sameSignUp(marked.existing, input)) marked = await untilConfirmed(deps, username, marked.existing.eventId, mark);
     if (!marked.created) {
       // Already in flight. Keep what the in-flight sign-up also reserved (same name owns it).
       const existing = marked.existing;
       keep = existing ? (existing.contacts ?? { email, phone }) : {};
       if (existing && sameSignUp(existing, input)) {
         // The same client retrying (same contacts) gets the same answer (the in-flight request id)
-        // and no second event, but only once that event is in the WAL. Before that the sign-up may
-        // still fail, or its process may have died (then its provisional marker expires within
-        // PROVISIONAL_MARKER_TTL_MS): a 202 with its id could stay pending for ever. Retry later.
+        // and no second event, but only once that event is in the WAL. Still provisional after the
+        // wait above: that sign-up may yet fail, or its process died (its provisional marker then
+        // expires within PROVISIONAL_MARKER_TTL_MS); a 202 with its id could stay pending for ever.
         if (existing.confirmed === false) throw new AppError(ERRORS.USER_PENDING);
         return { outcome: 'in_progress', eventId: existing.eventId, ttlRemainingMs: marked.ttlMs };
       }
@@ -96,6 +99,31 @@ async function afterUniqueness(deps: CreateUserDeps, input: CreateUserInput, tra
 
 /** The same client's sign-up (same contacts; markers from before contacts were kept count as the same). */
 const sameSignUp = (marker: PendingMarkerValue, input: CreateUserInput): boolean => !marker.contacts || (marker.contacts.email === input.email && marker.contacts.phone === input.phone);
+
+/** How long a double submit waits for the first sign-up's marker to be confirmed (far above a live sign-up's marker-to-WAL time). */
+export const CONFIRMATION_WAIT_MS = 2_000;
+const CONFIRMATION_POLL_MS = 20;
+
+/**
+ * Polls the provisional marker of event `eventId` until it is confirmed (its event is in the WAL),
+ * handed to another event, or gone (that sign-up failed and gave it back, or was applied: mark
+ * again, and the database check decides). Still provisional after CONFIRMATION_WAIT_MS: returned
+ * as is, and the caller answers USER_PENDING (retry later), never a request id that may never be written.
+ */
+async function untilConfirmed(deps: CreateUserDeps, username: string, eventId: string, mark: () => Promise<MarkResult>): Promise<MarkResult> {
+  for (const deadline = Date.now() + CONFIRMATION_WAIT_MS; ; ) {
+    await new Promise((resolve) => setTimeout(resolve, CONFIRMATION_POLL_MS));
+    let now;
+    try {
+      now = await deps.markers.read(username);
+    } catch (err) {
+      throw new AppError(ERRORS.REDIS_UNAVAILABLE, undefined, { cause: err });
+    }
+    if (!now?.value) return mark();
+    const settled = now.value.eventId !== eventId || now.value.confirmed !== false;
+    if (settled || Date.now() >= deadline) return { created: false, ttlMs: now.ttlRemainingMs, existing: now.value };
+  }
+}
 
 /**
  * The event is durable: the marker gets its full TTL (it must outlive a Kafka backlog) and retries

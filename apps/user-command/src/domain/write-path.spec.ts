@@ -99,6 +99,46 @@ describe('create', () => {
     expect(f.wal).toHaveLength(1);
   });
 
+  it('a double submit while the first sign-up is still on its way to the WAL waits for it and gets its request id, with one event', async () => {
+    const f = fakeDeps();
+    const append = f.deps.events.append;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    f.deps.events.append = async (...args) => {
+      await gate; // the first sign-up's group commit is slow
+      return append(...args);
+    };
+    const first = createUser(f.deps, signUp(), {});
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(f.markers.get('alice')?.confirmed).toBe(false);
+    const second = createUser(f.deps, signUp(), {});
+    setTimeout(release, 100);
+    const [a, b] = await Promise.all([first, second]);
+    expect(a).toMatchObject({ outcome: 'accepted' });
+    expect(b).toMatchObject({ outcome: 'in_progress', eventId: a.eventId });
+    expect(f.wal).toHaveLength(1);
+  });
+
+  it('a double submit whose first sign-up fails before the WAL becomes the sign-up itself', async () => {
+    const f = fakeDeps();
+    const append = f.deps.events.append;
+    let fail!: () => void;
+    const gate = new Promise<void>((_, reject) => (fail = () => reject(new Error('disk full'))));
+    f.deps.events.append = async () => gate;
+    const first = createUser(f.deps, signUp(), {}).catch((err: unknown) => err);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const second = createUser(f.deps, signUp(), {});
+    setTimeout(() => {
+      f.deps.events.append = append;
+      fail();
+    }, 60);
+    const [a, b] = await Promise.all([first, second]);
+    expect(a).toBeInstanceOf(Error);
+    expect(b).toMatchObject({ outcome: 'accepted' });
+    expect(f.wal).toHaveLength(1);
+    expect(f.wal[0].eventId).toBe(b.eventId);
+  });
+
   it('a marker left behind by a sign-up that never recorded its request (Redis failed, also for the give-back) does not answer the retry 202 with that phantom id', async () => {
     const f = fakeDeps();
     f.failures.requestRecord = true;
