@@ -2,16 +2,17 @@
 // (plus the tracing preload), every npm package left external so OpenTelemetry can still patch
 // express, ioredis, pg and kafkajs at run time. Run: node --import ./register.js main.js
 import { build } from 'esbuild';
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-const app = process.argv[2];
+// outdir (default dist/apps/<app>) is for tests: there the esbuild metafile is written too (meta.json).
+const [app, outdirArg] = process.argv.slice(2);
 if (!app) {
-  console.error('usage: node tools/build-app.mjs <app>');
+  console.error('usage: node tools/build-app.mjs <app> [outdir]');
   process.exit(2);
 }
 const root = path.resolve(import.meta.dirname, '..');
-const outdir = path.join(root, 'dist/apps', app);
+const outdir = outdirArg ? path.resolve(outdirArg) : path.join(root, 'dist/apps', app);
 mkdirSync(outdir, { recursive: true });
 
 const externalNpmPackages = {
@@ -22,7 +23,7 @@ const externalNpmPackages = {
   },
 };
 
-await build({
+const result = await build({
   entryPoints: { main: path.join(root, 'apps', app, 'src/main.ts'), register: path.join(root, 'libs/tracing/src/register.ts') },
   outdir,
   bundle: true,
@@ -32,13 +33,13 @@ await build({
   sourcemap: true,
   plugins: [externalNpmPackages],
   logLevel: 'warning',
+  metafile: true,
 });
-// Worker files loaded by path at run time travel next to the bundle.
-for (const worker of ['password-worker.cjs']) {
-  try {
-    cpSync(path.join(root, 'apps', app, 'src/adapters', worker), path.join(outdir, worker));
-  } catch {
-    // this app has no such worker
-  }
+if (outdirArg) writeFileSync(path.join(outdir, 'meta.json'), JSON.stringify(result.metafile));
+// Worker files (piscina loads them by path, `path.join(__dirname, 'x-worker.cjs')`) travel next to
+// the bundle: every .cjs file in the app's src/adapters.
+const adapters = path.join(root, 'apps', app, 'src/adapters');
+for (const worker of existsSync(adapters) ? readdirSync(adapters).filter((name) => name.endsWith('.cjs')) : []) {
+  cpSync(path.join(adapters, worker), path.join(outdir, worker));
 }
-console.log(`built dist/apps/${app}`);
+console.log(`built ${path.relative(root, outdir)}`);
