@@ -13,7 +13,7 @@ const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as
 const dockerfile = readFileSync(path.join(REPO, 'infra/docker/app.Dockerfile'), 'utf8');
 
 function packageName(specifier: string): string | null {
-  if (specifier.startsWith('node:') || builtinModules.includes(specifier.split('/')[0])) return null;
+  if (specifier.startsWith('.') || specifier.startsWith('node:') || builtinModules.includes(specifier.split('/')[0])) return null;
   const parts = specifier.split('/');
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
@@ -38,6 +38,12 @@ describe.each(APPS)('the %s image', (app) => {
     const needed = new Set([...external, ...workers.flatMap((w) => requiredBy(path.join(outdir, w)))].map(packageName).filter((n): n is string => n !== null));
     expect(needed.size).toBeGreaterThan(3);
     expect([...needed].filter((name) => !(name in pkg.dependencies)).sort()).toEqual([]);
+  });
+
+  it('ships every file a worker file requires by relative path', () => {
+    const workers = readdirSync(outdir).filter((f) => f.endsWith('.cjs'));
+    const relative = workers.flatMap((w) => requiredBy(path.join(outdir, w)).filter((r) => r.startsWith('.')));
+    expect(relative.filter((r) => !existsSync(path.join(outdir, r)) && !existsSync(path.join(outdir, `${r}.js`)))).toEqual([]);
   });
 
   it('ships every worker file the bundle loads by path', () => {
