@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -77,5 +77,28 @@ describe('infra/docker/app.Dockerfile', () => {
   it('keeps the host node_modules, data and secrets out of the build context (.dockerignore)', () => {
     const ignored = readFileSync(path.join(REPO, '.dockerignore'), 'utf8').split('\n');
     for (const entry of ['**/node_modules', '.data', '.env', 'dist', '.git']) expect(ignored).toContain(entry);
+  });
+});
+
+describe('infra/docker/start.sh', () => {
+  /** What start.sh would run: a stand-in `node` prints WAL_NAME and its arguments. */
+  function started(env: Record<string, string>): string {
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'start-sh-'));
+    try {
+      writeFileSync(path.join(bin, 'node'), '#!/bin/sh\necho "WAL_NAME=${WAL_NAME:-} $*"\n');
+      chmodSync(path.join(bin, 'node'), 0o755);
+      return execFileSync('sh', [path.join(REPO, 'infra/docker/start.sh')], { env: { PATH: `${bin}:/usr/bin:/bin`, ...env }, encoding: 'utf8' }).trim();
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  }
+
+  it('gives each user-command container its own WAL directory, named after its hostname', () => {
+    expect(started({ APP: 'user-command' })).toBe(`WAL_NAME=user-command-${os.hostname()} --enable-source-maps --import ./dist/apps/user-command/register.js ./dist/apps/user-command/main.js`);
+  });
+
+  it('keeps a WAL_NAME that is given, and sets none for the other apps', () => {
+    expect(started({ APP: 'user-command', WAL_NAME: 'chosen' })).toMatch(/^WAL_NAME=chosen /);
+    expect(started({ APP: 'wal-relay' })).toBe('WAL_NAME= --enable-source-maps --import ./dist/apps/wal-relay/register.js ./dist/apps/wal-relay/main.js');
   });
 });
