@@ -50,7 +50,7 @@ export const LOCKOUT_LIMITER = 'lockout';
 export async function createGateway(config: GatewayConfig, log: Logger) {
   const metrics = createMetrics('auth-gateway');
   const m = createGatewayMetrics(metrics);
-  const redis = createRedisClient(config.redisUrl, log);
+  const redis = createRedisClient(config, log);
   // Commands issued in the same tick by concurrent logins go out as one pipeline (fewer syscalls
   // and round trips under load); ioredis reads this option per command.
   redis.options.enableAutoPipelining = true;

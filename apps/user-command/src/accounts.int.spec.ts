@@ -2,7 +2,7 @@ import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
 import { createLogger } from '@usersys/logger';
 import { pendingMarkerKey } from '@usersys/pending-marker';
-import { readRevokedBefore, readSessionRevocation, reservationKey, revokedBeforeKey } from '@usersys/user-cache';
+import { readRevokedBefore, readSessionRevocation, reservationKey, revokedBeforeKey, userCacheKey } from '@usersys/user-cache';
 import { Redis } from 'ioredis';
 import { call, ensureRequestOutcomeColumns, newUser, startInProcess, walEvents } from './testing/in-process';
 
@@ -38,7 +38,7 @@ describe('accounts in user-command', () => {
   const persist = async () => {
     const user = newUser('acc');
     const row = await prisma.user.create({ data: { username: user.username, email: user.email.toLowerCase(), phone: user.phone.replace(/\s/g, ''), passwordHash: '$2b$04$' + 'x'.repeat(53) } });
-    cleanup.push(`user:cache:${user.username}`, revokedBeforeKey(row.accountId));
+    cleanup.push(userCacheKey(user.username), revokedBeforeKey(row.accountId));
     return { ...user, accountId: row.accountId, path: `/internal/users/${user.username}` };
   };
   const eventsOf = async (username: string) => (await walEvents(service.walPath)).filter((e) => e.username === username);
@@ -119,7 +119,7 @@ describe('accounts in user-command', () => {
     expect((await call(service.url, 'GET', `/internal/requests/${enabled.body.requestId}`)).body).toMatchObject({ type: 'enable', username: user.username, state: 'pending' });
 
     await prisma.user.update({ where: { username: user.username }, data: { state: 'deleted' } });
-    await redis.del(`user:cache:${user.username}`);
+    await redis.del(userCacheKey(user.username));
     expect((await call(service.url, 'POST', `${user.path}/enable`, undefined, admin)).status).toBe(404);
   });
 

@@ -2,7 +2,7 @@ import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
 import { createEvent } from '@usersys/event-schema';
 import { pendingMarkerKey, PendingMarkerStore } from '@usersys/pending-marker';
-import { contactHolder, requestKey } from '@usersys/user-cache';
+import { contactHolder, rejectionKey, requestKey, userCacheKey } from '@usersys/user-cache';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { call, ensureRequestOutcomeColumns, newUser, startInProcess, walEvents } from './testing/in-process';
@@ -32,7 +32,7 @@ describe('one winner per username, and request state', () => {
     await service?.cleanup();
     await prisma?.$disconnect();
     await db?.drop();
-    for (const u of names) await redis.del(pendingMarkerKey(u), `user:cache:${u}`, `user:rejected:${u}`);
+    for (const u of names) await redis.del(pendingMarkerKey(u), userCacheKey(u), rejectionKey(u));
     for (const id of requestIds) await redis.del(requestKey(id));
     await redis.quit();
   });

@@ -26,7 +26,7 @@ export interface RunningUserCommand {
 /** Wires configuration, adapters and use cases into a listening server (main.ts and tests share it). */
 export async function startUserCommand(config: UserCommandConfig, log: Logger): Promise<RunningUserCommand> {
   const metrics = createMetrics('user-command');
-  const redis = createRedisClient(config.redisUrl, log);
+  const redis = createRedisClient(config, log);
   const prisma = createPrismaClient({ databaseUrl: config.databaseUrl, poolMax: config.dbPoolMax, applicationName: 'user-command' });
   const wal = await WalWriter.open(config.walPath);
   const hasher = new BcryptHasher(config.bcryptCost, config.hashWorkers, metrics.registry);

@@ -1,7 +1,7 @@
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
 import { pendingMarkerKey, PENDING_MARKER_FLOOR_MS, PENDING_MARKER_MAX_JITTER_MS } from '@usersys/pending-marker';
 import { cacheHmacKey, DEFAULT_REDIS_URL } from '@usersys/config';
-import { readCachedUser, recordRejection, reservationKey, UserCacheSeal, writeCachedUser } from '@usersys/user-cache';
+import { readCachedUser, recordRejection, rejectionKey, reservationKey, userCacheKey, UserCacheSeal, writeCachedUser } from '@usersys/user-cache';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { call, ensureRequestOutcomeColumns, newUser, startInProcess, walEvents } from './testing/in-process';
@@ -32,7 +32,7 @@ describe('user-command against real Redis and PostgreSQL', () => {
     await service?.cleanup();
     await prisma?.$disconnect();
     await db?.drop();
-    for (const u of created) await redis.del(pendingMarkerKey(u), `user:cache:${u}`, `user:rejected:${u}`);
+    for (const u of created) await redis.del(pendingMarkerKey(u), userCacheKey(u), rejectionKey(u));
     await redis.quit();
   });
 

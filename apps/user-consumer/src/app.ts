@@ -28,7 +28,7 @@ const REPAIR_INTERVAL_MS = 5000;
 export async function startConsumer(config: ConsumerConfig, log: Logger): Promise<RunningConsumer> {
   const metrics = createMetrics('user-consumer');
   const consumerMetrics = createConsumerMetrics(metrics.registry);
-  const redis = createRedisClient(config.redisUrl, log);
+  const redis = createRedisClient(config, log);
   const prisma = createPrismaClient({ databaseUrl: config.databaseUrl, poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs, applicationName: 'user-consumer' });
   // Every Kafka client of the consumer: rebuilt when its connection stops answering (frozen broker); /readyz and /healthz ask them.
   const kafka = new KafkaClients({ clientId: 'user-consumer', brokers: config.kafkaBrokers, retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 } }, log);

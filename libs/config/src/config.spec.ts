@@ -44,4 +44,10 @@ describe('env readers', () => {
     expect(cfg.redisUrl).toBe('redis://usersys:usersys-dev-redis-pw@127.0.0.1:6379');
     expect(() => loadInfraConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
   });
+
+  it('reads REDIS_CLUSTER_NODES as host:port seeds (none by default)', () => {
+    expect(loadInfraConfig({}).redisClusterNodes).toEqual([]);
+    expect(loadInfraConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-2:7001' }).redisClusterNodes).toEqual(['10.0.0.1:7000', 'redis-2:7001']);
+    expect(() => loadInfraConfig({ REDIS_CLUSTER_NODES: '10.0.0.1' })).toThrow(/^config: REDIS_CLUSTER_NODES: "10.0.0.1" is not host:port/);
+  });
 });

@@ -83,6 +83,19 @@ export function envList(env: Env, name: string, fallback: string): string[] {
   return list;
 }
 
+/** `host:port,host:port` (empty or unset: an empty list). */
+export function envHostPorts(env: Env, name: string): string[] {
+  const list = (raw(env, name) ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const entry of list) {
+    const m = /^(.+):(\d+)$/.exec(entry);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new ConfigError(name, `"${entry}" is not host:port`);
+  }
+  return list;
+}
+
 export function envPort(env: Env, name: string, fallback: number): number {
   return envInt(env, name, fallback, { min: 0, max: 65535 });
 }

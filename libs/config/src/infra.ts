@@ -1,4 +1,4 @@
-import { envEnum, envList, envString, envUrl } from './env';
+import { envEnum, envHostPorts, envList, envString, envUrl } from './env';
 
 type Env = Record<string, string | undefined>;
 
@@ -9,6 +9,11 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface InfraConfig {
   databaseUrl: string;
   redisUrl: string;
+  /**
+   * Seed nodes (`host:port`) of a Redis Cluster; empty = the single Redis of redisUrl. With nodes,
+   * redisUrl still gives the ACL user and password (one place for Redis's credentials).
+   */
+  redisClusterNodes: string[];
   kafkaBrokers: string[];
   walDir: string;
   logLevel: LogLevel;
@@ -25,6 +30,7 @@ export function loadInfraConfig(env: Env = process.env): InfraConfig {
   return {
     databaseUrl: envUrl(env, 'DATABASE_URL', DEFAULT_DATABASE_URL, ['postgresql:', 'postgres:']),
     redisUrl: envUrl(env, 'REDIS_URL', DEFAULT_REDIS_URL, ['redis:', 'rediss:']),
+    redisClusterNodes: envHostPorts(env, 'REDIS_CLUSTER_NODES'),
     kafkaBrokers: envList(env, 'KAFKA_BROKERS', DEFAULT_KAFKA_BROKERS),
     walDir: envString(env, 'WAL_DIR', '.data/wal'),
     logLevel: envEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),

@@ -18,5 +18,5 @@ describe('pending marker TTL', () => {
     expect(new Set(samples.map((s) => Math.min(4, Math.floor(s / 1000)))).size).toBe(5);
   });
 
-  it('uses the contract key', () => expect(pendingMarkerKey('alice')).toBe('user:pending:alice'));
+  it('uses the contract key, the username as hash tag', () => expect(pendingMarkerKey('alice')).toBe('user:pending:{alice}'));
 });

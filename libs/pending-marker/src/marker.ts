@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@usersys/service-kit';
 
 /**
  * The floor covers a 5-minute Kafka backlog plus 3 minutes of consumer recovery plus margin: a
@@ -16,8 +16,13 @@ export const PENDING_MARKER_MAX_JITTER_MS = 5_000;
  */
 export const PROVISIONAL_MARKER_TTL_MS = 30_000;
 
+/**
+ * `user:pending:{<username>}`: the username is a hash tag (CONTRACT.md allows it), so in a Redis
+ * Cluster the marker shares a slot with the user's cache entry and rejection record
+ * (@usersys/user-cache), which user-consumer settles together in one script.
+ */
 export function pendingMarkerKey(username: string): string {
-  return `user:pending:${username}`;
+  return `user:pending:{${username}}`;
 }
 
 /** TTL = max(configured, 10 min) + uniform 0–5 s jitter. */
@@ -81,7 +86,7 @@ export class PendingMarkerStore {
   private readonly random: () => number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     options: { ttlMs: number; random?: () => number },
   ) {
     this.configuredTtlMs = options.ttlMs;

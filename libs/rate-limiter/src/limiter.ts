@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@usersys/service-kit';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { RedisFallback, type LimiterEvents, type LimiterOptions } from './redis-fallback';
 
@@ -37,7 +37,7 @@ export class FallbackRateLimiter {
   private readonly fallback: RedisFallback;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly name: string,
     settings: LimitSettings,
     events: LimiterEvents = {},

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@usersys/service-kit';
 import { z } from 'zod';
 import { validateSettings, type FallbackRateLimiter, type LimitSettings } from './limiter';
 
@@ -18,7 +18,7 @@ export class SharedLimitSettings {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly name: string,
     private readonly limiter: FallbackRateLimiter,
     private readonly onChange?: (settings: LimitSettings) => void,

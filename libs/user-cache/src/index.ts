@@ -14,6 +14,7 @@ export {
   reserveContact,
   contactHolder,
   releaseContact,
+  RELEASE_CONTACT_LUA,
   recordRejection,
   readRejection,
   clearRejection,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@usersys/service-kit';
 import { rejectionKey, requestKey, reservationKey, revokedBeforeKey, userCacheKey, type ContactKind } from './keys';
 import type { UserCacheSeal } from './seal';
 
@@ -88,12 +88,12 @@ function parse<T>(raw: string | null): T | null {
 }
 
 /** An entry that is missing, unsealed, tampered with or sealed under another key reads as a miss. */
-export async function readCachedUser(redis: Redis, seal: UserCacheSeal, username: string): Promise<CachedUser | null> {
+export async function readCachedUser(redis: RedisClient, seal: UserCacheSeal, username: string): Promise<CachedUser | null> {
   const user = seal.open(await redis.get(userCacheKey(username)));
   return user && user.username === username ? user : null;
 }
 
-export async function writeCachedUser(redis: Redis, seal: UserCacheSeal, user: CachedUser, ttlMs = DEFAULT_USER_CACHE_TTL_MS): Promise<void> {
+export async function writeCachedUser(redis: RedisClient, seal: UserCacheSeal, user: CachedUser, ttlMs = DEFAULT_USER_CACHE_TTL_MS): Promise<void> {
   await redis.set(userCacheKey(user.username), seal.seal(user), 'PX', ttlMs);
 }
 
@@ -101,7 +101,7 @@ export async function writeCachedUser(redis: Redis, seal: UserCacheSeal, user: C
  * Fills the cache after a miss (SET NX): never overwrites what the consumer wrote, so a reader that
  * loaded an older row from the database cannot replace the consumer's fresh entry.
  */
-export async function fillCachedUser(redis: Redis, seal: UserCacheSeal, user: CachedUser, ttlMs = DEFAULT_USER_CACHE_TTL_MS): Promise<boolean> {
+export async function fillCachedUser(redis: RedisClient, seal: UserCacheSeal, user: CachedUser, ttlMs = DEFAULT_USER_CACHE_TTL_MS): Promise<boolean> {
   return (await redis.set(userCacheKey(user.username), seal.seal(user), 'PX', ttlMs, 'NX')) === 'OK';
 }
 
@@ -136,23 +136,23 @@ export interface SessionRevocation {
  * until the consumer applies it, the old password still logs in (cache and PostgreSQL have it), and
  * such a session begins after `atMs` on the old version; it is revoked too.
  */
-export async function revokeSessionsBefore(redis: Redis, accountId: string, atMs: number, ttlMs = DEFAULT_REQUEST_TTL_MS, minVersion = 0): Promise<void> {
+export async function revokeSessionsBefore(redis: RedisClient, accountId: string, atMs: number, ttlMs = DEFAULT_REQUEST_TTL_MS, minVersion = 0): Promise<void> {
   await redis.eval(RAISE, 1, revokedBeforeKey(accountId), String(Math.floor(atMs)), String(ttlMs), String(Math.floor(minVersion)));
 }
 
 /** The account's revocation (null: none recorded). */
-export async function readSessionRevocation(redis: Redis, accountId: string): Promise<SessionRevocation | null> {
+export async function readSessionRevocation(redis: RedisClient, accountId: string): Promise<SessionRevocation | null> {
   const raw = await redis.get(revokedBeforeKey(accountId));
   const m = raw === null ? null : /^(\d+)(?::(\d+))?$/.exec(raw);
   return m ? { beforeMs: Number(m[1]), minVersion: Number(m[2] ?? 0) } : null;
 }
 
 /** The account's revocation time in ms (null: none recorded). */
-export async function readRevokedBefore(redis: Redis, accountId: string): Promise<number | null> {
+export async function readRevokedBefore(redis: RedisClient, accountId: string): Promise<number | null> {
   return (await readSessionRevocation(redis, accountId))?.beforeMs ?? null;
 }
 
-export async function deleteCachedUser(redis: Redis, username: string): Promise<void> {
+export async function deleteCachedUser(redis: RedisClient, username: string): Promise<void> {
   await redis.del(userCacheKey(username));
 }
 
@@ -163,8 +163,11 @@ if current == false then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) retu
 if current == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
 return 0`;
 
-// Delete only our own reservation: another user may hold it after ours expired.
-const RELEASE = `
+/**
+ * Delete only our own reservation: another user may hold it after ours expired. KEYS[1] the
+ * reservation, ARGV[1] the username (exported for callers that register it as a pipelined command).
+ */
+export const RELEASE_CONTACT_LUA = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
@@ -172,37 +175,37 @@ return 0`;
  * Reserves an email or phone (already normalised) for `username`. True when it is ours now
  * (newly or already); false when another username holds it.
  */
-export async function reserveContact(redis: Redis, kind: ContactKind, value: string, username: string, ttlMs = DEFAULT_RESERVATION_TTL_MS): Promise<boolean> {
+export async function reserveContact(redis: RedisClient, kind: ContactKind, value: string, username: string, ttlMs = DEFAULT_RESERVATION_TTL_MS): Promise<boolean> {
   return (await redis.eval(RESERVE, 1, reservationKey(kind, value), username, String(ttlMs))) === 1;
 }
 
 /** Who holds a reservation, if anyone. */
-export async function contactHolder(redis: Redis, kind: ContactKind, value: string): Promise<string | null> {
+export async function contactHolder(redis: RedisClient, kind: ContactKind, value: string): Promise<string | null> {
   return redis.get(reservationKey(kind, value));
 }
 
 /** Releases `username`'s reservation; a no-op when someone else holds it or it expired. */
-export async function releaseContact(redis: Redis, kind: ContactKind, value: string, username: string): Promise<boolean> {
-  return (await redis.eval(RELEASE, 1, reservationKey(kind, value), username)) === 1;
+export async function releaseContact(redis: RedisClient, kind: ContactKind, value: string, username: string): Promise<boolean> {
+  return (await redis.eval(RELEASE_CONTACT_LUA, 1, reservationKey(kind, value), username)) === 1;
 }
 
-export async function recordRejection(redis: Redis, username: string, rejection: Omit<Rejection, 'at'>, ttlMs = DEFAULT_REJECTION_TTL_MS): Promise<void> {
+export async function recordRejection(redis: RedisClient, username: string, rejection: Omit<Rejection, 'at'>, ttlMs = DEFAULT_REJECTION_TTL_MS): Promise<void> {
   const value: Rejection = { ...rejection, at: new Date().toISOString() };
   await redis.set(rejectionKey(username), JSON.stringify(value), 'PX', ttlMs);
 }
 
-export async function readRejection(redis: Redis, username: string): Promise<Rejection | null> {
+export async function readRejection(redis: RedisClient, username: string): Promise<Rejection | null> {
   return parse<Rejection>(await redis.get(rejectionKey(username)));
 }
 
-export async function clearRejection(redis: Redis, username: string): Promise<void> {
+export async function clearRejection(redis: RedisClient, username: string): Promise<void> {
   await redis.del(rejectionKey(username));
 }
 
-export async function writeRequestRecord(redis: Redis, requestId: string, record: RequestRecord, ttlMs = DEFAULT_REQUEST_TTL_MS): Promise<void> {
+export async function writeRequestRecord(redis: RedisClient, requestId: string, record: RequestRecord, ttlMs = DEFAULT_REQUEST_TTL_MS): Promise<void> {
   await redis.set(requestKey(requestId), JSON.stringify(record), 'PX', ttlMs);
 }
 
-export async function readRequestRecord(redis: Redis, requestId: string): Promise<RequestRecord | null> {
+export async function readRequestRecord(redis: RedisClient, requestId: string): Promise<RequestRecord | null> {
   return parse<RequestRecord>(await redis.get(requestKey(requestId)));
 }

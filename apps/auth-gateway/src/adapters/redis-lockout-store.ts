@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@usersys/service-kit';
 import type { FailureCounter, LockoutCounters, LockoutPolicy, LockoutStore } from '../domain/brute-force-guard';
 
 /**
@@ -60,7 +60,7 @@ function parse(value: string | null | undefined): FailureCounter | undefined {
 
 export class RedisLockoutStore implements LockoutStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly policy: LockoutPolicy,
   ) {}
 

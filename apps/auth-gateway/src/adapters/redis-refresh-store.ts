@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@usersys/service-kit';
 import type { RefreshStore, Rotation } from '../domain/ports';
 
 /**
@@ -38,7 +38,7 @@ end
 return {'unknown'}`;
 
 export class RedisRefreshStore implements RefreshStore {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   async rotate(familyId: string, generation: number, at: { nowMs: number; graceMs: number; ttlMs: number }): Promise<Rotation> {
     const [outcome, issuedAt] = (await this.redis.eval(ROTATE, 1, refreshFamilyKey(familyId), String(generation), String(at.nowMs), String(at.graceMs), String(at.ttlMs))) as [string, string?];

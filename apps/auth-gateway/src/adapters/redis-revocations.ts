@@ -1,10 +1,10 @@
 import { readSessionRevocation, type SessionRevocation } from '@usersys/user-cache';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@usersys/service-kit';
 import type { RevocationLookup } from '../domain/session-check';
 
 /** `auth:revoked-before:<accountId>`, set by user-command when it accepts a revoking change. */
 export class RedisRevocationLookup implements RevocationLookup {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   async revokedBefore(accountId: string): Promise<SessionRevocation | null> {
     // Fail at once while disconnected: the check goes on without the marker (SessionCheck).

@@ -2,7 +2,7 @@ import type { PrismaClient } from '@usersys/db';
 import type { Logger } from '@usersys/logger';
 import { AppError } from '@usersys/service-kit';
 import { cachedUserOf, fillCachedUser, readCachedUser, type CachedUser, type UserCacheSeal } from '@usersys/user-cache';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@usersys/service-kit';
 import type { LoginUser, UserDirectory } from '../domain/ports';
 import type { SessionAccount } from '../domain/session-check';
 import { ERRORS } from '../errors';
@@ -17,7 +17,7 @@ export class CachedUserDirectory implements UserDirectory {
   private databaseDown = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prisma: PrismaClient,
     private readonly log: Logger,
     private readonly seal: UserCacheSeal,

@@ -1,6 +1,6 @@
 import type { Logger } from '@usersys/logger';
 import { fillCachedUser, readCachedUser, readRejection, readRequestRecord, releaseContact, reserveContact, revokeSessionsBefore, writeRequestRecord, UserCacheSeal, type CachedUser, type ContactKind, type Rejection, type RequestRecord } from '@usersys/user-cache';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@usersys/service-kit';
 import type { ContactReservations, RejectionRecords, RequestRecords, SessionRevocations, UserCache } from '../domain/ports';
 
 /**
@@ -9,7 +9,7 @@ import type { ContactReservations, RejectionRecords, RequestRecords, SessionRevo
  */
 export class RedisUserCache implements UserCache {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly log: Logger,
     private readonly seal: UserCacheSeal,
     private readonly ttlMs?: number,
@@ -32,7 +32,7 @@ export class RedisUserCache implements UserCache {
 /** `user:reserve:email|phone:<value>` through the shared user-cache lib. */
 export class RedisContactReservations implements ContactReservations {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly log: Logger,
     private readonly ttlMs?: number,
   ) {}
@@ -49,7 +49,7 @@ export class RedisContactReservations implements ContactReservations {
 
 /** `user:rejected:<username>`, written by user-consumer when an accepted request lost in the database. */
 export class RedisRejections implements RejectionRecords {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   read(username: string): Promise<Rejection | null> {
     return readRejection(this.redis, username);
@@ -58,7 +58,7 @@ export class RedisRejections implements RejectionRecords {
 
 /** `user:request:<requestId>` through the shared user-cache lib (TTL 25 h). */
 export class RedisRequestRecords implements RequestRecords {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   write(requestId: string, record: RequestRecord): Promise<void> {
     return writeRequestRecord(this.redis, requestId, record);
@@ -71,7 +71,7 @@ export class RedisRequestRecords implements RequestRecords {
 
 /** `auth:revoked-before:<accountId>` through the shared user-cache lib (only raised; TTL 25 h). */
 export class RedisSessionRevocations implements SessionRevocations {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   revokeBefore(accountId: string, atMs: number, minVersion: number): Promise<void> {
     return revokeSessionsBefore(this.redis, accountId, atMs, undefined, minVersion);

@@ -1,5 +1,5 @@
 import type { Logger } from '@usersys/logger';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@usersys/service-kit';
 
 /** Shared by every consumer replica; absent = the CONSUMER_DEGRADE start value. */
 export const DEGRADE_KEY = 'user-consumer:settings:degrade';
@@ -16,7 +16,7 @@ export class DegradeSwitch {
   private timer?: NodeJS.Timeout;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly fallback: boolean,
     private readonly log: Logger,
     private readonly onChange: (on: boolean) => void = () => {},

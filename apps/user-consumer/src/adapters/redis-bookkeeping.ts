@@ -1,17 +1,27 @@
 import type { EventEnvelope } from '@usersys/event-schema';
 import { pendingMarkerKey } from '@usersys/pending-marker';
-import { cachedUserOf, rejectionKey, reservationKey, userCacheKey, type UserCacheSeal } from '@usersys/user-cache';
-import type { Redis } from 'ioredis';
+import { sendEach, type RedisCall, type RedisClient } from '@usersys/service-kit';
+import { cachedUserOf, rejectionKey, RELEASE_CONTACT_LUA, reservationKey, userCacheKey, type UserCacheSeal } from '@usersys/user-cache';
 import type { Bookkeeping, UserRow, WriteResult } from '../domain/ports';
 
-// Everything after one write in one round trip per batch (one script call per event, pipelined).
-// It does what the shared libs do, with the same owner checks: PendingMarkerStore.clear(name,
-// eventId) (delete only the marker written for this event), releaseContact (delete a reservation
-// only while this user holds it), recordRejection, and the consumer's SET of the fresh CachedUser,
-// here guarded so an older version of the row never replaces a newer one (updatedAt is ISO text).
-// KEYS: marker, email reservation, phone reservation, cache, rejection
-// ARGV: eventId|'' , username, releaseEmail, releasePhone, 'set'|'del', cacheJson, updatedAt, cacheTtlMs, rejectionJson|'', rejectionTtlMs
-const SETTLE = `
+// Everything after one write, one round trip per batch (one single-slot command per step, sent
+// together by sendEach). It does what the shared libs do, with the same owner checks:
+// PendingMarkerStore.clear(name, eventId) (delete only the marker written for this event),
+// recordRejection, and the consumer's SET of the fresh CachedUser, here guarded so an older version of
+// the row never replaces a newer one (updatedAt is ISO text); and releaseContact for the email and
+// phone (delete a reservation only while this user holds it).
+//
+// The user's three keys share the hash tag `{<username>}`, so they stay one script (one slot in a
+// Redis Cluster). The reservations are keyed by contact (other slots) and released by their own
+// owner-checked script. Splitting them off weakens nothing: this runs only after the write is
+// committed, and from then on PostgreSQL's unique email and phone columns refuse any other user the
+// contact (user-command checks them as well as the reservation); a reservation is only an early
+// refusal. Each step is idempotent and owner-checked, so any of them failing alone sends the event to
+// the bookkeeping retry, which redoes all of them without harm; a reservation left behind expires by
+// its TTL, as when Redis is down.
+// KEYS: marker, cache, rejection
+// ARGV: eventId|'', 'set'|'del', cacheJson, updatedAt, cacheTtlMs, rejectionJson|'', rejectionTtlMs
+const SETTLE_USER = `
 if ARGV[1] ~= '' then
   local v = redis.call('GET', KEYS[1])
   if v then
@@ -19,24 +29,21 @@ if ARGV[1] ~= '' then
     if ok and type(d) == 'table' and d['eventId'] == ARGV[1] then redis.call('DEL', KEYS[1]) end
   end
 end
-if ARGV[3] == '1' and redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
-if ARGV[4] == '1' and redis.call('GET', KEYS[3]) == ARGV[2] then redis.call('DEL', KEYS[3]) end
-if ARGV[9] ~= '' then redis.call('SET', KEYS[5], ARGV[9], 'PX', ARGV[10]) end
-if ARGV[5] == 'del' then
-  redis.call('DEL', KEYS[4])
+if ARGV[6] ~= '' then redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7]) end
+if ARGV[2] == 'del' then
+  redis.call('DEL', KEYS[2])
 else
-  local cur = redis.call('GET', KEYS[4])
+  local cur = redis.call('GET', KEYS[2])
   if cur then
     local ok, d = pcall(cjson.decode, cur)
-    if ok and type(d) == 'table' and type(d['updatedAt']) == 'string' and d['updatedAt'] > ARGV[7] then return 0 end
+    if ok and type(d) == 'table' and type(d['updatedAt']) == 'string' and d['updatedAt'] > ARGV[4] then return 0 end
   end
-  redis.call('SET', KEYS[4], ARGV[6], 'PX', ARGV[8])
+  redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[5])
 end
 return 1`;
 
-type SettleArgs = [string, string, string, string, string, string, string, string, string, string, string, string, string, string, string];
-type WithSettle = { usersysSettle(...args: SettleArgs): unknown };
-
+const SETTLE_USER_COMMAND = 'usersysSettleUser';
+const RELEASE_CONTACT_COMMAND = 'usersysReleaseContact';
 
 /**
  * Same keys user-command and the gateway read: the pending marker, `user:reserve:*`, `user:cache:*`,
@@ -44,21 +51,30 @@ type WithSettle = { usersysSettle(...args: SettleArgs): unknown };
  */
 export class RedisBookkeeping implements Bookkeeping {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: { rejectionTtlMs: number; userCacheTtlMs: number },
     private readonly seal: UserCacheSeal,
   ) {
-    redis.defineCommand('usersysSettle', { numberOfKeys: 5, lua: SETTLE });
+    redis.defineCommand(SETTLE_USER_COMMAND, { numberOfKeys: 3, lua: SETTLE_USER });
+    redis.defineCommand(RELEASE_CONTACT_COMMAND, { numberOfKeys: 1, lua: RELEASE_CONTACT_LUA });
   }
 
   async markerEventIds(usernames: string[]): Promise<Map<string, string | null>> {
     const out = new Map<string, string | null>();
     if (usernames.length === 0) return out;
-    const values = await this.redis.mget(usernames.map(pendingMarkerKey));
+    // One GET per user, not an MGET: each user's marker lives in that user's slot. Nothing needs
+    // the markers read at one instant: each create is decided on its own user's marker alone.
+    const replies = await sendEach(
+      this.redis,
+      usernames.map((u) => ['get', pendingMarkerKey(u)]),
+    );
+    const failed = replies.find(([err]) => err);
+    if (failed) throw failed[0]; // the port's rule: any unknown marker = decide every create from the database
     usernames.forEach((u, i) => {
+      const value = replies[i][1] as string | null;
       let eventId: string | null = null;
       try {
-        eventId = values[i] ? ((JSON.parse(values[i]!) as { eventId?: string }).eventId ?? null) : null;
+        eventId = value ? ((JSON.parse(value) as { eventId?: string }).eventId ?? null) : null;
       } catch {
         eventId = null;
       }
@@ -69,18 +85,16 @@ export class RedisBookkeeping implements Bookkeeping {
 
   async settle(items: Array<{ event: EventEnvelope; result: WriteResult }>): Promise<Array<Error | null>> {
     if (items.length === 0) return [];
-    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & WithSettle;
-    for (const { event, result } of items) pipeline.usersysSettle(...this.settleArgs(event, result));
-    let replies: Array<[Error | null, unknown]> | null;
-    try {
-      replies = await pipeline.exec();
-    } catch (err) {
-      return items.map(() => err as Error); // Redis unavailable: every item goes to the bookkeeping retry
-    }
-    return items.map((_, i) => replies?.[i]?.[0] ?? null);
+    const steps = items.map(({ event, result }) => this.settleSteps(event, result));
+    const replies = await sendEach(this.redis, steps.flat());
+    let next = 0;
+    return steps.map((itemSteps) => {
+      const mine = replies.slice(next, (next += itemSteps.length));
+      return mine.find(([err]) => err)?.[0] ?? null;
+    });
   }
 
-  private settleArgs(event: EventEnvelope, result: WriteResult): SettleArgs {
+  private settleSteps(event: EventEnvelope, result: WriteResult): RedisCall[] {
     const username = event.username;
     let email = '';
     let phone = '';
@@ -93,34 +107,38 @@ export class RedisBookkeeping implements Bookkeeping {
     const isDelete = event.type === 'user.deleted' || event.type === 'user.force_deleted';
     const row = result.row ?? (isDelete ? tombstone(username, event.eventId) : null);
     const entry = row ? cachedUserOf(row) : null;
-    return [
-      pendingMarkerKey(username),
-      reservationKey('email', email || '-'),
-      reservationKey('phone', phone || '-'),
-      userCacheKey(username),
-      rejectionKey(username),
-      // Only creates set a marker; the owner check keeps a newer request's marker in place.
-      event.type === 'user.created' ? event.eventId : '',
-      username,
-      email ? '1' : '0',
-      phone ? '1' : '0',
-      entry ? 'set' : 'del',
-      entry ? this.seal.seal(entry) : '',
-      entry?.updatedAt ?? '',
-      String(this.options.userCacheTtlMs),
-      rejection,
-      String(this.options.rejectionTtlMs),
+    const steps: RedisCall[] = [
+      [
+        SETTLE_USER_COMMAND,
+        pendingMarkerKey(username),
+        userCacheKey(username),
+        rejectionKey(username),
+        // Only creates set a marker; the owner check keeps a newer request's marker in place.
+        event.type === 'user.created' ? event.eventId : '',
+        entry ? 'set' : 'del',
+        entry ? this.seal.seal(entry) : '',
+        entry?.updatedAt ?? '',
+        String(this.options.userCacheTtlMs),
+        rejection,
+        String(this.options.rejectionTtlMs),
+      ],
     ];
+    if (email) steps.push([RELEASE_CONTACT_COMMAND, reservationKey('email', email), username]);
+    if (phone) steps.push([RELEASE_CONTACT_COMMAND, reservationKey('phone', phone), username]);
+    return steps;
   }
 
   async refreshRows(rows: UserRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & WithSettle;
-    for (const row of rows) {
-      const entry = cachedUserOf(row);
-      pipeline.usersysSettle(pendingMarkerKey(row.username), reservationKey('email', '-'), reservationKey('phone', '-'), userCacheKey(row.username), rejectionKey(row.username), '', row.username, '0', '0', 'set', this.seal.seal(entry), entry.updatedAt, String(this.options.userCacheTtlMs), '', '0');
-    }
-    await pipeline.exec();
+    const replies = await sendEach(
+      this.redis,
+      rows.map((row): RedisCall => {
+        const entry = cachedUserOf(row);
+        return [SETTLE_USER_COMMAND, pendingMarkerKey(row.username), userCacheKey(row.username), rejectionKey(row.username), '', 'set', this.seal.seal(entry), entry.updatedAt, String(this.options.userCacheTtlMs), '', '0'];
+      }),
+    );
+    const failed = replies.find(([err]) => err);
+    if (failed) throw failed[0];
   }
 }
 
