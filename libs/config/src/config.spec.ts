@@ -50,4 +50,10 @@ describe('env readers', () => {
     expect(loadInfraConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-2:7001' }).redisClusterNodes).toEqual(['10.0.0.1:7000', 'redis-2:7001']);
     expect(() => loadInfraConfig({ REDIS_CLUSTER_NODES: '10.0.0.1' })).toThrow(/^config: REDIS_CLUSTER_NODES: "10.0.0.1" is not host:port/);
   });
+
+  it('reads REDIS_KEY_PREFIX (none by default) and refuses one that would be a hash tag', () => {
+    expect(loadInfraConfig({}).redisKeyPrefix).toBe('');
+    expect(loadInfraConfig({ REDIS_KEY_PREFIX: 'e2e-1:' }).redisKeyPrefix).toBe('e2e-1:');
+    expect(() => loadInfraConfig({ REDIS_KEY_PREFIX: '{e2e}:' })).toThrow(/^config: REDIS_KEY_PREFIX: must not contain braces/);
+  });
 });

@@ -1,4 +1,4 @@
-import { envEnum, envHostPorts, envList, envString, envUrl } from './env';
+import { ConfigError, envEnum, envHostPorts, envList, envString, envUrl } from './env';
 
 type Env = Record<string, string | undefined>;
 
@@ -14,6 +14,11 @@ export interface InfraConfig {
    * redisUrl still gives the ACL user and password (one place for Redis's credentials).
    */
   redisClusterNodes: string[];
+  /**
+   * Put before every key this service reads or writes (default none). Isolates systems sharing one
+   * Redis (the e2e tests): a Redis Cluster has only database 0, so a database number cannot.
+   */
+  redisKeyPrefix: string;
   kafkaBrokers: string[];
   walDir: string;
   logLevel: LogLevel;
@@ -31,8 +36,16 @@ export function loadInfraConfig(env: Env = process.env): InfraConfig {
     databaseUrl: envUrl(env, 'DATABASE_URL', DEFAULT_DATABASE_URL, ['postgresql:', 'postgres:']),
     redisUrl: envUrl(env, 'REDIS_URL', DEFAULT_REDIS_URL, ['redis:', 'rediss:']),
     redisClusterNodes: envHostPorts(env, 'REDIS_CLUSTER_NODES'),
+    redisKeyPrefix: redisKeyPrefix(env),
     kafkaBrokers: envList(env, 'KAFKA_BROKERS', DEFAULT_KAFKA_BROKERS),
     walDir: envString(env, 'WAL_DIR', '.data/wal'),
     logLevel: envEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
+}
+
+function redisKeyPrefix(env: Env): string {
+  const prefix = envString(env, 'REDIS_KEY_PREFIX', '');
+  // A brace would become (part of) a hash tag and put every key of the service in one cluster slot.
+  if (/[{}\s]/.test(prefix)) throw new ConfigError('REDIS_KEY_PREFIX', 'must not contain braces or white space');
+  return prefix;
 }

@@ -15,6 +15,8 @@ export interface RedisTarget {
   redisUrl: string;
   /** `host:port` seeds; empty or absent = the single Redis of redisUrl. */
   redisClusterNodes?: string[];
+  /** Put before every key (ioredis keyPrefix, also inside scripts' KEYS); empty or absent = none. */
+  redisKeyPrefix?: string;
 }
 
 export interface RedisClientOptions {
@@ -31,12 +33,14 @@ export interface RedisClientOptions {
  * relies on.
  */
 export function createRedisClient(target: string | RedisTarget, log: Logger, options: RedisClientOptions = {}): RedisClient {
-  const { redisUrl, redisClusterNodes = [] } = typeof target === 'string' ? { redisUrl: target } : target;
+  const { redisUrl, redisClusterNodes = [], redisKeyPrefix } = typeof target === 'string' ? { redisUrl: target } : target;
   const commandTimeout = options.commandTimeoutMs ?? 1000;
+  const keyPrefix = redisKeyPrefix || undefined;
   const client: RedisClient =
     redisClusterNodes.length === 0
       ? new Redis(redisUrl, {
           lazyConnect: false,
+          keyPrefix,
           enableOfflineQueue: false,
           maxRetriesPerRequest: 1,
           commandTimeout,
@@ -44,6 +48,7 @@ export function createRedisClient(target: string | RedisTarget, log: Logger, opt
           retryStrategy: (times) => Math.min(times * 200, 2000),
         })
       : new Cluster(redisClusterNodes.map(hostPort), {
+          keyPrefix,
           enableOfflineQueue: false,
           enableAutoPipelining: true,
           clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
