@@ -3,14 +3,16 @@ import { createPrismaClient } from '@usersys/db';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { createLogger } from '@usersys/logger';
 import { startServices, type RunningServices } from '@usersys/service-runner';
+import { createRedisClient, type RedisClient } from '@usersys/service-kit';
 import { fetchTopicOffsetsWhenLed, freePort } from '@usersys/test-infra';
 import { TOPICS } from '@usersys/event-schema';
 import { Kafka, logLevel } from 'kafkajs';
 
 /**
  * The whole system for one test file: the four services on free ports, with their own WAL
- * directory, consumer group, Redis database and PostgreSQL database (usersys_test), against the
+ * directory, consumer group, Redis key prefix and PostgreSQL database (usersys_test), against the
  * real Kafka, Redis, PostgreSQL and Jaeger that tools/infra.sh runs. Nothing is mocked.
  */
 export interface System {
@@ -19,6 +21,12 @@ export interface System {
   databaseUrl: string;
   /** The WAL root every service of this system writes under (extra processes must use it too). */
   walDir: string;
+  /**
+   * REDIS_URL, REDIS_KEY_PREFIX (and REDIS_CLUSTER_NODES with TEST_REDIS_CLUSTER_NODES): what an
+   * extra process, or a test reading Redis, needs to see this system's keys. Systems are kept apart
+   * by key prefix, not by database number: a Redis Cluster has only database 0.
+   */
+  redisEnv: Record<string, string>;
   services: RunningServices;
   stop(): Promise<void>;
 }
@@ -33,6 +41,7 @@ export async function startSystem(extraEnv: Record<string, string> = {}): Promis
     jaeger: process.env.JAEGER_QUERY_URL ?? 'http://127.0.0.1:16686',
     databaseUrl: TEST_DATABASE_URL,
     walDir: env.WAL_DIR,
+    redisEnv: Object.fromEntries(['REDIS_URL', 'REDIS_KEY_PREFIX', 'REDIS_CLUSTER_NODES'].filter((k) => env[k] !== undefined).map((k) => [k, env[k]])),
     services,
     stop: () => services.stop(),
   };
@@ -50,7 +59,9 @@ export async function systemEnv(extraEnv: Record<string, string> = {}): Promise<
     WAL_RELAY_PORT: String(relayPort),
     USER_CONSUMER_PORT: String(consumerPort),
     DATABASE_URL: TEST_DATABASE_URL,
-    REDIS_URL: process.env.TEST_REDIS_URL ?? `${DEFAULT_REDIS_URL}/1`,
+    REDIS_URL: process.env.TEST_REDIS_URL ?? DEFAULT_REDIS_URL,
+    REDIS_KEY_PREFIX: `e2e-${run}:`,
+    ...(process.env.TEST_REDIS_CLUSTER_NODES ? { REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES } : {}),
     WAL_DIR: path.join(os.tmpdir(), `usersys-e2e-wal-${run}`),
     CONSUMER_GROUP_ID: `user-consumer-e2e-${run}`,
     BCRYPT_COST: '4',
@@ -161,4 +172,10 @@ export async function startGroupsAtEnd(groupId: string, brokers: string[]): Prom
   } finally {
     await admin.disconnect();
   }
+}
+
+/** A client on this system's Redis keys (its prefix and, if any, its cluster), for tests that read or clean them. */
+export function systemRedis(system: Pick<System, 'redisEnv'>): RedisClient {
+  const env = system.redisEnv;
+  return createRedisClient({ redisUrl: env.REDIS_URL, redisClusterNodes: env.REDIS_CLUSTER_NODES?.split(',') ?? [], redisKeyPrefix: env.REDIS_KEY_PREFIX }, createLogger('e2e', { level: 'silent' }));
 }

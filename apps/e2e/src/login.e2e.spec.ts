@@ -1,28 +1,28 @@
-import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { startServices, type RunningServices } from '@usersys/service-runner';
 import { freePort } from '@usersys/test-infra';
-import { Redis } from 'ioredis';
+import { redisReady, type RedisClient } from '@usersys/service-kit';
 import path from 'node:path';
-import { poll, servicesInTrace, signUp, startSystem, TEST_DATABASE_URL, uniqueUser, untilApplied, type System } from './harness';
+import { poll, servicesInTrace, signUp, startSystem, systemRedis, TEST_DATABASE_URL, uniqueUser, untilApplied, type System } from './harness';
 
 // Login through the real gateway for a user who signed up through the whole write path, the
 // gateway's named spans in Jaeger, and an admin change seen by a second gateway PROCESS.
-const REDIS_URL = process.env.TEST_REDIS_URL ?? `${DEFAULT_REDIS_URL}/1`;
 const ADMIN = { ADMIN_USERNAME: 'e2e_gateway_admin', ADMIN_PASSWORD: 'e2e-gateway-admin-pw', ADMIN_EMAIL: 'e2e_gateway_admin@usersys.local', ADMIN_PHONE: '+19990000001' };
 const json = { 'content-type': 'application/json' };
 
 describe('login end to end', () => {
   let system: System;
   let second: RunningServices | undefined;
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  let redis: RedisClient;
 
   beforeAll(async () => {
     system = await startSystem(ADMIN);
+    redis = systemRedis(system);
+    await redisReady(redis);
   });
   afterAll(async () => {
     await second?.stop();
     await system?.stop();
-    redis.disconnect();
+    redis?.disconnect();
   });
 
   const loginAs = (username: string, password: string) => fetch(`${system.gateway}/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username, password }) });
@@ -63,14 +63,14 @@ describe('login end to end', () => {
     second = await startServices({
       only: ['auth-gateway'],
       logDir: path.join(__dirname, '../../../.data/logs/e2e-second-gateway'),
-      env: { ...ADMIN, AUTH_GATEWAY_PORT: String(port), REDIS_URL, DATABASE_URL: TEST_DATABASE_URL, USER_COMMAND_URL: `http://127.0.0.1:${system.services.portOf('user-command')}`, WAL_DIR: system.walDir, OTEL_TRACES_EXPORTER: 'none' },
+      env: { ...ADMIN, AUTH_GATEWAY_PORT: String(port), ...system.redisEnv, DATABASE_URL: TEST_DATABASE_URL, USER_COMMAND_URL: `http://127.0.0.1:${system.services.portOf('user-command')}`, WAL_DIR: system.walDir, OTEL_TRACES_EXPORTER: 'none' },
     });
     const secondUrl = `http://127.0.0.1:${port}`;
     const login = await loginAs(ADMIN.ADMIN_USERNAME, ADMIN.ADMIN_PASSWORD);
     expect(login.status).toBe(200);
     const auth = { authorization: `Bearer ${((await login.json()) as { accessToken: string }).accessToken}`, ...json };
     try {
-      // A high limit: other test runs share this Redis database and must not be limited by this one.
+      // A high limit, so nothing else in this system is limited by the change.
       const put = await fetch(`${system.gateway}/admin/ratelimit/login`, { method: 'PUT', headers: auth, body: JSON.stringify({ value: 424242, window: '3m' }) });
       expect(put.status).toBe(200);
       expect(await put.json()).toEqual({ code: 100001, message: 'ok', data: { effective: true, value: 424242, window: '3m0s' } });

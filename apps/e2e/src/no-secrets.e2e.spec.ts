@@ -1,7 +1,8 @@
-import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { TOPICS } from '@usersys/event-schema';
 import { fetchTopicOffsetsWhenLed } from '@usersys/test-infra';
-import { Redis } from 'ioredis';
+import { createLogger } from '@usersys/logger';
+import { createRedisClient, redisReady } from '@usersys/service-kit';
+import { Cluster, type Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -13,8 +14,6 @@ import { poll, signUp, startSystem, uniqueUser, untilApplied, type System } from
 // failed login (log files, WAL segments, Kafka messages on every topic, Redis values) is searched
 // for the plaintext passwords, tokens and secrets it handled: none may appear anywhere.
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-// Its own Redis database (emptied first), so the scan below covers exactly what this system wrote.
-const REDIS_URL = process.env.TEST_SECRETS_REDIS_URL ?? `${DEFAULT_REDIS_URL}/3`;
 const LOG_DIR = path.resolve(__dirname, '../../../.data/logs/e2e');
 const json = { 'content-type': 'application/json' };
 
@@ -48,10 +47,7 @@ describe('no plaintext password, token or secret is ever written anywhere', () =
       await admin.setOffsets({ groupId: group, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })) });
     }
     await admin.disconnect();
-    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-    await redis.flushdb();
-    redis.disconnect();
-    system = await startSystem({ ...secrets, REDIS_URL, LOGIN_RATE_LIMIT: '100000', ADMIN_USERNAME: adminName, ADMIN_EMAIL: `${adminName}@usersys.local`, ADMIN_PHONE: `+1999${String(Date.now()).slice(-7)}`, WAL_DIR: walDir, LOG_LEVEL: 'debug', WAL_ACKED_SEGMENTS: 'keep' });
+    system = await startSystem({ ...secrets, LOGIN_RATE_LIMIT: '100000', ADMIN_USERNAME: adminName, ADMIN_EMAIL: `${adminName}@usersys.local`, ADMIN_PHONE: `+1999${String(Date.now()).slice(-7)}`, WAL_DIR: walDir, LOG_LEVEL: 'debug', WAL_ACKED_SEGMENTS: 'keep' });
   });
   afterAll(async () => {
     if (!stopped) await system?.stop();
@@ -116,17 +112,24 @@ describe('no plaintext password, token or secret is ever written anywhere', () =
     await consumer.disconnect();
     expect(messages).toBeGreaterThan(0);
 
-    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) {
-        const type = await redis.type(key);
-        const value = type === 'string' ? await redis.get(key) : type === 'hash' ? JSON.stringify(await redis.hgetall(key)) : type === 'list' ? JSON.stringify(await redis.lrange(key, '0', '-1')) : type === 'set' ? JSON.stringify(await redis.smembers(key)) : type === 'zset' ? JSON.stringify(await redis.zrange(key, '0', '-1')) : '';
-        haystacks.push({ where: `redis ${key}`, text: `${key} ${value ?? ''}` });
-      }
-    } while (cursor !== '0');
+    // Every key under this system's own prefix (harness: one per system), on every master when
+    // the tests run on a Redis Cluster: the scan covers exactly what this system wrote.
+    const { REDIS_URL, REDIS_KEY_PREFIX, REDIS_CLUSTER_NODES } = system.redisEnv;
+    const redis = createRedisClient({ redisUrl: REDIS_URL, redisClusterNodes: REDIS_CLUSTER_NODES?.split(',') ?? [] }, createLogger('e2e', { level: 'silent' }));
+    await redisReady(redis);
+    const servers: Redis[] = redis instanceof Cluster ? redis.nodes('master') : [redis];
+    for (const server of servers) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await server.scan(cursor, 'MATCH', `${REDIS_KEY_PREFIX}*`, 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys) {
+          const type = await server.type(key);
+          const value = type === 'string' ? await server.get(key) : type === 'hash' ? JSON.stringify(await server.hgetall(key)) : type === 'list' ? JSON.stringify(await server.lrange(key, '0', '-1')) : type === 'set' ? JSON.stringify(await server.smembers(key)) : type === 'zset' ? JSON.stringify(await server.zrange(key, '0', '-1')) : '';
+          haystacks.push({ where: `redis ${key}`, text: `${key} ${value ?? ''}` });
+        }
+      } while (cursor !== '0');
+    }
     redis.disconnect();
 
     const leaks = haystacks.flatMap((h) => found.filter((s) => h.text.includes(s)).map((s) => `${h.where} contains ${s.slice(0, 12)}…`));
