@@ -3,7 +3,11 @@ import { applyMigrations, type PrismaClient } from '@usersys/db';
 import { createLogger } from '@usersys/logger';
 import { createRedisClient, redisReady, type RedisClient } from '@usersys/service-kit';
 import { startPrivatePostgres, startPrivateRedisCluster, type PrivateRedisCluster, type PrivateService } from '@usersys/test-infra';
-import { readCachedUser, UserCacheSeal } from '@usersys/user-cache';
+import { readCachedUser, revokeSessionsBefore, UserCacheSeal } from '@usersys/user-cache';
+import { randomUUID } from 'node:crypto';
+import { lockoutKey, RedisLockoutStore } from './adapters/redis-lockout-store';
+import { RedisRefreshStore } from './adapters/redis-refresh-store';
+import { RedisRevocationLookup } from './adapters/redis-revocations';
 import { login, postJson, seedUser, startTestGateway, testPrisma, type TestGateway } from './testing/gateway-fixture';
 
 // The gateway on a Redis Cluster (REDIS_CLUSTER_NODES) with a private PostgreSQL: login, the user
@@ -54,6 +58,44 @@ describe('auth-gateway on a Redis Cluster', () => {
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await login(gateways[i % 2].url, user.username, user.password, client)).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
+  });
+
+  // The Redis adapters one by one, over keys on every master.
+  it('counts failures and locks per username (one hash per user, one slot)', async () => {
+    const store = new RedisLockoutStore(redis, { threshold: 2, globalThreshold: 5, windowMs: 60_000, baseLockMs: 1000, maxLockMs: 10_000 });
+    for (let i = 0; i < 6; i++) {
+      const name = `lc_${i}_${randomUUID().slice(0, 6)}`;
+      const now = Date.now();
+      await store.countFailure(name, '10.0.0.0/24', now);
+      await store.countFailure(name, '10.0.0.0/24', now + 1);
+      const counters = await store.read(name, '10.0.0.0/24');
+      expect(counters.network).toMatchObject({ failures: 2, locks: 1 });
+      expect(counters.network!.lockedUntil).toBeGreaterThan(now);
+      expect((await store.readAll(name)).networks).toHaveLength(1);
+      await store.clearAll(name);
+      expect(await redis.exists(lockoutKey(name))).toBe(0);
+    }
+  });
+
+  it('rotates, replays and revokes token families', async () => {
+    const store = new RedisRefreshStore(redis);
+    const at = (nowMs: number) => ({ nowMs, graceMs: 5_000, ttlMs: 60_000 });
+    for (let i = 0; i < 6; i++) {
+      const fam = randomUUID();
+      expect(await store.rotate(fam, 0, at(1000))).toEqual({ outcome: 'rotated', issuedAtMs: 1000 });
+      expect(await store.rotate(fam, 0, at(2000))).toEqual({ outcome: 'replayed', issuedAtMs: 1000 });
+      expect(await store.rotate(fam, 1, at(3000))).toEqual({ outcome: 'rotated', issuedAtMs: 3000 });
+      expect(await store.rotate(fam, 0, at(20_000))).toEqual({ outcome: 'reused' });
+      expect(await store.rotate(fam, 2, at(20_001))).toEqual({ outcome: 'revoked' });
+    }
+  });
+
+  it('reads the revocations user-command raises', async () => {
+    const lookup = new RedisRevocationLookup(redis);
+    const account = randomUUID();
+    expect(await lookup.revokedBefore(account)).toBeNull();
+    await revokeSessionsBefore(redis, account, 5000, 60_000, 2);
+    expect(await lookup.revokedBefore(account)).toEqual({ beforeMs: 5000, minVersion: 2 });
   });
 
   it('a master killed under login load: every login still answered as before', async () => {
