@@ -140,7 +140,7 @@ the relay's /readyz fails while Kafka is down, and that must not take the writer
       value: 0.0.0.0
     - name: WAL_RELAY_PORT
       value: {{ .Values.walRelay.port | quote }}
-    {{- include "usersys.extraEnv" .Values.walRelay.env | nindent 4 }}
+    {{- with .Values.walRelay.env }}{{- include "usersys.extraEnv" . | trim | nindent 4 }}{{- end }}
   livenessProbe:
     httpGet: { path: {{ .Values.probes.livenessPath }}, port: relay-http }
     periodSeconds: {{ .Values.probes.periodSeconds }}
