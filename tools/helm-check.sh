@@ -25,7 +25,7 @@ command -v go >/dev/null || die "helm build missing: Go toolchain not found (nee
 mkdir -p "$LOGS" "$CACHE"
 
 helm_bin() {
-  local v out log=$LOGS/helm-build.log
+  local v out dir minor log=$LOGS/helm-build.log
   for v in $HELM_VERSIONS; do   # a binary built earlier: no network at all
     [[ -x $CACHE/helm-$v/helm ]] && { echo "$CACHE/helm-$v/helm"; return 0; }
   done
@@ -33,9 +33,16 @@ helm_bin() {
     out=$CACHE/helm-$v
     say "building helm $v from the Go module proxy with $(go env GOVERSION); takes minutes, once (log: $log)" >&2
     rm -rf "$out.tmp" && mkdir -p "$out.tmp"
-    # run outside any module so `go install` resolves module@version by itself
-    if (cd / && GOFLAGS='' GOBIN=$out.tmp go install -trimpath \
-      -ldflags "-X $HELM_MODULE/internal/version.version=$v" "$HELM_MODULE/cmd/helm@$v") >>"$log" 2>&1; then
+    # Like helm's Makefile: the Kubernetes version that `helm template` and `lint` assume is the one
+    # of its client-go (v0.37 -> 1.37); without it, 1.20. Run outside any module so the argument
+    # is read as module@version.
+    dir=$(cd / && GOFLAGS='' go mod download -json "$HELM_MODULE@$v" 2>>"$log" |
+      sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p') || true
+    minor=$(sed -n 's/^[[:space:]]*k8s\.io\/client-go v0\.\([0-9]*\)\..*/\1/p' "${dir:-/nonexistent}/go.mod" 2>/dev/null || true)
+    if [[ -n $minor ]] && (cd / && GOFLAGS='' GOBIN=$out.tmp go install -trimpath -ldflags "-X $HELM_MODULE/internal/version.version=$v \
+      -X $HELM_MODULE/pkg/lint/rules.k8sVersionMajor=1 -X $HELM_MODULE/pkg/lint/rules.k8sVersionMinor=$minor \
+      -X $HELM_MODULE/pkg/chartutil.k8sVersionMajor=1 -X $HELM_MODULE/pkg/chartutil.k8sVersionMinor=$minor" \
+      "$HELM_MODULE/cmd/helm@$v") >>"$log" 2>&1; then
       rm -rf "$out" && mv "$out.tmp" "$out"
       echo "$out/helm"
       return 0

@@ -551,3 +551,42 @@ func TestMoreConsumersThanPartitionsIsRefused(t *testing.T) {
 		t.Fatalf("secret.create without values rendered: %v", err)
 	}
 }
+
+// The chart's default ports are the apps' own defaults (apps/*/src/config.ts, CONTRACT.md), so
+// the ports in values.yaml stay the one set the code declares.
+func TestDefaultPortsAreTheAppsDefaults(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(repoRoot, "apps", "*", "src", "config.ts"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no apps/*/src/config.ts: %v", err)
+	}
+	defaults := map[string]string{}
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`envPort\(env, '([A-Z_]+)', (\d+)\)`).FindAllStringSubmatch(string(src), -1) {
+			defaults[m[1]] = m[2]
+		}
+	}
+	r := render(t)
+	for app, listen := range listenEnv {
+		want, ok := defaults[listen[1]]
+		if !ok {
+			t.Errorf("%s: no envPort(env, '%s', <default>) in apps/*/src/config.ts", app, listen[1])
+			continue
+		}
+		found := false
+		for _, w := range workloads(r) {
+			if c := findContainer(w.pod.Spec, app); c != nil {
+				found = true
+				if got := envValue(t, c, listen[1]); got != want {
+					t.Errorf("%s in %s: %s=%s, the app's default is %s", app, w.name, listen[1], got, want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no container %s", app)
+		}
+	}
+}

@@ -155,11 +155,21 @@ the relay's /readyz fails while Kafka is down, and that must not take the writer
     - { name: relay-tmp, mountPath: /tmp }
 {{- end -}}
 
+{{/* include "usersys.podSpecCommon" (list $ "component") */}}
 {{- define "usersys.podSpecCommon" -}}
+{{- $root := index . 0 -}}
 automountServiceAccountToken: false
+# Replicas on different nodes where possible, so a PodDisruptionBudget and a node loss leave some.
+topologySpreadConstraints:
+  - maxSkew: 1
+    topologyKey: kubernetes.io/hostname
+    whenUnsatisfiable: ScheduleAnyway
+    labelSelector:
+      matchLabels:
+        {{- include "usersys.selector" . | nindent 8 }}
 securityContext:
-  {{- toYaml .Values.podSecurityContext | nindent 2 }}
-{{- with .Values.imagePullSecrets }}
+  {{- toYaml $root.Values.podSecurityContext | nindent 2 }}
+{{- with $root.Values.imagePullSecrets }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
