@@ -13,8 +13,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 const (
@@ -507,7 +507,9 @@ func TestServicesReachTheirPods(t *testing.T) {
 	}
 	gw := deployment(t, r, name("auth-gateway"))
 	url := envValue(t, findContainer(gw.Spec.Template.Spec, "auth-gateway"), "USER_COMMAND_URL")
-	if !slices.ContainsFunc(r.Services, func(s *corev1.Service) bool { return strings.HasPrefix(url, "http://"+s.Name+":") && s.Spec.ClusterIP != corev1.ClusterIPNone }) {
+	if !slices.ContainsFunc(r.Services, func(s *corev1.Service) bool {
+		return strings.HasPrefix(url, "http://"+s.Name+":") && s.Spec.ClusterIP != corev1.ClusterIPNone
+	}) {
 		t.Errorf("USER_COMMAND_URL %s names no ClusterIP Service of the chart", url)
 	}
 }
@@ -589,4 +591,38 @@ func TestDefaultPortsAreTheAppsDefaults(t *testing.T) {
 			t.Errorf("no container %s", app)
 		}
 	}
+}
+
+// Hooks: the Jobs run before install/upgrade, and a Secret the chart makes exists before the Jobs
+// that read it (a lower hook weight), since hooks run before the release's ordinary objects.
+func TestHooksRunInOrder(t *testing.T) {
+	r := render(t, filepath.Join(chartDir, "ci", "custom-values.yaml"))
+	weight := func(m metav1.ObjectMeta) (string, string) {
+		return m.Annotations["helm.sh/hook"], m.Annotations["helm.sh/hook-weight"]
+	}
+	if len(r.Secrets) != 1 {
+		t.Fatalf("%d Secrets", len(r.Secrets))
+	}
+	secretHook, secretWeight := weight(r.Secrets[0].ObjectMeta)
+	if len(r.Jobs) != 2 {
+		t.Fatalf("want the topics and migrations Jobs, got %d", len(r.Jobs))
+	}
+	for _, j := range r.Jobs {
+		hook, w := weight(j.ObjectMeta)
+		if hook != "pre-install,pre-upgrade" || secretHook != hook {
+			t.Errorf("%s: hook %q, Secret hook %q: both must be pre-install,pre-upgrade", j.Name, hook, secretHook)
+		}
+		if atoi(t, secretWeight) >= atoi(t, w) {
+			t.Errorf("%s: weight %s, Secret %s: the Secret must come first", j.Name, w, secretWeight)
+		}
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	var n int
+	if err := json.Unmarshal([]byte(s), &n); err != nil {
+		t.Fatalf("hook weight %q: %v", s, err)
+	}
+	return n
 }
