@@ -52,7 +52,12 @@ func helmBin(t *testing.T) string {
 // helmTemplate renders the chart with the given values files and --set flags.
 func helmTemplate(t *testing.T, valueFiles []string, sets ...string) ([]byte, error) {
 	t.Helper()
-	args := []string{"template", release, chartDir, "--namespace", "usersys"}
+	return helmTemplateAs(t, release, valueFiles, sets...)
+}
+
+func helmTemplateAs(t *testing.T, releaseName string, valueFiles []string, sets ...string) ([]byte, error) {
+	t.Helper()
+	args := []string{"template", releaseName, chartDir, "--namespace", "usersys"}
 	for _, f := range valueFiles {
 		args = append(args, "--values", f)
 	}

@@ -1,9 +1,11 @@
-{{/* Names: <release>-usersys-<component>, or <release>-<component> when the release name already says usersys. */}}
+{{/* Names: <release>-usersys-<component>, or <release>-<component> when the release name already says usersys.
+36 characters at most, so <name>-user-command-headless stays a DNS label and the StatefulSet name leaves room
+for its pods' controller-revision-hash label (<= 63). */}}
 {{- define "usersys.fullname" -}}
 {{- if contains "usersys" .Release.Name -}}
-{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- .Release.Name | trunc 36 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-usersys" .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- printf "%s-usersys" .Release.Name | trunc 36 | trimSuffix "-" -}}
 {{- end -}}
 {{- end -}}
 
