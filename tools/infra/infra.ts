@@ -48,8 +48,8 @@ async function locked<T>(ctx: Context, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Starts (idempotent) and waits until ready; ends with the connection variables. */
-export async function up(ctx: Context, options: UpOptions = {}): Promise<void> {
+/** Starts (idempotent) and waits until ready; resolves with the connection variables (KEY=value lines). */
+export async function up(ctx: Context, options: UpOptions = {}): Promise<string[]> {
   const started = Date.now();
   const wanted = [...ctx.settings.services, ...(options.cluster && !ctx.settings.servicesGiven ? CLUSTER_SERVICES : [])];
   const selected = (order: ServiceName[]) => order.filter((s) => wanted.includes(s)).map((s) => COMPONENTS[s]);
@@ -62,7 +62,7 @@ export async function up(ctx: Context, options: UpOptions = {}): Promise<void> {
     for (const c of selected(['redis', 'postgres', 'jaeger', 'kafka', 'redis-cluster', 'haproxy'])) await c.ready(ctx);
   });
   ctx.say(`all up in ${Math.round((Date.now() - started) / 1000)}s:`);
-  for (const line of envLines(ctx, wanted)) process.stdout.write(`  ${line}\n`);
+  return envLines(ctx, wanted);
 }
 
 /** Stops what we started (graceful, then SIGKILL). */

@@ -88,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
         else if (a === '--docker') return upDocker(settings.repo).then(() => 0);
         else throw new InfraError('up', 'failed', `unknown option '${a}' (--kafka-cluster, --cluster or --docker)`);
       }
-      await up(createContext(settings, undefined, options), options);
+      for (const line of await up(createContext(settings, undefined, options), options)) process.stdout.write(`  ${line}\n`);
       return 0;
     }
     case 'down':

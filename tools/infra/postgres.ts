@@ -58,6 +58,10 @@ export const postgres: Component = {
     const { data, log, sockDir } = paths(ctx);
     const { port } = ctx.settings.postgres;
     await requireFreePort('postgres', port, 'PG_PORT', log);
+    // Not running (pid() checked the pid and its command line) and the port is free, so these lock
+    // files are stale: a killed postmaster may linger as a zombie a while (nothing reaps it promptly
+    // here), and PostgreSQL would take the zombie's pid in them for a running server.
+    for (const f of [path.join(data, 'postmaster.pid'), path.join(sockDir, `.s.PGSQL.${port}.lock`), path.join(sockDir, `.s.PGSQL.${port}`)]) rmSync(f, { force: true });
     appendFileSync(log, '');
     const owner = isRoot() ? await pgUid() : null;
     if (owner) chownSync(log, owner.uid, owner.gid); // pg_ctl (as postgres) appends to it

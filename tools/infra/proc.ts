@@ -1,7 +1,7 @@
 // Process plumbing shared by the components: pid files, detached daemons, ports, waiting,
 // stopping, apt-get. Nothing here knows about a particular server.
 import { execFile, spawn } from 'node:child_process';
-import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,11 +23,16 @@ export const sayToStdout: Say = (line) => process.stdout.write(`infra: ${line}\n
 
 export const isRoot = (): boolean => process.getuid?.() === 0;
 
-/** Running and not a zombie (there may be no init here to reap our daemons). */
+/**
+ * Running and not a zombie (there may be no init here to reap our daemons promptly). A killed
+ * multi-threaded process (a JVM) shows its main thread as a zombie while the other threads still
+ * exit and hold its files and ports: it counts as alive until its last thread is gone.
+ */
 export function alive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(') ') + 2, stat.lastIndexOf(') ') + 3) !== 'Z';
+    if (stat.slice(stat.lastIndexOf(') ') + 2, stat.lastIndexOf(') ') + 3) !== 'Z') return true;
+    return readdirSync(`/proc/${pid}/task`).length > 1;
   } catch {
     return false;
   }
@@ -250,4 +255,20 @@ function olderThan(file: string, ms: number): boolean {
 
 export function rmPid(pidFile: string): void {
   rmSync(pidFile, { force: true });
+}
+
+/** The pids whose parent is `pid` (PostgreSQL's backends), from /proc. */
+export function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
