@@ -1,8 +1,8 @@
 // The infrastructure CLI (tools/infra.sh execs it once Node is there).
 import { execFileSync } from 'node:child_process';
-import { createContext, down, envLines, logs, reset, status, up } from './infra';
+import { COMPONENTS, createContext, down, envLines, logs, reset, status, up } from './infra';
 import { InfraError, run } from './proc';
-import { readSettings } from './settings';
+import { CLUSTER_SERVICES, readSettings } from './settings';
 import { CREDENTIALS } from './defaults';
 
 export const USAGE = `Local infrastructure for the usersys monorepo, without Docker:
@@ -102,9 +102,13 @@ async function main(argv: string[]): Promise<number> {
     case 'logs':
       await logs(createContext(settings), args[0]);
       return 0;
-    case 'env':
-      for (const line of envLines(createContext(settings))) process.stdout.write(`export ${line}\n`);
+    case 'env': {
+      // the cluster-mode parts too while they run (REDIS_CLUSTER_NODES, GATEWAY_URL)
+      const ctx = createContext(settings);
+      const running = settings.servicesGiven ? [] : await Promise.all(CLUSTER_SERVICES.map(async (s) => ((await COMPONENTS[s].status(ctx)).length ? [s] : [])));
+      for (const line of envLines(ctx, [...settings.services, ...running.flat()])) process.stdout.write(`export ${line}\n`);
       return 0;
+    }
     default:
       process.stderr.write(USAGE);
       return 2;
