@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { TOPICS, TOPIC_PARTITIONS } from '@usersys/event-schema';
 import { topicSpecs as infraTopicSpecs } from '@usersys/infra';
 import { COMPOSE_FILE, topicSpecs, topicsService, withTopicsService } from './compose-topics';
