@@ -11,7 +11,9 @@ let found: { bin: string; label: string } | null = null;
 const config = (ctx: Context) => path.join(ctx.settings.repo, 'infra/jaeger/config.yaml');
 const log = (ctx: Context) => path.join(ctx.settings.logsDir, 'jaeger.log');
 const pidFile = (ctx: Context) => path.join(ctx.settings.runDir, 'jaeger.pid');
-const pid = (ctx: Context) => pidMatching(pidFile(ctx), `--config ${config(ctx)}`);
+// The marker is the config's path within a repo, not its absolute path: `status` of a data dir used
+// by another clone (INFRA_DATA_DIR) still recognises that clone's Jaeger.
+const pid = (ctx: Context) => pidMatching(pidFile(ctx), 'infra/jaeger/config.yaml');
 
 /** infra/jaeger/config.yaml reads its ports from these variables (${env:...}). */
 function portEnv(ctx: Context): Record<string, string> {
