@@ -6,8 +6,7 @@
 set -euo pipefail
 REPO=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 [[ -x $REPO/.tools/node/bin/node ]] && PATH=$REPO/.tools/node/bin:$PATH
-if [[ $(node -p 'process.versions.node.split(".")[0]' 2>/dev/null) == 24 && -f $REPO/node_modules/tsx/package.json &&
-  -e $REPO/node_modules/@usersys/infra ]]; then
+if [[ $(node -p 'process.versions.node.split(".")[0]' 2>/dev/null) == 24 && -f $REPO/node_modules/tsx/package.json ]]; then
   exec node --import "$REPO/node_modules/tsx/dist/loader.mjs" "$REPO/tools/infra/main.ts" "$@"
 fi
 exec bash "$REPO/tools/bootstrap.sh" tool "$REPO/tools/infra/main.ts" "$@"

@@ -115,6 +115,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// Output piped into e.g. `head` that closed early: not an error (like SIGPIPE for a shell script).
+process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 141 : 1));
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
