@@ -100,14 +100,20 @@ export const redisCluster: Component = {
         });
       writeFileSync(path.join(nodeDir(ctx, 1), '.created'), '');
     }
+    // ready = every node sees the whole cluster with all slots served, and every replica has
+    // finished its first sync (right after `--cluster create` a replica's link is still down)
     const allOk = async () => {
       for (const n of nodes()) {
         const info = await clusterInfo(ctx, n);
         if (info?.cluster_state !== 'ok' || Number(info.cluster_known_nodes) < NODE_COUNT) return false;
+        const replication = await redisCli(nodePort(ctx, n), user, password, ['info', 'replication']);
+        if (/^role:slave/m.test(replication) && !/^master_link_status:up/m.test(replication)) return false;
       }
       return true;
     };
-    if ((await waitUntil(60, null, allOk)) !== 'ok') throw new InfraError('redis-cluster', 'failed', 'cluster_state is not ok on every node after 60s', nodeLog(ctx, 1));
+    if ((await waitUntil(60, null, allOk)) !== 'ok') {
+      throw new InfraError('redis-cluster', 'failed', 'not every node reports cluster_state:ok and a replica link up after 60s', nodeLog(ctx, 1));
+    }
     ctx.say(`redis-cluster ready on ${redisClusterNodes(ctx).join(',')} (${REDIS_CLUSTER.masters} masters + ${REDIS_CLUSTER.masters * REDIS_CLUSTER.replicasPerMaster} replicas)`);
   },
 
