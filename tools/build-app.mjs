@@ -33,12 +33,7 @@ await build({
   plugins: [externalNpmPackages],
   logLevel: 'warning',
 });
-// Worker files loaded by path at run time travel next to the bundle.
-for (const worker of ['password-worker.cjs']) {
-  try {
-    cpSync(path.join(root, 'apps', app, 'src/adapters', worker), path.join(outdir, worker));
-  } catch {
-    // this app has no such worker
-  }
-}
+// Worker files loaded by path at run time travel next to the bundle (the bcrypt workers of
+// @usersys/service-kit's PasswordHashPool: auth-gateway and user-command).
+cpSync(path.join(root, 'libs/service-kit/src/hash-worker.cjs'), path.join(outdir, 'hash-worker.cjs'));
 console.log(`built dist/apps/${app}`);

@@ -82,6 +82,13 @@ export class LoginService {
     }
     try {
       return await this.admitted(req, creds);
+    } catch (err) {
+      // The bcrypt workers refused the compare (expected wait over budget): refused for load, like the gate.
+      if (err instanceof AppError && err.code === ERRORS.PASSWORD_CHECK_BUSY.code) {
+        hooks?.onFastFail?.();
+        this.audit(req, creds.username, 'fast_fail');
+      }
+      throw err;
     } finally {
       gate.leave();
     }
