@@ -24,8 +24,8 @@ describe('one winner per username, and request state', () => {
     prisma = createPrismaClient({ databaseUrl: db.url, poolMax: 2 });
     await ensureRequestOutcomeColumns(prisma);
     // A slow hash (cost 12, one worker: hashes queue one after another) keeps the racers in the
-    // hash step while the first sign-up's row is committed and its marker cleared.
-    service = await startInProcess({ databaseUrl: db.url, bcryptCost: 12, hashWorkers: 1 });
+    // hash step while the first sign-up's row is committed and its marker cleared (so no wait budget).
+    service = await startInProcess({ databaseUrl: db.url, bcryptCost: 12, hashWorkers: 1, hashWaitBudgetMs: 10 * 60_000 });
     await redis.connect();
   }, 120_000);
   afterAll(async () => {
