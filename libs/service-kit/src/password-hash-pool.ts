@@ -61,13 +61,13 @@ export class PasswordHashPool {
     if (!m) return;
     this.seconds = new Histogram({ name: `${m.prefix}_bcrypt_hash_seconds`, help: 'Time of one bcrypt hash or compare inside a worker thread (no queueing)', labelNames: ['op', 'cost'] as const, buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5], registers: [m.registry] });
     this.refused = new Counter({ name: `${m.prefix}_hash_pool_refused_total`, help: 'bcrypt tasks refused because the expected wait exceeded the budget', labelNames: ['op'] as const, registers: [m.registry] });
-    const pool = this;
+    const expectedWaitSeconds = () => this.expectedWaitMs() / 1000;
     new Gauge({
       name: `${m.prefix}_hash_pool_expected_wait_seconds`,
       help: 'Expected wait for a bcrypt worker of a task arriving now',
       registers: [m.registry],
       collect() {
-        this.set(pool.expectedWaitMs() / 1000);
+        this.set(expectedWaitSeconds());
       },
     });
   }
