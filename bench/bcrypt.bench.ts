@@ -4,7 +4,8 @@
 //    interleaved: CPU-ms per operation (process.cpuUsage around synchronous calls on this thread,
 //    the figure that is stable on a shared machine) and the ratio bcryptjs ÷ node-rs. The services
 //    default to node-rs only where it is at least 1.3× faster (PASSWORD_HASH_IMPL picks either).
-// 2. The WAL's append latency (16 appenders, group commit, fdatasync) alone, while node-rs's async
+// 2. The WAL's append latency (16 appenders, group commit, fdatasync) alone, beside two threads
+//    spinning on the CPU (the control: what CPU contention alone costs), while node-rs's async
 //    hash() fills libuv's thread pool (which the WAL's fs calls share), and while the services'
 //    PasswordHashPool (hashing synchronously in worker threads, no libuv slot) runs the same load.
 import { summarize } from '@usersys/load-suite';
@@ -14,6 +15,7 @@ import * as nodeRs from '@node-rs/bcrypt';
 import bcryptjs from 'bcryptjs';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { median, writeResults, type Figure } from './lib/report';
 import { benchEvent } from './lib/wal-records';
 
@@ -121,6 +123,19 @@ function hashLoad(hash: () => Promise<unknown>): { start(): void; stop(): Promis
   };
 }
 
+/** `n` worker threads each spinning on the CPU until stopped. */
+function spinThreads(n: number): { start(): void; stop(): Promise<void> } {
+  let workers: Worker[] = [];
+  return {
+    start() {
+      workers = Array.from({ length: n }, () => new Worker('for (;;) {}', { eval: true }));
+    },
+    async stop() {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
+
 async function walFigures(): Promise<Figure[]> {
   const pool = new PasswordHashPool({ workers: POOL_WORKERS, impl: DEFAULT_PASSWORD_HASH_IMPL, waitBudgetMs: Number.MAX_SAFE_INTEGER });
   try {
@@ -128,6 +143,8 @@ async function walFigures(): Promise<Figure[]> {
     await walLatencies('warm-up');
     const scenarios = {
       alone: () => walLatencies('alone'),
+      // The control: the same two cores busy without bcrypt or libuv, so what remains above it is not CPU.
+      [`${POOL_WORKERS} threads spinning (CPU only)`]: () => walLatencies('spin', spinThreads(POOL_WORKERS)),
       'node-rs async hash() (libuv pool)': () => walLatencies('libuv', hashLoad(() => nodeRs.hash(PASSWORD, HASH_COST))),
       [`PasswordHashPool (${POOL_WORKERS} worker threads, ${DEFAULT_PASSWORD_HASH_IMPL})`]: () => walLatencies('pool', hashLoad(() => pool.hash(PASSWORD, HASH_COST))),
     };
@@ -143,7 +160,7 @@ async function walFigures(): Promise<Figure[]> {
     }
     const alone = { name: 'WAL alone', value: median(p99s.alone), runs: p99s.alone };
     return Object.keys(scenarios).flatMap((name): Figure[] => {
-      const during = name === 'alone' ? 'alone' : `during ${HASHES_IN_FLIGHT} cost-${HASH_COST} hashes in flight via ${name}`;
+      const during = name === 'alone' ? 'alone' : name.includes('spinning') ? `beside ${name}` : `during ${HASHES_IN_FLIGHT} cost-${HASH_COST} hashes in flight via ${name}`;
       return [
         { figure: `WAL append p50, ${APPENDERS} appenders, ${during}`, unit: 'ms', value: median(p50s[name]), runs: p50s[name], lowerIsBetter: true },
         { figure: `WAL append p99, ${APPENDERS} appenders, ${during}`, unit: 'ms', value: median(p99s[name]), runs: p99s[name], lowerIsBetter: true, ...(name === 'alone' ? {} : { baseline: alone, ratio: median(p99s[name]) / alone.value }) },
