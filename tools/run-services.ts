@@ -1,6 +1,7 @@
 // `npm start` ends here: all four services in the foreground with prefixed logs (also written to
-// .data/logs/<service>.log); Ctrl-C stops them gracefully.
-import { SERVICES, startServices } from '@usersys/service-runner';
+// .data/logs/<service>.log). A service that exits is restarted with backoff (the supervisor logs
+// each exit and restart); Ctrl-C stops them all gracefully.
+import { startServices, Supervisor } from '@usersys/service-runner';
 
 async function main(): Promise<void> {
   const services = await startServices({ echo: true });
@@ -18,22 +19,18 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
+  const supervisor = new Supervisor(services);
+  supervisor.start();
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    supervisor.stop();
     await services.stop();
     process.exit(0);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  for (const spec of SERVICES) {
-    services.processes.get(spec.name)!.once('exit', (code, signal) => {
-      if (stopping) return;
-      process.stderr.write(`${spec.name} exited (code ${code}, signal ${signal}); stopping the others\n`);
-      void stop().then(() => process.exit(1));
-    });
-  }
 }
 
 main().catch((err) => {

@@ -26,6 +26,20 @@ export interface System {
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://usersys:usersys@127.0.0.1:5432/usersys_test';
 
 export async function startSystem(extraEnv: Record<string, string> = {}): Promise<System> {
+  const env = await systemEnv(extraEnv);
+  const services = await startServices({ env, logDir: path.join(__dirname, '../../../.data/logs/e2e') });
+  return {
+    gateway: `http://127.0.0.1:${services.portOf('auth-gateway')}`,
+    jaeger: process.env.JAEGER_QUERY_URL ?? 'http://127.0.0.1:16686',
+    databaseUrl: TEST_DATABASE_URL,
+    walDir: env.WAL_DIR,
+    services,
+    stop: () => services.stop(),
+  };
+}
+
+/** The environment of one test system (free ports, own WAL root and consumer group, whose offsets start at the end). */
+export async function systemEnv(extraEnv: Record<string, string> = {}): Promise<Record<string, string>> {
   const run = randomUUID().slice(0, 8);
   // Free ports every time, so several checkouts (or a developer's `npm start`) never collide.
   const [gatewayPort, commandPort, relayPort, consumerPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
@@ -45,15 +59,7 @@ export async function startSystem(extraEnv: Record<string, string> = {}): Promis
     ...extraEnv,
   };
   await startGroupsAtEnd(env.CONSUMER_GROUP_ID, ((env as Record<string, string | undefined>).KAFKA_BROKERS ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','));
-  const services = await startServices({ env, logDir: path.join(__dirname, '../../../.data/logs/e2e') });
-  return {
-    gateway: `http://127.0.0.1:${services.portOf('auth-gateway')}`,
-    jaeger: process.env.JAEGER_QUERY_URL ?? 'http://127.0.0.1:16686',
-    databaseUrl: TEST_DATABASE_URL,
-    walDir: env.WAL_DIR,
-    services,
-    stop: () => services.stop(),
-  };
+  return env;
 }
 
 export function uniqueUser(prefix = 'e2e') {

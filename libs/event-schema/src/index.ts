@@ -14,7 +14,7 @@ export {
   InvalidEventError,
 } from './envelope';
 export type { EventEnvelope, EventType, UserCreatedEvent, UserUpdatedEvent, PayloadOf } from './envelope';
-export { TOPICS, HEADERS, eventHeaders } from './kafka';
+export { TOPICS, TOPIC_PARTITIONS, type TopicName, HEADERS, eventHeaders } from './kafka';
 export { revokesSessions } from './session-rules';
 export { loginAuditRecord, createLoginAuditRecord, decodeLoginAuditRecord } from './login-audit';
 export type { LoginAuditRecord } from './login-audit';

@@ -1,7 +1,7 @@
 import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { PendingMarkerStore, pendingMarkerKey } from './index';
+import { PendingMarkerStore, pendingMarkerKey, PROVISIONAL_MARKER_TTL_MS } from './index';
 
 // Integration test: talks to the real Redis started by tools/infra.sh.
 const redis = new Redis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -12,18 +12,39 @@ describe('PendingMarkerStore against Redis', () => {
   beforeAll(() => redis.connect());
   afterAll(() => redis.quit());
 
-  it('sets once; a second mark only refreshes and returns the first value', async () => {
+  it('sets a provisional marker once; confirmed, it gets the full TTL; a second mark refreshes only a confirmed one and returns the first value', async () => {
     const name = `t_${randomUUID().slice(0, 8)}`;
     const first = value();
     const a = await store.markIfAbsent(name, first);
-    expect(a.created).toBe(true);
+    expect(a).toEqual({ created: true, ttlMs: PROVISIONAL_MARKER_TTL_MS });
+    expect(await redis.pttl(pendingMarkerKey(name))).toBeLessThanOrEqual(PROVISIONAL_MARKER_TTL_MS);
+    // A retry while provisional: the value, and the short life left (never prolonged).
+    await redis.pexpire(pendingMarkerKey(name), 1000);
+    const early = await store.markIfAbsent(name, value());
+    expect(early.created === false && early.existing).toMatchObject({ eventId: first.eventId, confirmed: false });
+    expect(early.ttlMs).toBeLessThanOrEqual(1000);
+    expect(await redis.pttl(pendingMarkerKey(name))).toBeLessThanOrEqual(1000);
+    // Only the owning event confirms it.
+    expect(await store.confirm(name, randomUUID())).toBe(false);
+    expect(await store.confirm(name, first.eventId)).toBe(true);
     const ttl = await redis.pttl(pendingMarkerKey(name));
     expect(ttl).toBeGreaterThan(599_000);
     expect(ttl).toBeLessThanOrEqual(605_000);
+    expect((await store.read(name))?.value).toMatchObject({ ...first, confirmed: true });
     await redis.pexpire(pendingMarkerKey(name), 1000);
     const b = await store.markIfAbsent(name, value());
     expect(b.created).toBe(false);
     expect(b.created === false && b.existing?.eventId).toBe(first.eventId);
+    expect(await redis.pttl(pendingMarkerKey(name))).toBeGreaterThan(599_000);
+    expect(await store.confirm(`${name}_gone`, first.eventId)).toBe(false);
+  });
+
+  it('a marker written before markers were confirmed (no field) counts as confirmed', async () => {
+    const name = `t_${randomUUID().slice(0, 8)}`;
+    const old = value();
+    await redis.set(pendingMarkerKey(name), JSON.stringify(old), 'PX', 1000);
+    const b = await store.markIfAbsent(name, value());
+    expect(b.created === false && b.existing).toEqual(old);
     expect(await redis.pttl(pendingMarkerKey(name))).toBeGreaterThan(599_000);
   });
 
@@ -37,6 +58,7 @@ describe('PendingMarkerStore against Redis', () => {
     const name = `t_${randomUUID().slice(0, 8)}`;
     const mine = value();
     await store.markIfAbsent(name, mine);
+    await store.confirm(name, mine.eventId);
     const read = await store.read(name);
     expect(read?.value?.eventId).toBe(mine.eventId);
     expect(read?.ttlRemainingMs).toBeGreaterThan(590_000);

@@ -7,6 +7,14 @@ import type { Redis } from 'ioredis';
 export const PENDING_MARKER_FLOOR_MS = 10 * 60_000;
 /** Markers written in one burst must not all expire in the same second. */
 export const PENDING_MARKER_MAX_JITTER_MS = 5_000;
+/**
+ * A marker lives this long until its event is in the WAL (`confirm`): a sign-up whose process died
+ * between the marker and the WAL append (SIGKILL, a crash) leaves a marker that nothing will ever
+ * clear, and its name must not read `pending` (nor block the name) for the full TTL. Far above the
+ * time from SET NX to a durable append of a live sign-up (one indexed lookup, one Redis write, one
+ * group commit).
+ */
+export const PROVISIONAL_MARKER_TTL_MS = 30_000;
 
 export function pendingMarkerKey(username: string): string {
   return `user:pending:${username}`;
@@ -28,6 +36,12 @@ export interface PendingMarkerValue {
    * retry (same contacts: same answer) from a different sign-up racing for the same name.
    */
   contacts?: { email?: string; phone?: string };
+  /**
+   * False from SET NX until the event is in the WAL (then `confirm` sets it and the full TTL). A
+   * retry is answered with the marker's request id only once it is confirmed. Markers written
+   * before this field existed count as confirmed.
+   */
+  confirmed?: boolean;
 }
 
 export type MarkResult = { created: true; ttlMs: number } | { created: false; ttlMs: number; existing: PendingMarkerValue | null };
@@ -40,6 +54,27 @@ if not v then return 0 end
 local ok, decoded = pcall(cjson.decode, v)
 if ok and decoded['eventId'] == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return -1`;
+
+// A confirmed (or older, field-less) marker gets the full TTL again; a provisional one keeps its
+// short remaining life, so a retry never prolongs a marker whose event may never reach the WAL.
+// Returns the raw value and the TTL in force afterwards.
+const READ_AND_REFRESH = `
+local v = redis.call('GET', KEYS[1])
+if not v then return {false, 0} end
+local ok, decoded = pcall(cjson.decode, v)
+if ok and type(decoded) == 'table' and decoded['confirmed'] == false then return {v, redis.call('PTTL', KEYS[1])} end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return {v, tonumber(ARGV[1])}`;
+
+// Owner-checked: marks the marker of this event confirmed and gives it the full TTL.
+const CONFIRM_IF_OWNER = `
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local ok, decoded = pcall(cjson.decode, v)
+if not ok or type(decoded) ~= 'table' or decoded['eventId'] ~= ARGV[1] then return 0 end
+decoded['confirmed'] = true
+redis.call('SET', KEYS[1], cjson.encode(decoded), 'PX', ARGV[2])
+return 1`;
 
 export class PendingMarkerStore {
   private readonly configuredTtlMs: number;
@@ -54,16 +89,26 @@ export class PendingMarkerStore {
   }
 
   /**
-   * SET NX with the floor-and-jitter TTL. When a marker already exists (a retry, or a concurrent
-   * request for the same name) only its TTL is refreshed and the existing value is returned.
+   * SET NX of a provisional marker (`confirmed: false`, PROVISIONAL_MARKER_TTL_MS). When a marker
+   * already exists (a retry, or a concurrent request for the same name) its value is returned and,
+   * if it is confirmed, its TTL refreshed to the full floor-and-jitter TTL.
    */
   async markIfAbsent(username: string, value: PendingMarkerValue): Promise<MarkResult> {
     const key = pendingMarkerKey(username);
+    const set = await this.redis.set(key, JSON.stringify({ ...value, confirmed: false }), 'PX', PROVISIONAL_MARKER_TTL_MS, 'NX');
+    if (set === 'OK') return { created: true, ttlMs: PROVISIONAL_MARKER_TTL_MS };
     const ttlMs = pendingMarkerTtlMs(this.configuredTtlMs, this.random);
-    const set = await this.redis.set(key, JSON.stringify(value), 'PX', ttlMs, 'NX');
-    if (set === 'OK') return { created: true, ttlMs };
-    const [[, existing], [, refreshed]] = (await this.redis.multi().get(key).pexpire(key, ttlMs).exec()) as [[unknown, string | null], [unknown, number]];
-    return { created: false, ttlMs: refreshed === 1 ? ttlMs : 0, existing: parseValue(existing) };
+    const [existing, ttlAfter] = (await this.redis.eval(READ_AND_REFRESH, 1, key, String(ttlMs))) as [string | null, number];
+    return { created: false, ttlMs: existing ? Math.max(0, ttlAfter) : 0, existing: parseValue(existing) };
+  }
+
+  /**
+   * The marker's event is in the WAL now: confirmed, with the full floor-and-jitter TTL (it must
+   * outlive a Kafka backlog). Owner-checked; false when the marker is gone or belongs to another event.
+   */
+  async confirm(username: string, eventId: string): Promise<boolean> {
+    const ttlMs = pendingMarkerTtlMs(this.configuredTtlMs, this.random);
+    return (await this.redis.eval(CONFIRM_IF_OWNER, 1, pendingMarkerKey(username), eventId, String(ttlMs))) === 1;
   }
 
   /** Pushes the expiry out again; false when there was no marker. */

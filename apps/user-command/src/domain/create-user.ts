@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '@usersys/service-kit';
 import { ERRORS } from '../errors';
 import { appendInTurn, hashPassword, inTurn, recordRequest, type HandOffDeps } from './hand-off';
-import type { PendingMarkerValue } from '@usersys/pending-marker';
+import type { MarkResult, PendingMarkerValue } from '@usersys/pending-marker';
 import type { PendingMarkers, RequestTrace } from './ports';
 import { lookupUnavailable, reserveContacts, usernameTaken, type HeldContacts, type UniquenessDeps } from './uniqueness';
 import type { CreateUserInput } from './validation';
@@ -14,8 +14,8 @@ export type CreateUserDeps = UniquenessDeps & HandOffDeps & { markers: PendingMa
 export type CreateUserResult = { outcome: 'accepted'; eventId: string } | { outcome: 'in_progress'; eventId: string; ttlRemainingMs: number };
 
 /**
- * Sign-up, synchronously: uniqueness (username and contacts in parallel) → hash → pending marker →
- * the username once more in PostgreSQL → request record → WAL. Nothing reaches the WAL unless every
+ * Sign-up, synchronously: uniqueness (username and contacts in parallel) → hash → provisional pending
+ * marker → the username once more in PostgreSQL → request record → WAL → marker confirmed. Nothing reaches the WAL unless every
  * earlier step passed; reservations taken by a request that fails are released; the 202 is sent
  * only once the event is durable.
  */
@@ -62,24 +62,22 @@ async function afterUniqueness(deps: CreateUserDeps, input: CreateUserInput, tra
     // SET NX lost, yet the marker was gone when read back: its event just finished. Try once more;
     // the database check below decides if that event took the name.
     if (!marked.created && !marked.existing) marked = await mark();
-    // The same sign-up already holds the marker: answer with its request id only if that request was
-    // recorded. A marker without its record is left over from a sign-up that failed before the WAL
-    // (Redis failing, also when giving the marker back): taken over, never answered with a 202.
-    if (!marked.created && marked.existing && sameSignUp(marked.existing, input) && !(await requestRecorded(deps, marked.existing.eventId, marked.existing.createdAt))) {
-      keep = marked.existing.contacts ?? { email, phone };
-      // Young and still unrecorded: that sign-up may yet record it; its own answer decides, not ours.
-      if (Date.now() - Date.parse(marked.existing.createdAt) < UNRECORDED_MARKER_GRACE_MS) throw new AppError(ERRORS.USER_PENDING);
-      await deps.markers.clear(username, marked.existing.eventId).catch(() => undefined);
-      keep = {};
-      marked = await mark();
-    }
+    // The same client's sign-up holds a provisional marker (a double submit): it is one indexed
+    // lookup and one group commit from the WAL; wait a moment for it to be confirmed or given back.
+    if (!marked.created && marked.existing?.confirmed === false && sameSignUp(marked.existing, input)) marked = await untilConfirmed(deps, username, marked.existing.eventId, mark);
     if (!marked.created) {
       // Already in flight. Keep what the in-flight sign-up also reserved (same name owns it).
       const existing = marked.existing;
       keep = existing ? (existing.contacts ?? { email, phone }) : {};
-      // The same client retrying (same contacts) gets the same answer (the in-flight request id)
-      // and no second event; a different sign-up for that name lost the race and is told so.
-      if (existing && sameSignUp(existing, input)) return { outcome: 'in_progress', eventId: existing.eventId, ttlRemainingMs: marked.ttlMs };
+      if (existing && sameSignUp(existing, input)) {
+        // The same client retrying (same contacts) gets the same answer (the in-flight request id)
+        // and no second event, but only once that event is in the WAL. Still provisional after the
+        // wait above: that sign-up may yet fail, or its process died (its provisional marker then
+        // expires within PROVISIONAL_MARKER_TTL_MS); a 202 with its id could stay pending for ever.
+        if (existing.confirmed === false) throw new AppError(ERRORS.USER_PENDING);
+        return { outcome: 'in_progress', eventId: existing.eventId, ttlRemainingMs: marked.ttlMs };
+      }
+      // A different sign-up for that name lost the race and is told so.
       throw new AppError(ERRORS.USERNAME_TAKEN, 'username is already taken (a sign-up for it is in progress)', { details: { field: 'username' } });
     }
     await claimName(deps, username, event);
@@ -91,6 +89,7 @@ async function afterUniqueness(deps: CreateUserDeps, input: CreateUserInput, tra
       await deps.markers.clear(username, event.eventId).catch(() => undefined);
       throw err;
     }
+    await confirmMarker(deps, username, event);
     return { outcome: 'accepted', eventId: event.eventId };
   } catch (err) {
     await held.release(keep);
@@ -98,30 +97,42 @@ async function afterUniqueness(deps: CreateUserDeps, input: CreateUserInput, tra
   }
 }
 
-/** Time from SET NX to the request record of a live sign-up: one indexed lookup; far longer means it failed. */
-export const UNRECORDED_MARKER_GRACE_MS = 30_000;
-const RECORD_WAIT_MS = 1_000;
-const RECORD_POLL_MS = 50;
-
-/** The marker is this client's own sign-up (same contacts; markers from before contacts were kept count as the same). */
+/** The same client's sign-up (same contacts; markers from before contacts were kept count as the same). */
 const sameSignUp = (marker: PendingMarkerValue, input: CreateUserInput): boolean => !marker.contacts || (marker.contacts.email === input.email && marker.contacts.phone === input.phone);
 
+/** How long a double submit waits for the first sign-up's marker to be confirmed (far above a live sign-up's marker-to-WAL time). */
+export const CONFIRMATION_WAIT_MS = 2_000;
+const CONFIRMATION_POLL_MS = 20;
+
 /**
- * Whether the request under a marker was recorded. A live sign-up records it one indexed lookup
- * after its marker, so for a young marker (a double submit) the record is awaited a moment.
+ * Polls the provisional marker of event `eventId` until it is confirmed (its event is in the WAL),
+ * handed to another event, or gone (that sign-up failed and gave it back, or was applied: mark
+ * again, and the database check decides). Still provisional after CONFIRMATION_WAIT_MS: returned
+ * as is, and the caller answers USER_PENDING (retry later), never a request id that may never be written.
  */
-async function requestRecorded(deps: CreateUserDeps, requestId: string, markedAt: string): Promise<boolean> {
-  for (let waited = 0; ; waited += RECORD_POLL_MS) {
-    let record;
+async function untilConfirmed(deps: CreateUserDeps, username: string, eventId: string, mark: () => Promise<MarkResult>): Promise<MarkResult> {
+  for (const deadline = Date.now() + CONFIRMATION_WAIT_MS; ; ) {
+    await new Promise((resolve) => setTimeout(resolve, CONFIRMATION_POLL_MS));
+    let now;
     try {
-      record = await deps.requests.read(requestId);
+      now = await deps.markers.read(username);
     } catch (err) {
       throw new AppError(ERRORS.REDIS_UNAVAILABLE, undefined, { cause: err });
     }
-    if (record) return true;
-    if (waited >= RECORD_WAIT_MS || Date.now() - Date.parse(markedAt) >= UNRECORDED_MARKER_GRACE_MS) return false;
-    await new Promise((resolve) => setTimeout(resolve, RECORD_POLL_MS));
+    if (!now?.value) return mark();
+    const settled = now.value.eventId !== eventId || now.value.confirmed !== false;
+    if (settled || Date.now() >= deadline) return { created: false, ttlMs: now.ttlRemainingMs, existing: now.value };
   }
+}
+
+/**
+ * The event is durable: the marker gets its full TTL (it must outlive a Kafka backlog) and retries
+ * may be answered with its request id. Best effort: Redis failing here leaves the provisional
+ * marker to expire; the name is then guarded only by the database (a second sign-up of it would
+ * be accepted and end rejected, username_taken).
+ */
+async function confirmMarker(deps: CreateUserDeps, username: string, event: EventEnvelope): Promise<void> {
+  await deps.step('confirmPendingMarker', () => deps.markers.confirm(username, event.eventId).catch(() => false), { 'enduser.id': username, 'event.id': event.eventId });
 }
 
 /**

@@ -55,7 +55,10 @@ export interface PasswordHasher {
 }
 
 export interface PendingMarkers {
+  /** A provisional marker (short TTL) until `confirm`; an existing one is returned (and refreshed if confirmed). */
   markIfAbsent(username: string, value: PendingMarkerValue): Promise<MarkResult>;
+  /** The marker's event is in the WAL: confirmed, full TTL. Owner-checked. */
+  confirm(username: string, eventId: string): Promise<boolean>;
   read(username: string): Promise<{ value: PendingMarkerValue | null; ttlRemainingMs: number } | null>;
   /** Owner-checked: removes the marker only while it still belongs to `eventId`. */
   clear(username: string, eventId: string): Promise<'cleared' | 'absent' | 'other'>;

@@ -1,5 +1,6 @@
 import { changeAccountAccess } from './account-access';
-import { createUser, UNRECORDED_MARKER_GRACE_MS } from './create-user';
+import { createUser } from './create-user';
+import { KeyedSequencer } from './sequencer';
 import { deleteUser } from './delete-user';
 import { getUser } from './get-user';
 import { requestOutcome } from './request-outcome';
@@ -24,7 +25,8 @@ describe('create', () => {
     expect(f.reservations.get('email:alice@example.com')).toBe('alice');
     expect(f.requests.get(f.wal[0].eventId)).toEqual({ type: 'create', username: 'alice', acceptedAt: f.wal[0].occurredAt });
     expect(result).toEqual({ outcome: 'accepted', eventId: f.wal[0].eventId });
-    expect(f.steps).toEqual(['checkUserExist', 'ensureContactUniqueness', 'hashPassword', 'markUserPendingCreate', 'confirmUsernameFree', 'recordRequest', 'walAppend']);
+    expect(f.steps).toEqual(['checkUserExist', 'ensureContactUniqueness', 'hashPassword', 'markUserPendingCreate', 'confirmUsernameFree', 'recordRequest', 'walAppend', 'confirmPendingMarker']);
+    expect(f.markers.get('alice')?.confirmed).toBe(true);
   });
 
   it('one winner per username: a row committed (and its marker cleared) while this sign-up hashed → 409, marker given back, nothing written', async () => {
@@ -73,6 +75,70 @@ describe('create', () => {
     expect(f.steps.at(-1)).toBe('recordRequest');
   });
 
+  it('a sign-up whose process died after its request record, before the WAL: the retry is not answered 202 with that id; once the provisional marker expired the retry is accepted', async () => {
+    const f = fakeDeps();
+    const append = f.deps.events.append;
+    f.deps.events.append = () => new Promise<void>(() => undefined); // the process "dies" in the append
+    void createUser(f.deps, signUp(), {});
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const dead = f.markers.get('alice')!;
+    expect(dead.confirmed).toBe(false);
+    expect(f.requests.has(dead.eventId)).toBe(true); // recorded, but its event is not in the WAL
+    // The process restarted: a fresh per-name sequencer, a working WAL.
+    f.deps.events.append = append;
+    f.deps.sequencer = new KeyedSequencer();
+    await expect(createUser(f.deps, signUp(), {})).rejects.toMatchObject({ code: 110011, status: 409 });
+    expect(f.wal).toHaveLength(0);
+    f.markers.delete('alice'); // PROVISIONAL_MARKER_TTL_MS later
+    const retry = await createUser(f.deps, signUp(), {});
+    expect(retry).toMatchObject({ outcome: 'accepted' });
+    expect(retry.eventId).not.toBe(dead.eventId);
+    expect(f.markers.get('alice')).toMatchObject({ eventId: retry.eventId, confirmed: true });
+    // A retry now is answered with that request id (its event is in the WAL), without a second event.
+    expect(await createUser(f.deps, signUp(), {})).toMatchObject({ outcome: 'in_progress', eventId: retry.eventId });
+    expect(f.wal).toHaveLength(1);
+  });
+
+  it('a double submit while the first sign-up is still on its way to the WAL waits for it and gets its request id, with one event', async () => {
+    const f = fakeDeps();
+    const append = f.deps.events.append;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    f.deps.events.append = async (...args) => {
+      await gate; // the first sign-up's group commit is slow
+      return append(...args);
+    };
+    const first = createUser(f.deps, signUp(), {});
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(f.markers.get('alice')?.confirmed).toBe(false);
+    const second = createUser(f.deps, signUp(), {});
+    setTimeout(release, 100);
+    const [a, b] = await Promise.all([first, second]);
+    expect(a).toMatchObject({ outcome: 'accepted' });
+    expect(b).toMatchObject({ outcome: 'in_progress', eventId: a.eventId });
+    expect(f.wal).toHaveLength(1);
+  });
+
+  it('a double submit whose first sign-up fails before the WAL becomes the sign-up itself', async () => {
+    const f = fakeDeps();
+    const append = f.deps.events.append;
+    let fail!: () => void;
+    const gate = new Promise<void>((_, reject) => (fail = () => reject(new Error('disk full'))));
+    f.deps.events.append = async () => gate;
+    const first = createUser(f.deps, signUp(), {}).catch((err: unknown) => err);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const second = createUser(f.deps, signUp(), {});
+    setTimeout(() => {
+      f.deps.events.append = append;
+      fail();
+    }, 60);
+    const [a, b] = await Promise.all([first, second]);
+    expect(a).toBeInstanceOf(Error);
+    expect(b).toMatchObject({ outcome: 'accepted' });
+    expect(f.wal).toHaveLength(1);
+    expect(f.wal[0].eventId).toBe(b.eventId);
+  });
+
   it('a marker left behind by a sign-up that never recorded its request (Redis failed, also for the give-back) does not answer the retry 202 with that phantom id', async () => {
     const f = fakeDeps();
     f.failures.requestRecord = true;
@@ -89,8 +155,8 @@ describe('create', () => {
     await expect(createUser(f.deps, signUp(), {})).rejects.toMatchObject({ code: 110011, status: 409 });
     expect(f.markers.get('alice')?.eventId).toBe(phantom);
     expect(f.wal).toHaveLength(0);
-    // Later (the marker is older than any live sign-up's way to its record), the retry takes it over.
-    f.markers.set('alice', { ...f.markers.get('alice')!, createdAt: new Date(Date.now() - UNRECORDED_MARKER_GRACE_MS).toISOString() });
+    // Later (the provisional marker expired), the retry is accepted.
+    f.markers.delete('alice');
     const retry = await createUser(f.deps, signUp(), {});
     expect(retry.eventId).not.toBe(phantom);
     expect(retry.outcome).toBe('accepted');

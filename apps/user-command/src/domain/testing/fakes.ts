@@ -73,8 +73,15 @@ export function fakeDeps() {
         if (failures.marker) throw new Error('redis down at the marker step');
         const existing = markers.get(u);
         if (existing) return { created: false, ttlMs: 600_000, existing };
-        markers.set(u, value);
-        return { created: true, ttlMs: 600_000 };
+        markers.set(u, { ...value, confirmed: false });
+        return { created: true, ttlMs: 30_000 };
+      },
+      confirm: async (u, eventId) => {
+        redis();
+        const value = markers.get(u);
+        if (!value || value.eventId !== eventId) return false;
+        markers.set(u, { ...value, confirmed: true });
+        return true;
       },
       read: async (u) => {
         redis();

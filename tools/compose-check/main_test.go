@@ -1,0 +1,101 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The repository's own docker-compose.yml, Dockerfile and .env.example.
+var repo = filepath.Join("..", "..")
+
+var scaled = []string{"user-command", "user-consumer"}
+
+func secrets(t *testing.T) []string {
+	t.Helper()
+	s, err := requiredSecrets(filepath.Join(repo, ".env.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// copyWith copies the compose file and the app Dockerfile into a temporary project, each with
+// one text replaced (the replaced text must be there: the mutation must really happen).
+func copyWith(t *testing.T, file, old, replacement string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, rel := range []string{"docker-compose.yml", "infra/docker/app.Dockerfile"} {
+		text, err := os.ReadFile(filepath.Join(repo, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := string(text)
+		if rel == file {
+			if !strings.Contains(out, old) {
+				t.Fatalf("%s does not contain %q", rel, old)
+			}
+			out = strings.Replace(out, old, replacement, 1)
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, rel)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, rel), []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, "docker-compose.yml")
+}
+
+func TestTheRepositoryFilePasses(t *testing.T) {
+	if failures := Check(filepath.Join(repo, "docker-compose.yml"), secrets(t), scaled); len(failures) > 0 {
+		t.Fatalf("docker-compose.yml:\n%s", strings.Join(failures, "\n"))
+	}
+}
+
+// Each bug issue 14 listed, put back into a copy of the file, is reported.
+func TestEachListedBugIsReported(t *testing.T) {
+	cases := []struct {
+		name, file, old, replacement, want string
+	}{
+		{"a JWT_SECRET default", "docker-compose.yml", "${JWT_SECRET:?set JWT_SECRET, see .env.example}", "${JWT_SECRET:-dev-jwt-secret}", "secret JWT_SECRET"},
+		{"an image without HEALTHCHECK", "infra/docker/app.Dockerfile", "HEALTHCHECK --interval", "# HEALTHCHECK --interval", "auth-gateway: no health check"},
+		{"/wal owned by root", "infra/docker/app.Dockerfile", "chown node:node /wal", "true", "does not create /wal owned by node"},
+		{"the image running as root", "infra/docker/app.Dockerfile", "\nUSER node\n# /readyz", "\n# /readyz", "wal-relay: the image runs as root"},
+		{"Kafka data in the image's temp path", "docker-compose.yml", "KAFKA_LOG_DIRS: /var/lib/kafka/data", "KAFKA_HEAP_OPTS: -Xmx1g", "KAFKA_LOG_DIRS unset"},
+		{"Kafka data off the volume", "docker-compose.yml", "volumes: [kafka-data:/var/lib/kafka/data]", "volumes: [kafka-data:/data]", "log dir /var/lib/kafka/data is not on a named volume"},
+		{"apps not waiting for the topics job", "docker-compose.yml", "  kafka-topics: { condition: service_completed_successfully }\n", "", "wal-relay: uses Kafka topics"},
+		{"apps not waiting for the migrations", "docker-compose.yml", "  migrate: { condition: service_completed_successfully }\n", "", "user-consumer: uses the database schema"},
+		{"the gateway not waiting for user-command", "docker-compose.yml", "      user-command: { condition: service_healthy }\n", "", "auth-gateway: calls user-command"},
+		{"a fixed WAL_NAME", "docker-compose.yml", "USER_COMMAND_HOST: 0.0.0.0,", "USER_COMMAND_HOST: 0.0.0.0, WAL_NAME: user-command,", "user-command scales, but sets WAL_NAME"},
+		{"a fixed host port on a scaled service", "docker-compose.yml", "OTEL_SERVICE_NAME: user-consumer, USER_CONSUMER_HOST: 0.0.0.0 }", "OTEL_SERVICE_NAME: user-consumer, USER_CONSUMER_HOST: 0.0.0.0 }\n    ports: [\"127.0.0.1:9465:9465\"]", "user-consumer scales, but publishes host port 9465"},
+		{"a waited-for job that restarts", "docker-compose.yml", "    restart: \"no\"\n    environment: { <<: [*app-env, *data-env] }", "    restart: on-failure\n    environment: { <<: [*app-env, *data-env] }", "but migrate restarts"},
+		{"a schema error", "docker-compose.yml", "  restart: unless-stopped\n", "  restart: unless-stopped\n  replicas_typo: 2\n", "compose-go refuses the file"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			failures := Check(copyWith(t, c.file, c.old, c.replacement), secrets(t), scaled)
+			for _, f := range failures {
+				if strings.Contains(f, c.want) {
+					return
+				}
+			}
+			t.Fatalf("want a failure containing %q, got:\n%s", c.want, strings.Join(failures, "\n"))
+		})
+	}
+}
+
+func TestDockerfileStages(t *testing.T) {
+	d, err := readDockerfile(filepath.Join(repo, "infra/docker/app.Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, migrate := d.stage(""), d.stage("migrate")
+	if app.name != "app" || app.user != "node" || !app.healthcheck || !app.owns("node", "/wal") {
+		t.Fatalf("last stage: %+v", app)
+	}
+	if migrate.user != "node" || migrate.healthcheck {
+		t.Fatalf("migrate stage: %+v", migrate)
+	}
+}
