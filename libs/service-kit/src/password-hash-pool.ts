@@ -93,12 +93,16 @@ export class PasswordHashPool {
     return this.pool.close();
   }
 
-  private async run(op: Op, cost: number, task: { password: string; hash?: string; cost?: number }): Promise<string | boolean> {
+  /** Throws HashPoolBusyError (and counts it) when a task arriving now would wait past the budget. */
+  refuseIfBusy(op: Op): void {
     const waitMs = this.expectedWaitMs();
-    if (waitMs > this.options.waitBudgetMs) {
-      this.refused?.inc({ op });
-      throw new HashPoolBusyError(waitMs, Math.max(1, Math.ceil(waitMs / 1000)));
-    }
+    if (waitMs <= this.options.waitBudgetMs) return;
+    this.refused?.inc({ op });
+    throw new HashPoolBusyError(waitMs, Math.max(1, Math.ceil(waitMs / 1000)));
+  }
+
+  private async run(op: Op, cost: number, task: { password: string; hash?: string; cost?: number }): Promise<string | boolean> {
+    this.refuseIfBusy(op);
     const estimateMs = this.msPerRound * 2 ** cost;
     this.pending++;
     this.pendingWorkMs += estimateMs;

@@ -6,8 +6,9 @@ import { ERRORS } from '../errors';
 /**
  * Hashes in user-command's bcrypt workers (a PasswordHashPool of @usersys/service-kit). A hash that
  * would wait longer than the budget is refused at once: 503 HASHING_BUSY with Retry-After, before
- * anything is written. Its `user_command_bcrypt_hash_seconds` is the time inside a worker (no
- * queueing): workers ÷ its mean is the pool's throughput ceiling.
+ * anything is written (checked first by refuseIfBusy, again when the hash is queued). Its
+ * `user_command_bcrypt_hash_seconds` is the time inside a worker (no queueing): workers ÷ its mean
+ * is the pool's throughput ceiling.
  */
 export class BcryptHasher implements PasswordHasher {
   private readonly pool: PasswordHashPool;
@@ -24,8 +25,15 @@ export class BcryptHasher implements PasswordHasher {
     try {
       return await this.pool.hash(password, this.cost);
     } catch (err) {
-      if (err instanceof HashPoolBusyError) throw new AppError(ERRORS.HASHING_BUSY, undefined, { cause: err, headers: { 'Retry-After': String(err.retryAfterSeconds) } });
-      throw err;
+      throw busyAs503(err);
+    }
+  }
+
+  refuseIfBusy(): void {
+    try {
+      this.pool.refuseIfBusy('hash');
+    } catch (err) {
+      throw busyAs503(err);
     }
   }
 
@@ -37,4 +45,8 @@ export class BcryptHasher implements PasswordHasher {
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+function busyAs503(err: unknown): unknown {
+  return err instanceof HashPoolBusyError ? new AppError(ERRORS.HASHING_BUSY, undefined, { cause: err, headers: { 'Retry-After': String(err.retryAfterSeconds) } }) : err;
 }
