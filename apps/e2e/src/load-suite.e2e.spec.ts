@@ -60,7 +60,9 @@ describe('load suite smoke run (npm run load)', () => {
       expect(s.errorRate).toBe(0);
       expect(s.waitForUser).toBeDefined();
       expect(s.waitForUser!.timedOut).toBe(0);
-      expect(s.waitForUser!.count).toBe(s.count);
+      // every 202 followed to active; the rest were refused by the hash pool's backpressure (503)
+      expect(s.waitForUser!.count).toBe(s.count - s.refused);
+      expect(s.waitForUser!.count).toBeGreaterThan(0);
     }
   });
 

@@ -81,8 +81,16 @@ export interface StageReport extends LatencySummary {
   scenario: string;
   durationSec: number;
   qps: number;
+  /** answers that were neither what the operation expects nor an honest refusal (503) */
   errors: number;
   errorRate: number;
+  /**
+   * 503s: overload protection said "not now, retry after" (hash pool over its wait budget, login
+   * fast-fail, a dependency down) and nothing was written. Counted apart from errors: refusing the
+   * excess quickly is the system working as designed under load, not a wrong answer.
+   */
+  refused: number;
+  refusedRate: number;
   /** count per HTTP status ("0" = network error or timeout) */
   byStatus: Record<string, number>;
   /** 202 → request state "applied", for creates (only when wait-for-user is on); notApplied: ended rejected or dead-lettered */
@@ -99,9 +107,12 @@ export function stageReport(scenario: string, stage: string, durationSec: number
   const lat = summarize(samples.latencyMs);
   const byStatus: Record<string, number> = {};
   let errors = 0;
+  let refused = 0;
   for (let i = 0; i < samples.status.length; i++) {
     byStatus[samples.status[i]] = (byStatus[samples.status[i]] ?? 0) + 1;
-    if (!samples.ok[i]) errors++;
+    if (samples.ok[i]) continue;
+    if (samples.status[i] === 503) refused++;
+    else errors++;
   }
   const buckets = new Map<number, { lat: number[]; errors: number }>();
   for (let i = 0; i < samples.at.length; i++) {
@@ -125,6 +136,8 @@ export function stageReport(scenario: string, stage: string, durationSec: number
     ...lat,
     errors,
     errorRate: lat.count ? errors / lat.count : 0,
+    refused,
+    refusedRate: lat.count ? refused / lat.count : 0,
     byStatus,
     ...(waits ? { waitForUser: { ...summarize(waits.ms), timedOut: waits.timedOut, notApplied: waits.notApplied } } : {}),
     toolCpuPercent,
@@ -137,7 +150,7 @@ const n = (v: number, d = 1) => (v >= 1000 ? v.toFixed(0) : v.toFixed(d));
 
 /** The per-stage table printed at the end of a run. */
 export function formatTable(reports: StageReport[]): string {
-  const head = ['stage', 'requests', 'qps', 'offered/accepted', 'avg ms', 'p50', 'p95', 'p99', 'max', 'errors', 'by status', 'wait-for-user p50/p99 ms', 'tool cpu'];
+  const head = ['stage', 'requests', 'qps', 'offered/accepted', 'avg ms', 'p50', 'p95', 'p99', 'max', 'errors', 'refused (503)', 'by status', 'wait-for-user p50/p99 ms', 'tool cpu'];
   const rows = reports.map((r) => [
     r.stage,
     String(r.count),
@@ -149,6 +162,7 @@ export function formatTable(reports: StageReport[]): string {
     n(r.p99, 2),
     n(r.max, 2),
     `${(r.errorRate * 100).toFixed(2)}%`,
+    `${(r.refusedRate * 100).toFixed(2)}%`,
     Object.entries(r.byStatus)
       .map(([s, c]) => `${s}:${c}`)
       .join(' '),
