@@ -1,0 +1,131 @@
+// Quick check of what tracing costs the gateway's hottest path (not a benchmark of record: bench/
+// owns those). Starts a private Redis and PostgreSQL, one gateway per configuration, and reads the
+// gateway's CPU from /proc around a fixed stretch of cache-hit logins at c=64:
+//   off  no tracing preload (what the login benchmark ran as "tracing off");
+//   on   the shipped preload (libs/tracing/src/register.ts), OTLP to a local sink that only
+//        counts what it receives (Jaeger's own CPU is not in this figure).
+// LOG_LEVEL=info in both (shipped). Usage: npx tsx libs/tracing/scripts/login-cpu.ts [seconds] [reps]
+// Extra env for the "on" gateway can be given as ON_ENV='{"TRACE_LOGIN_SAMPLE_RATIO":"1"}'.
+import { createPrismaClient, createTestDatabase } from '@usersys/db';
+import { freePort, startPrivatePostgres, startPrivateRedis } from '@usersys/test-infra';
+import bcrypt from 'bcryptjs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+
+const REPO = path.resolve(__dirname, '../../..');
+const SECONDS = Number(process.argv[2] ?? 5);
+const REPS = Number(process.argv[3] ?? 3);
+const USERS = 64;
+const PASSWORD = 'trace-cost-password-1';
+
+const cpuMs = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(stat[11]) + Number(stat[12])) * 10;
+};
+
+function run(args: string[], env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr!.on('data', (c) => process.stderr.write(c));
+  return child;
+}
+
+async function waitHealthy(url: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} never became healthy`);
+}
+
+function load(url: string, bodies: string[], seconds: number): Promise<{ requests: number; errors: number; statuses: Record<string, number> }> {
+  const child = run(['--import', 'tsx', 'bench/lib/login-loadgen.ts', JSON.stringify({ url: `${url}/v1/auth/login`, bodies, concurrency: 64, durationMs: seconds * 1000 })], {});
+  let out = '';
+  child.stdout!.on('data', (c) => (out += c));
+  return new Promise((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`loadgen exit ${code}`)))));
+}
+
+async function main() {
+  const spans = { requests: 0, bytes: 0 };
+  const sink = http.createServer((req, res) => {
+    spans.requests++;
+    req.on('data', (c: Buffer) => (spans.bytes += c.length));
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+  });
+  const sinkPort = await freePort();
+  await new Promise<void>((r) => sink.listen(sinkPort, '127.0.0.1', r));
+  const [redis, pg] = await Promise.all([startPrivateRedis(), startPrivatePostgres()]);
+  const walDir = mkdtempSync(path.join(os.tmpdir(), 'trace-cost-wal-'));
+  const children: ChildProcess[] = [];
+  try {
+    const db = await createTestDatabase({ baseUrl: pg.url, migrate: true });
+    const prisma = createPrismaClient({ databaseUrl: db.url, poolMax: 2 });
+    const hash = bcrypt.hashSync(PASSWORD, 4);
+    const names = Array.from({ length: USERS }, (_, i) => `trace_cost_${i}`);
+    await prisma.user.createMany({ data: names.map((username, i) => ({ username, email: `${username}@bench.local`, phone: `+1555${String(i).padStart(7, '0')}`, passwordHash: hash })) });
+    await prisma.$disconnect();
+    const bodies = names.map((username) => JSON.stringify({ username, password: PASSWORD }));
+
+    const extra = JSON.parse(process.env.ON_ENV ?? '{}') as Record<string, string>;
+    const configs = [
+      { name: 'off', preload: false, env: {} },
+      { name: 'on', preload: true, env: extra },
+    ];
+    const gateways = [];
+    for (const c of configs) {
+      const port = await freePort();
+      const env = {
+        AUTH_GATEWAY_PORT: String(port),
+        DATABASE_URL: db.url,
+        REDIS_URL: redis.url,
+        LOGIN_RATE_LIMIT: '1000000000',
+        LOG_LEVEL: 'info',
+        OTEL_SERVICE_NAME: 'auth-gateway',
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`,
+        WAL_DIR: walDir,
+        WAL_NAME: `gw-${c.name}`,
+        ...c.env,
+      };
+      const args = ['--import', 'tsx', ...(c.preload ? ['--import', './libs/tracing/src/register.ts'] : []), 'apps/auth-gateway/src/main.ts'];
+      const child = run(args, env);
+      child.stdout!.resume();
+      children.push(child);
+      const url = `http://127.0.0.1:${port}`;
+      await waitHealthy(url);
+      for (const body of bodies) await fetch(`${url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      await load(url, bodies, 2); // warm-up (JIT)
+      gateways.push({ ...c, url, pid: child.pid!, perLogin: [] as number[] });
+    }
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const g of gateways) {
+        const before = cpuMs(g.pid);
+        const r = await load(g.url, bodies, SECONDS);
+        await new Promise((res) => setTimeout(res, 1500)); // let the span processor export what it queued
+        const used = cpuMs(g.pid) - before;
+        g.perLogin.push(used / r.requests);
+        console.log(`${g.name} rep ${rep + 1}: ${r.requests} logins (${r.errors} errors ${JSON.stringify(r.statuses)}), ${used} CPU-ms, ${(used / r.requests).toFixed(3)} ms/login`);
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const [off, on] = gateways.map((g) => median(g.perLogin));
+    console.log(`gateway CPU per cache-hit login: off ${off.toFixed(3)} ms, on ${on.toFixed(3)} ms, ratio ${(on / off).toFixed(2)}; sink got ${spans.requests} exports, ${spans.bytes} bytes`);
+    await db.drop();
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    await Promise.all([redis.destroy(), pg.destroy()]);
+    sink.close();
+    rmSync(walDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
