@@ -99,7 +99,7 @@ async function main() {
       const url = `http://127.0.0.1:${port}`;
       await waitHealthy(url);
       for (const body of bodies) await fetch(`${url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      await load(url, bodies, 2); // warm-up (JIT)
+      await load(url, bodies, Number(process.env.WARMUP_SECONDS ?? 5)); // warm-up (JIT)
       gateways.push({ ...c, url, pid: child.pid!, perLogin: [] as number[] });
     }
     for (let rep = 0; rep < REPS; rep++) {
