@@ -3,9 +3,10 @@
 // gateway's CPU from /proc around a fixed stretch of cache-hit logins at c=64:
 //   off  no tracing preload (what the login benchmark ran as "tracing off");
 //   on   the shipped preload (libs/tracing/src/register.ts), OTLP to a local sink that only
-//        counts what it receives (Jaeger's own CPU is not in this figure).
+//        counts what it receives (Jaeger's own CPU is not in this figure);
+//   none the preload with OTEL_TRACES_EXPORTER=none (instrumentation loaded, no tracer provider).
 // LOG_LEVEL=info in both (shipped). Usage: npx tsx libs/tracing/scripts/login-cpu.ts [seconds] [reps]
-// Extra env for the "on" gateway can be given as ON_ENV='{"TRACE_LOGIN_SAMPLE_RATIO":"1"}'.
+// Extra env for the "on" gateway: ON_ENV='{"TRACE_SUCCESS_SAMPLE_RATIO":"1"}'; PROFILE_DIR=/tmp/p writes V8 CPU profiles.
 import { createPrismaClient, createTestDatabase } from '@usersys/db';
 import { freePort, startPrivatePostgres, startPrivateRedis } from '@usersys/test-infra';
 import bcrypt from 'bcryptjs';
@@ -76,6 +77,7 @@ async function main() {
     const configs = [
       { name: 'off', preload: false, env: {} },
       { name: 'on', preload: true, env: extra },
+      { name: 'none', preload: true, env: { OTEL_TRACES_EXPORTER: 'none' } },
     ];
     const gateways = [];
     for (const c of configs) {
@@ -92,7 +94,8 @@ async function main() {
         WAL_NAME: `gw-${c.name}`,
         ...c.env,
       };
-      const args = ['--import', 'tsx', ...(c.preload ? ['--import', './libs/tracing/src/register.ts'] : []), 'apps/auth-gateway/src/main.ts'];
+      const profile = process.env.PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE_DIR}/${c.name}`] : [];
+      const args = [...profile, '--import', 'tsx', ...(c.preload ? ['--import', './libs/tracing/src/register.ts'] : []), 'apps/auth-gateway/src/main.ts'];
       const child = run(args, env);
       child.stdout!.resume();
       children.push(child);
@@ -113,8 +116,8 @@ async function main() {
       }
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    const [off, on] = gateways.map((g) => median(g.perLogin));
-    console.log(`gateway CPU per cache-hit login: off ${off.toFixed(3)} ms, on ${on.toFixed(3)} ms, ratio ${(on / off).toFixed(2)}; sink got ${spans.requests} exports, ${spans.bytes} bytes`);
+    const [off, on, none] = gateways.map((g) => median(g.perLogin));
+    console.log(`gateway CPU per cache-hit login (median): off ${off.toFixed(3)} ms, on ${on.toFixed(3)} ms (ratio ${(on / off).toFixed(2)}), exporter none ${none.toFixed(3)} ms (on/none ${(on / none).toFixed(2)}); sink got ${spans.requests} exports, ${spans.bytes} bytes`);
     await db.drop();
   } finally {
     for (const c of children) c.kill('SIGTERM');

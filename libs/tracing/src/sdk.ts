@@ -49,6 +49,11 @@ export function startTracing(env: Record<string, string | undefined> = process.e
     serviceName: env.OTEL_SERVICE_NAME || 'usersys',
     sampler: new TriageSampler(triagePolicy(env)),
     spanProcessors: createSpanProcessors(env),
+    // Traces only. Each service serves its own Prometheus /metrics; left to the environment, the SDK
+    // would also record every HTTP request into OTel histograms and push them (and a log pipeline)
+    // to the OTLP endpoint, which Jaeger does not read.
+    metricReaders: [],
+    logRecordProcessors: [],
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req) => IGNORED_PATHS.has((req.url ?? '').split('?')[0]),

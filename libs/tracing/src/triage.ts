@@ -52,10 +52,11 @@ function number(env: Env, name: string, fallback: number, min: number, max: numb
 }
 
 const isSampled = (sc: SpanContext) => (sc.traceFlags & TraceFlags.SAMPLED) !== 0;
+const isRedisCommand = (attributes: Attributes) => attributes['db.system.name'] === 'redis' || attributes['db.system'] === 'redis';
 
 /**
  * The head half of the policy. A request on a sampled route that the ratio does not pick is
- * RECORDED but not sampled: its spans exist in this process (so the tail half can still keep it),
+ * RECORDED but not sampled: its spans (but its Redis commands') exist in this process (so the tail half can still keep it),
  * while the traceparent it hands on (response header, WAL record, Kafka headers) says "not
  * sampled", so the relay and consumer record nothing for it. Everything else is sampled as before.
  */
@@ -71,8 +72,10 @@ export class TriageSampler implements Sampler {
     const parentContext = parent?.spanContext();
     if (parent && parentContext && isSpanContextValid(parentContext)) {
       if (isSampled(parentContext)) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
-      // A local child of a recorded, undecided request is recorded with it.
-      if (!parentContext.isRemote) return { decision: parent.isRecording() ? SamplingDecision.RECORD : SamplingDecision.NOT_RECORD };
+      // A local child of a recorded, undecided request is recorded with it, except single Redis
+      // commands: several per login, they cost as much as the rest of its spans together, and the
+      // step spans around them (rateLimit, credentialCache...) already time them.
+      if (!parentContext.isRemote) return { decision: parent.isRecording() && !isRedisCommand(attributes) ? SamplingDecision.RECORD : SamplingDecision.NOT_RECORD };
       // "Not sampled" from a WAL record or Kafka message: a request this policy let go.
       // At an HTTP server the caller's flag does not decide: this process applies its own policy.
       if (kind !== SpanKind.SERVER) return { decision: SamplingDecision.NOT_RECORD };
