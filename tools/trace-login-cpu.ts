@@ -5,7 +5,7 @@
 //   on   the shipped preload (libs/tracing/src/register.ts), OTLP to a local sink that only
 //        counts what it receives (Jaeger's own CPU is not in this figure);
 //   none the preload with OTEL_TRACES_EXPORTER=none (instrumentation loaded, no tracer provider).
-// LOG_LEVEL=info in both (shipped). Usage: npx tsx libs/tracing/scripts/login-cpu.ts [seconds] [reps]
+// LOG_LEVEL=info in both (shipped). Usage: npx tsx tools/trace-login-cpu.ts [seconds] [reps]
 // Extra env for the "on" gateway: ON_ENV='{"TRACE_SUCCESS_SAMPLE_RATIO":"1"}'; PROFILE_DIR=/tmp/p writes V8 CPU profiles.
 import { createPrismaClient, createTestDatabase } from '@usersys/db';
 import { freePort, startPrivatePostgres, startPrivateRedis } from '@usersys/test-infra';
@@ -16,7 +16,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
-const REPO = path.resolve(__dirname, '../../..');
+const REPO = path.resolve(__dirname, '..');
 const SECONDS = Number(process.argv[2] ?? 5);
 const REPS = Number(process.argv[3] ?? 3);
 const USERS = 64;
