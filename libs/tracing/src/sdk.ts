@@ -5,6 +5,7 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { IncomingMessage } from 'node:http';
 import { createSpanProcessors } from './exporter';
+import { redisStatement } from './redis-statement';
 import { TriageSampler, triagePolicy } from './triage';
 
 const SDK_KEY = Symbol.for('usersys.tracing.sdk');
@@ -61,7 +62,7 @@ export function startTracing(env: Record<string, string | undefined> = process.e
         requireParentforOutgoingSpans: true,
         applyCustomAttributesOnSpan: (span, request) => nameByRoute(span, request),
       }),
-      new IORedisInstrumentation({ requireParentSpan: true }),
+      new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: redisStatement }),
       new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
     ],
   });
