@@ -6,7 +6,8 @@
 //        counts what it receives (Jaeger's own CPU is not in this figure);
 //   none the preload with OTEL_TRACES_EXPORTER=none (instrumentation loaded, no tracer provider).
 // LOG_LEVEL=info in both (shipped). Usage: npx tsx tools/trace-login-cpu.ts [seconds] [reps]
-// Extra env for the "on" gateway: ON_ENV='{"TRACE_SUCCESS_SAMPLE_RATIO":"1"}'; PROFILE_DIR=/tmp/p writes V8 CPU profiles.
+// OTHER_REGISTER=<path to another register.ts> adds a fourth gateway; TRACE_SINK_URL + SINK_PID export
+// to a real collector (Jaeger) and count its CPU too. Extra env for the "on" gateway: ON_ENV='{"TRACE_SUCCESS_SAMPLE_RATIO":"1"}'; PROFILE_DIR=/tmp/p writes V8 CPU profiles.
 import { createPrismaClient, createTestDatabase } from '@usersys/db';
 import { freePort, startPrivatePostgres, startPrivateRedis } from '@usersys/test-infra';
 import bcrypt from 'bcryptjs';
@@ -74,10 +75,12 @@ async function main() {
     const bodies = names.map((username) => JSON.stringify({ username, password: PASSWORD }));
 
     const extra = JSON.parse(process.env.ON_ENV ?? '{}') as Record<string, string>;
-    const configs = [
-      { name: 'off', preload: false, env: {} },
-      { name: 'on', preload: true, env: extra },
-      { name: 'none', preload: true, env: { OTEL_TRACES_EXPORTER: 'none' } },
+    const configs: { name: string; preload: string | null; env: Record<string, string> }[] = [
+      { name: 'off', preload: null, env: {} },
+      { name: 'on', preload: './libs/tracing/src/register.ts', env: extra },
+      { name: 'none', preload: './libs/tracing/src/register.ts', env: { OTEL_TRACES_EXPORTER: 'none' } },
+      // Another version of the preload to compare with, e.g. the previous commit's libs/tracing/src unpacked under .data/.
+      ...(process.env.OTHER_REGISTER ? [{ name: 'other', preload: process.env.OTHER_REGISTER, env: {} }] : []),
     ];
     const gateways = [];
     for (const c of configs) {
@@ -89,13 +92,13 @@ async function main() {
         LOGIN_RATE_LIMIT: '1000000000',
         LOG_LEVEL: 'info',
         OTEL_SERVICE_NAME: 'auth-gateway',
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: process.env.TRACE_SINK_URL ?? `http://127.0.0.1:${sinkPort}`,
         WAL_DIR: walDir,
         WAL_NAME: `gw-${c.name}`,
         ...c.env,
       };
       const profile = process.env.PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE_DIR}/${c.name}`] : [];
-      const args = [...profile, '--import', 'tsx', ...(c.preload ? ['--import', './libs/tracing/src/register.ts'] : []), 'apps/auth-gateway/src/main.ts'];
+      const args = [...profile, '--import', 'tsx', ...(c.preload ? ['--import', c.preload] : []), 'apps/auth-gateway/src/main.ts'];
       const child = run(args, env);
       child.stdout!.resume();
       children.push(child);
@@ -103,20 +106,24 @@ async function main() {
       await waitHealthy(url);
       for (const body of bodies) await fetch(`${url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       await load(url, bodies, Number(process.env.WARMUP_SECONDS ?? 5)); // warm-up (JIT)
-      gateways.push({ ...c, url, pid: child.pid!, perLogin: [] as number[] });
+      gateways.push({ ...c, url, pid: child.pid!, perLogin: [] as number[], sinkPerLogin: [] as number[] });
     }
     for (let rep = 0; rep < REPS; rep++) {
       for (const g of gateways) {
-        const before = cpuMs(g.pid);
+        const sinkPid = Number(process.env.SINK_PID ?? 0); // e.g. Jaeger's, with TRACE_SINK_URL pointing at it
+        const [before, sinkBefore] = [cpuMs(g.pid), sinkPid ? cpuMs(sinkPid) : 0];
         const r = await load(g.url, bodies, SECONDS);
-        await new Promise((res) => setTimeout(res, 1500)); // let the span processor export what it queued
+        await new Promise((res) => setTimeout(res, 2500)); // let the span processor export what it queued (and the sink ingest it)
         const used = cpuMs(g.pid) - before;
+        const sinkUsed = sinkPid ? cpuMs(sinkPid) - sinkBefore : 0;
         g.perLogin.push(used / r.requests);
-        console.log(`${g.name} rep ${rep + 1}: ${r.requests} logins (${r.errors} errors ${JSON.stringify(r.statuses)}), ${used} CPU-ms, ${(used / r.requests).toFixed(3)} ms/login`);
+        g.sinkPerLogin.push(sinkUsed / r.requests);
+        console.log(`${g.name} rep ${rep + 1}: ${r.requests} logins (${r.errors} errors ${JSON.stringify(r.statuses)}), ${used} CPU-ms, ${(used / r.requests).toFixed(3)} ms/login${sinkPid ? `, sink ${(sinkUsed / r.requests).toFixed(3)} ms/login` : ''}`);
       }
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const [off, on, none] = gateways.map((g) => median(g.perLogin));
+    for (const g of gateways) console.log(`${g.name}: gateway ${median(g.perLogin).toFixed(3)} CPU-ms/login, sink ${median(g.sinkPerLogin).toFixed(3)}`);
     console.log(`gateway CPU per cache-hit login (median): off ${off.toFixed(3)} ms, on ${on.toFixed(3)} ms (ratio ${(on / off).toFixed(2)}), exporter none ${none.toFixed(3)} ms (on/none ${(on / none).toFixed(2)}); sink got ${spans.requests} exports, ${spans.bytes} bytes`);
     await db.drop();
   } finally {
