@@ -14,6 +14,7 @@
  */
 import { createPrismaClient, createTestDatabase, type TestDatabase } from '@usersys/db';
 import { freePort, startPrivateRedis, type PrivateService } from '@usersys/test-infra';
+import { DEFAULT_PASSWORD_HASH_IMPL } from '@usersys/service-kit';
 import bcrypt from 'bcryptjs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -129,7 +130,7 @@ async function measure(scenarios: Scenario[]): Promise<void> {
 
 /** (d): the worker pool the gateway uses, same size, compares back to back: pool size ÷ one compare's time. */
 async function bcryptCeiling(hash: string): Promise<(seconds: number) => Promise<LoadResult>> {
-  const pool = new Piscina({ filename: path.join(REPO, 'apps/auth-gateway/src/adapters/compare-worker.cjs'), minThreads: WORKERS, maxThreads: WORKERS, execArgv: [] });
+  const pool = new Piscina({ filename: path.join(REPO, 'libs/service-kit/src/hash-worker.cjs'), minThreads: WORKERS, maxThreads: WORKERS, execArgv: [] });
   closers.push(() => pool.close());
   return async (seconds) => {
     const deadline = Date.now() + seconds * 1000;
@@ -139,7 +140,7 @@ async function bcryptCeiling(hash: string): Promise<(seconds: number) => Promise
       Array.from({ length: WORKERS }, async () => {
         while (Date.now() < deadline) {
           const t0 = process.hrtime.bigint();
-          await pool.run({ op: 'compare', password: PASSWORD, hash });
+          await pool.run({ op: 'compare', impl: DEFAULT_PASSWORD_HASH_IMPL, password: PASSWORD, hash });
           times.push(Number(process.hrtime.bigint() - t0) / 1e6);
         }
       }),
