@@ -122,7 +122,9 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof InfraError) process.stderr.write(`${err.message}\n`);
-    else process.stderr.write(`infra: tools/infra failed: unexpected error: ${(err as Error)?.stack ?? err}\n`);
+    // still one line; the stack only on request
+    else if (process.env.INFRA_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? err}\n`);
+    else process.stderr.write(`infra: tools/infra failed: unexpected error: ${String((err as Error)?.message ?? err).replace(/\s*\n\s*/g, ' ')} (INFRA_DEBUG=1 shows the stack)\n`);
     process.exit(1);
   },
 );
