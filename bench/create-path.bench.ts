@@ -11,6 +11,7 @@
 import bcrypt from 'bcryptjs';
 import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { createTestDatabase } from '@usersys/db';
+import { summarize } from '@usersys/load-suite';
 import { startServices } from '@usersys/service-runner';
 import { freePort } from '@usersys/test-infra';
 import { pendingMarkerKey } from '@usersys/pending-marker';
@@ -20,7 +21,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { newRunIdentity, processCpuMs, runCreateLoad, scrapeSteps, signUpOf, stepMeans } from './lib/create-load';
-import { median, percentile, writeResults, type Figure } from './lib/report';
+import { median, writeResults, type Figure } from './lib/report';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -87,7 +88,7 @@ async function main() {
           next = r.next;
           const cpuPerRequest = (processCpuMs(pid) - cpu0) / Math.max(1, r.accepted);
           const steps = stepMeans(before, await scrapeSteps(url));
-          reps.push({ cpuPerRequest, rate: r.accepted / r.seconds, p50: percentile(r.latencies, 0.5), p95: percentile(r.latencies, 0.95), p99: percentile(r.latencies, 0.99), steps, failed: r.failed });
+          reps.push({ cpuPerRequest, rate: r.accepted / r.seconds, p50: summarize(r.latencies).p50, p95: summarize(r.latencies).p95, p99: summarize(r.latencies).p99, steps, failed: r.failed });
           console.log(`cost ${cost} rep ${i + 1}: ${(r.accepted / r.seconds).toFixed(1)}/s p50 ${reps[i].p50.toFixed(1)} p95 ${reps[i].p95.toFixed(1)} p99 ${reps[i].p99.toFixed(1)} ms; ${cpuPerRequest.toFixed(2)} ms CPU/request; failed ${JSON.stringify(r.failed)}`);
         }
         const pick = (k: 'rate' | 'p50' | 'p95' | 'p99') => reps.map((r) => r[k]);

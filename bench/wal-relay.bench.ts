@@ -9,6 +9,7 @@
 // consumer group, so flooding it would slow everybody's tests); BENCH_KAFKA_BROKERS=127.0.0.1:9092
 // uses an existing one. BENCH_TUNE=1 adds the in-flight / batch-size / compression sweep.
 import { TOPICS } from '@usersys/event-schema';
+import { summarize } from '@usersys/load-suite';
 import { startPrivateKafka, type PrivateService } from '@usersys/test-infra';
 import { WalWriter } from '@usersys/wal';
 import { Kafka, logLevel, CompressionTypes } from 'kafkajs';
@@ -23,7 +24,7 @@ import { KafkaSink } from '@usersys/wal-relay/src/kafka-sink';
 import { LogRelay, type LogRelayConfig } from '@usersys/wal-relay/src/log-relay';
 import { createRelayMetrics } from '@usersys/wal-relay/src/relay-metrics';
 /* eslint-enable @nx/enforce-module-boundaries */
-import { median, percentile, writeResults, type Figure } from './lib/report';
+import { median, writeResults, type Figure } from './lib/report';
 import { benchEvent, frameLike } from './lib/wal-records';
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
@@ -90,7 +91,7 @@ async function walAppends(): Promise<{ rate: number; p99Ms: number; recordsPerSy
   const batches = writer.batches;
   await writer.close();
   await fs.rm(dir, { recursive: true, force: true });
-  return { rate: latencies.length / elapsed, p99Ms: percentile(latencies, 0.99), recordsPerSync: latencies.length / batches };
+  return { rate: latencies.length / elapsed, p99Ms: summarize(latencies).p99, recordsPerSync: latencies.length / batches };
 }
 
 /** The ceiling: synchronous write + fdatasync of `perSync` ready-made frames, nothing else. */
