@@ -10,6 +10,7 @@
  * operations for each process and for the sum.
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { median, type Figure } from './report';
 
 /** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
@@ -181,8 +182,8 @@ export class CpuSampler {
    * ingesting them, consumers caught up): at least `minMs`, then until two consecutive windows of
    * `windowMs` show no process above its idle rate + `slackCoreShare` of a core, at most `maxMs`.
    */
-  async settle(options: { minMs?: number; windowMs?: number; maxMs?: number; slackCoreShare?: number } = {}): Promise<number> {
-    const { minMs = 2000, windowMs = 1000, maxMs = 30_000, slackCoreShare = 0.02 } = options;
+  async settle(options: { minMs?: number; windowMs?: number; maxMs?: number; slackCoreShare?: number; only?: string[] } = {}): Promise<number> {
+    const { minMs = 2000, windowMs = 1000, maxMs = 30_000, slackCoreShare = 0.02, only } = options;
     const started = performance.now();
     await sleep(minMs);
     let quiet = 0;
@@ -190,7 +191,7 @@ export class CpuSampler {
       const [r0, t0] = [this.read(), performance.now()];
       await sleep(windowMs);
       const now = rates(r0, this.read(), performance.now() - t0);
-      const busy = [...now].some(([name, rate]) => rate > this.idleRate(name) + slackCoreShare * 1000);
+      const busy = [...now].some(([name, rate]) => (!only || only.includes(name)) && rate > this.idleRate(name) + slackCoreShare * 1000);
       quiet = busy ? 0 : quiet + 1;
     }
     return performance.now() - started;
@@ -211,6 +212,42 @@ export class CpuSampler {
     }
     return { perProcess, total, system: sys };
   }
+
+  /**
+   * Runs `load`, then waits until the processes are quiet (see settle; `settleOn`: the processes
+   * that must be, default all), and returns its result with the CPU-ms per operation of each process.
+   */
+  async around<T>(load: () => Promise<T>, ops: (result: T) => number, options: { settleOn?: string[]; system?: string[]; minSettleMs?: number } = {}): Promise<{ result: T; cpu: CpuPerOp; settleMs: number }> {
+    const [r0, t0] = [this.read(), performance.now()];
+    const result = await load();
+    const settleMs = await this.settle({ only: options.settleOn, minMs: options.minSettleMs });
+    const [r1, t1] = [this.read(), performance.now()];
+    return { result, cpu: this.perOp(r0, r1, t1 - t0, ops(result), options.system), settleMs };
+  }
+}
+
+/**
+ * Figures from several runs' CPU per operation: one row per process (median over the runs), then
+ * the sum over `system` processes (services and infrastructure) with its target, if any.
+ */
+export function cpuFigures(label: string, runs: CpuPerOp[], config: string, systemTarget?: { text: string; maxMs: number }): Figure[] {
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r.perProcess)))];
+  const rows: Figure[] = names.map((name) => {
+    const values = runs.map((r) => r.perProcess[name] ?? NaN);
+    return { figure: `  ${label}: ${name} CPU per op`, unit: 'ms', value: median(values), runs: values, config, lowerIsBetter: true };
+  });
+  const system = runs.map((r) => r.system);
+  const value = median(system);
+  rows.push({
+    figure: `  ${label}: whole-system CPU per op (services + infrastructure, idle baseline removed)`,
+    unit: 'ms',
+    value,
+    runs: system,
+    config,
+    lowerIsBetter: true,
+    ...(systemTarget ? { target: systemTarget.text, pass: value <= systemTarget.maxMs } : {}),
+  });
+  return rows;
 }
 
 /** CPU-ms per second of each process between two readings. */
