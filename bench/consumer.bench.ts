@@ -219,7 +219,7 @@ async function main(): Promise<void> {
       lowerIsBetter: true,
     },
   ];
-  writeResults('consumer', figures, { events: N, batch: BATCH, reps: REPS, rate: RATE, seconds: SECONDS, lagSamplesMax: Math.max(...lagSamples) });
+  writeResults('consumer', figures, { config: 'component in-process: the real consumer pipeline (startConsumer), no tracing preload, logger silent, private Kafka', events: N, batch: BATCH, reps: REPS, rate: RATE, seconds: SECONDS, lagSamplesMax: Math.max(...lagSamples) });
   await producer.disconnect();
   await pool.end();
   await prisma.$disconnect();

@@ -177,7 +177,7 @@ async function main() {
 
   if (ONLY !== 'relay') await walPart(figures);
   if (ONLY !== 'wal') await relayPart(figures);
-  writeResults('wal-relay', figures, { concurrency: CONCURRENCY, recordBytes: records[0].length, appendMs: APPEND_MS, relayRecords: RELAY_RECORDS, repetitions: REPS });
+  writeResults('wal-relay', figures, { config: 'component in-process: WalWriter and LogRelay with their defaults, no tracing preload, private Kafka', concurrency: CONCURRENCY, recordBytes: records[0].length, appendMs: APPEND_MS, relayRecords: RELAY_RECORDS, repetitions: REPS });
 }
 
 async function walPart(figures: Figure[]) {
@@ -225,7 +225,7 @@ async function relayPart(figures: Figure[]) {
       process.stderr.write(`  raw ${rawRuns[i].toFixed(0)}/s  relay 1 lane ${sameRuns[i].toFixed(0)}/s  relay defaults ${defaultRuns[i].toFixed(0)}/s\n`);
     }
     figures.push(versus(`relay WAL→Kafka ack, 1 lane (exactly the raw loop's settings)`, sameRuns, 'raw kafkajs sendBatch loop', rawRuns, 0.8, '>= 0.8 x raw sendBatch'));
-    figures.push(versus(`relay WAL→Kafka ack, defaults (batch ${defaults.batch}, ${defaults.lanes} lanes, ${defaults.compression})`, defaultRuns, 'raw kafkajs sendBatch loop', rawRuns, 0.8, '>= 0.8 x raw sendBatch'));
+    figures.push(versus(`relay WAL→Kafka ack, defaults (batch ${defaults.batch}, ${defaults.lanes} lanes, ${defaults.compression})`, defaultRuns, 'raw kafkajs sendBatch loop', rawRuns, 0.9, '>= 0.9 x raw sendBatch'));
 
     if (TUNE) {
       // How the defaults were chosen (apps/wal-relay/README.md).
