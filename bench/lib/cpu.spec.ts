@@ -50,7 +50,7 @@ describe('per-process CPU from /proc', () => {
       ['redis', 150],
     ]);
     // no idle rate measured: all of it counts
-    expect(sampler.perOp(before, after, 2000, 100, ['gateway'])).toEqual({ perProcess: { gateway: 20, redis: 1 }, total: 21, system: 20 });
+    expect(sampler.perOp(before, after, 2000, 100, ['gateway'])).toEqual({ perProcess: { gateway: 20, redis: 1 }, total: 21, system: 20, systemNames: ['gateway'] });
   });
 
   it('subtracts each process its own idle rate over the elapsed time', async () => {

@@ -149,6 +149,8 @@ export interface CpuPerOp {
   total: number;
   /** sum over the processes named in `system` (services and infrastructure, not the load generator) */
   system: number;
+  /** the processes summed in `system` */
+  systemNames: string[];
 }
 
 /**
@@ -210,7 +212,7 @@ export class CpuSampler {
       total += v;
       if (system.includes(name)) sys += v;
     }
-    return { perProcess, total, system: sys };
+    return { perProcess, total, system: sys, systemNames: system.filter((name) => name in perProcess) };
   }
 
   /**
@@ -227,11 +229,11 @@ export class CpuSampler {
 }
 
 /**
- * Figures from several runs' CPU per operation: one row per process (median over the runs), then
- * the sum over `system` processes (services and infrastructure) with its target, if any.
+ * Figures from several runs' CPU per operation: one row per process of the system (median over the
+ * runs), then their sum (services and infrastructure) with its target, if any.
  */
 export function cpuFigures(label: string, runs: CpuPerOp[], config: string, systemTarget?: { text: string; maxMs: number }): Figure[] {
-  const names = [...new Set(runs.flatMap((r) => Object.keys(r.perProcess)))];
+  const names = [...new Set(runs.flatMap((r) => r.systemNames))];
   const rows: Figure[] = names.map((name) => {
     const values = runs.map((r) => r.perProcess[name] ?? NaN);
     return { figure: `  ${label}: ${name} CPU per op`, unit: 'ms', value: median(values), runs: values, config, lowerIsBetter: true };
