@@ -24,6 +24,7 @@ import { KafkaSink } from '@usersys/wal-relay/src/kafka-sink';
 import { LogRelay, type LogRelayConfig } from '@usersys/wal-relay/src/log-relay';
 import { createRelayMetrics } from '@usersys/wal-relay/src/relay-metrics';
 /* eslint-enable @nx/enforce-module-boundaries */
+import { CpuSampler, cpuFigures, pidListeningOn, portOf, type CpuPerOp } from './lib/cpu';
 import { median, writeResults, type Figure } from './lib/report';
 import { benchEvent, frameLike } from './lib/wal-records';
 
@@ -120,7 +121,10 @@ interface RelaySettings {
   compression: 'none' | 'gzip';
 }
 
-async function rawKafka(brokers: string[], s: RelaySettings): Promise<{ rate: number }> {
+/** This process (the relay or the raw loop runs in it) and the Kafka broker: CPU per record of a timed section. */
+let cpu: CpuSampler | undefined;
+
+async function rawKafka(brokers: string[], s: RelaySettings): Promise<{ rate: number; cpu?: CpuPerOp }> {
   const kafka = new Kafka({ clientId: 'bench-raw', brokers, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
@@ -128,7 +132,7 @@ async function rawKafka(brokers: string[], s: RelaySettings): Promise<{ rate: nu
     const event = JSON.parse(records[i % records.length].toString()) as { eventId: string; username: string; type: string; trace: { traceparent: string } };
     return { key: event.username, value: records[i % records.length], headers: { 'event-id': event.eventId, 'event-type': event.type, 'schema-version': '1', traceparent: event.trace.traceparent } };
   });
-  const started = performance.now();
+  const [started, c0] = [performance.now(), cpu?.read()];
   for (let i = 0; i < messages.length; i += s.batch) {
     await producer.sendBatch({
       acks: -1,
@@ -136,13 +140,14 @@ async function rawKafka(brokers: string[], s: RelaySettings): Promise<{ rate: nu
       topicMessages: [{ topic: TOPICS.events, messages: messages.slice(i, i + s.batch) }],
     });
   }
-  const rate = RELAY_RECORDS / ((performance.now() - started) / 1000);
+  const elapsed = performance.now() - started;
+  const perRecord = cpu && c0 ? cpu.perOp(c0, cpu.read(), elapsed, RELAY_RECORDS) : undefined;
   await producer.disconnect();
-  return { rate };
+  return { rate: RELAY_RECORDS / (elapsed / 1000), cpu: perRecord };
 }
 
 /** A backlog of RELAY_RECORDS in a fresh WAL, relayed until Kafka acknowledged all of it. */
-async function relayDrain(brokers: string[], s: RelaySettings): Promise<{ rate: number }> {
+async function relayDrain(brokers: string[], s: RelaySettings): Promise<{ rate: number; cpu?: CpuPerOp }> {
   const root = await freshDir('relay');
   const dir = path.join(root, 'user-command');
   const writer = await WalWriter.open(dir);
@@ -152,14 +157,15 @@ async function relayDrain(brokers: string[], s: RelaySettings): Promise<{ rate: 
   // Connect every lane's producer first: the raw loop's connect is not timed either.
   await Promise.all(Array.from({ length: s.lanes }, (_, lane) => sink.send([], lane)));
   const relay = new LogRelay(dir, sink, { ...RELAY_DEFAULTS, batchMaxRecords: s.batch, maxInFlight: s.lanes }, createRelayMetrics(new Registry()), log);
-  const started = performance.now();
+  const [started, c0] = [performance.now(), cpu?.read()];
   await relay.start();
   while (relay.acknowledged < RELAY_RECORDS) await new Promise((r) => setTimeout(r, 1));
-  const rate = RELAY_RECORDS / ((performance.now() - started) / 1000);
+  const elapsed = performance.now() - started;
+  const perRecord = cpu && c0 ? cpu.perOp(c0, cpu.read(), elapsed, RELAY_RECORDS) : undefined;
   await relay.stop();
   await sink.close();
   await fs.rm(root, { recursive: true, force: true });
-  return { rate };
+  return { rate: RELAY_RECORDS / (elapsed / 1000), cpu: perRecord };
 }
 
 function figure(name: string, unit: string, runs: number[], extra: Partial<Figure> = {}): Figure {
@@ -215,17 +221,27 @@ async function relayPart(figures: Figure[]) {
     const sameRuns: number[] = [];
     const defaultRuns: number[] = [];
     const defaults: RelaySettings = { ...base, lanes: 2 }; // the relay's defaults (RELAY_MAX_IN_FLIGHT=2)
+    const kafkaPid = pidListeningOn(portOf(brokers[0], 9092));
+    cpu = new CpuSampler([{ name: 'this process (relay or raw loop)', pid: process.pid }, ...(kafkaPid ? [{ name: 'kafka', pid: kafkaPid }] : [])]);
     await rawKafka(brokers, base);
     await relayDrain(brokers, base);
     await relayDrain(brokers, defaults);
+    await cpu.measureIdle(2);
+    const rawCpu: CpuPerOp[] = [];
+    const defaultCpu: CpuPerOp[] = [];
     for (let i = 0; i < REPS; i++) {
-      rawRuns.push((await rawKafka(brokers, base)).rate);
+      const raw = await rawKafka(brokers, base);
+      rawRuns.push(raw.rate);
       sameRuns.push((await relayDrain(brokers, base)).rate);
-      defaultRuns.push((await relayDrain(brokers, defaults)).rate);
+      const relayed = await relayDrain(brokers, defaults);
+      defaultRuns.push(relayed.rate);
+      if (raw.cpu) rawCpu.push(raw.cpu);
+      if (relayed.cpu) defaultCpu.push(relayed.cpu);
       process.stderr.write(`  raw ${rawRuns[i].toFixed(0)}/s  relay 1 lane ${sameRuns[i].toFixed(0)}/s  relay defaults ${defaultRuns[i].toFixed(0)}/s\n`);
     }
     figures.push(versus(`relay WAL→Kafka ack, 1 lane (exactly the raw loop's settings)`, sameRuns, 'raw kafkajs sendBatch loop', rawRuns, 0.8, '>= 0.8 x raw sendBatch'));
     figures.push(versus(`relay WAL→Kafka ack, defaults (batch ${defaults.batch}, ${defaults.lanes} lanes, ${defaults.compression})`, defaultRuns, 'raw kafkajs sendBatch loop', rawRuns, 0.9, '>= 0.9 x raw sendBatch'));
+    figures.push(...cpuFigures('relay at defaults, per record', defaultCpu, 'component in-process, private Kafka'), ...cpuFigures('raw sendBatch loop, per record', rawCpu, 'component in-process, private Kafka'));
 
     if (TUNE) {
       // How the defaults were chosen (apps/wal-relay/README.md).
