@@ -67,7 +67,7 @@ const results: ResultFile[] = readdirSync(path.join(BENCH, 'results'))
   .map((f) => JSON.parse(readFileSync(path.join(BENCH, 'results', f), 'utf8')) as ResultFile)
   .sort((a, b) => a.name.localeCompare(b.name));
 
-const fmt = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '' : Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2));
+const fmt = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '' : Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 || n === 0 ? n.toFixed(2) : n.toPrecision(2));
 const lines = [
   '# Benchmark results',
   '',
