@@ -17,7 +17,7 @@ interface ResultFile {
 }
 
 const BENCH = __dirname;
-const help = (names: string[]) => `usage: npm run bench -- [--only <name>[,<name>...]] [--quick] [--help]
+const help = (names: string[]) => `usage: npm run bench -- [--only <name>[,<name>...]] [--quick] [--report] [--help]
 
 Runs every bench/<name>.bench.ts one after the other (or only the named ones), then writes
 bench/RESULTS.md and bench/results/all.json from bench/results/<name>.json (the newest result of
@@ -25,6 +25,7 @@ every benchmark, also of earlier single runs).
 
   --only a,b   run only these benchmarks (names without .bench.ts): ${names.join(', ')}
   --quick      short runs (BENCH_QUICK=1): a smoke run, not a result
+  --report     run nothing: only rewrite RESULTS.md and all.json from bench/results
   --help       this text
 
 Every benchmark runs the services as shipped (tracing on with the default exporter and sampling,
@@ -32,7 +33,7 @@ LOG_LEVEL=info) unless a row's config column says otherwise, and reports CPU-ms 
 each process (services, PostgreSQL with its backends, Redis, Kafka, Jaeger) with the idle baseline
 of the same run removed. Needs the infrastructure (npm start or npm test prepares it).
 `;
-const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' }, report: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
 const only = values.only?.split(',').map((s) => s.trim());
 const all = readdirSync(BENCH)
   .filter((f) => f.endsWith('.bench.ts'))
@@ -42,8 +43,8 @@ if (values.help) {
   process.stdout.write(help(all));
   process.exit(0);
 }
-const benches = all.filter((name) => !only || only.includes(name));
-if (benches.length === 0) {
+const benches = values.report ? [] : all.filter((name) => !only || only.includes(name));
+if (benches.length === 0 && !values.report) {
   process.stderr.write(`bench: nothing to run${only ? ` (no bench/<name>.bench.ts for ${only.join(', ')})` : ''}\n`);
   process.exit(2);
 }

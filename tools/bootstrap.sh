@@ -93,10 +93,10 @@ case "${1:-}" in
     exec node --enable-source-maps --import tsx "$@"
     ;;
   bench)
-    # npm run bench: everything `npm test` prepares, then every benchmark (--help: only the text)
+    # npm run bench: everything `npm test` prepares, then every benchmark (--help, --report: no infrastructure needed)
     shift
     case " $* " in
-      *" --help "* | *" -h "*) ensure_node; ensure_deps >&2 ;;
+      *" --help "* | *" -h "* | *" --report "*) ensure_node; ensure_deps >&2 ;;
       *) prepare ;;
     esac
     exec node --enable-source-maps --import tsx bench/run.ts "$@"
