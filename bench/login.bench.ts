@@ -19,7 +19,7 @@
  * sockets and many requests in flight.
  */
 import { createPrismaClient, createTestDatabase, type TestDatabase } from '@usersys/db';
-import { freePort, startPrivateRedis, type PrivateService } from '@usersys/test-infra';
+import { startPrivateRedis, type PrivateService } from '@usersys/test-infra';
 import bcrypt from 'bcryptjs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,7 +28,7 @@ import path from 'node:path';
 import { Piscina } from 'piscina';
 import { CpuSampler, cpuFigures, infraProcesses, type CpuPerOp } from './lib/cpu';
 import { median, type Figure, writeResults } from './lib/report';
-import { SHIPPED, TRACING_OFF, serviceArgs, type ServiceConfig } from './lib/shipped';
+import { SHIPPED, TRACING_OFF, startService, type ServiceConfig } from './lib/shipped';
 
 const REPO = path.resolve(__dirname, '..');
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -76,19 +76,6 @@ function stop(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
-}
-
-async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return;
-    } catch {
-      // not yet listening
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} never became healthy`);
 }
 
 async function load(url: string, bodies: string[], concurrency: number, seconds: number): Promise<LoadResult> {
@@ -195,12 +182,9 @@ async function main() {
     const basePort = await new Promise<number>((resolve) => baseline.stdout!.once('data', (c) => resolve(Number(String(c).trim()))));
     const baseUrl = `http://127.0.0.1:${basePort}`;
 
+    let gateways = 0;
     const startGateway = async (config: ServiceConfig, env: Record<string, string>) => {
-      const port = await freePort();
-      const child = spawnNode(serviceArgs('auth-gateway', config), {
-        ...config.env,
-        OTEL_SERVICE_NAME: 'auth-gateway',
-        AUTH_GATEWAY_PORT: String(port),
+      const gw = await startService('auth-gateway', config, {
         DATABASE_URL: db!.url,
         REDIS_URL: redis!.url,
         LOGIN_RATE_LIMIT: '1000000000',
@@ -208,11 +192,9 @@ async function main() {
         BCRYPT_COST: String(COST),
         WAL_DIR: walDir,
         ...env,
-      });
-      children.push(child);
-      const url = `http://127.0.0.1:${port}`;
-      await waitHealthy(url, child);
-      return { child, url };
+      }, path.join(walDir, 'logs', `auth-gateway-${++gateways}.log`));
+      children.push(gw.child);
+      return gw;
     };
     // (a) every user logs in once first, so the measured logins are all credential-cache hits, as
     // shipped and with tracing off; (b) a cache of one entry and 64 users in turn, so every login runs bcrypt.
@@ -228,9 +210,9 @@ async function main() {
     const infraNames = infra.map((p) => p.name);
     sampler = new CpuSampler([
       { name: 'bare express', pid: baseline.pid! },
-      { name: 'gateway (shipped)', pid: hitsGw.child.pid! },
-      { name: 'gateway (tracing off)', pid: hitsOffGw.child.pid! },
-      { name: 'gateway (cache misses, shipped)', pid: missGw.child.pid! },
+      { name: 'gateway (shipped)', pid: hitsGw.pid },
+      { name: 'gateway (tracing off)', pid: hitsOffGw.pid },
+      { name: 'gateway (cache misses, shipped)', pid: missGw.pid },
       ...infra,
     ]);
     const cpuOf = (process: string) => ({ process, system: [process, ...infraNames], settleOn: [process, ...infraNames.filter((n) => n === 'jaeger')], runs: [] as CpuPerOp[] });

@@ -8,7 +8,11 @@
  * "shipped" figure into something else. Tracing off = the same service without the tracing preload
  * (no instrumentation loaded at all), everything else equal, for the on/off ratio.
  */
-import { serviceCommand } from '@usersys/service-runner';
+import { REPO, SERVICES, serviceCommand } from '@usersys/service-runner';
+import { freePort } from '@usersys/test-infra';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
 
 export interface ServiceConfig {
   name: 'shipped' | 'tracing off';
@@ -40,4 +44,48 @@ export function serviceArgs(app: string, config: ServiceConfig): string[] {
   const preload = args.findIndex((a) => a.includes('libs/tracing/src/register'));
   if (preload < 1 || args[preload - 1] !== '--import') throw new Error(`bench: cannot find the tracing preload in ${args.join(' ')}`);
   return [...args.slice(0, preload - 1), ...args.slice(preload + 1)];
+}
+
+export interface StartedService {
+  child: ChildProcess;
+  pid: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one service in a configuration on a free port, its output appended to `logFile` (as
+ * `npm start` writes .data/logs; never an unread pipe that would block a logging service), and
+ * waits until /healthz answers.
+ */
+export async function startService(app: string, config: ServiceConfig, env: Record<string, string>, logFile: string): Promise<StartedService> {
+  const spec = SERVICES.find((s) => s.name === app);
+  if (!spec) throw new Error(`bench: unknown service ${app}`);
+  const port = await freePort();
+  mkdirSync(path.dirname(logFile), { recursive: true });
+  const log = openSync(logFile, 'a');
+  const child = spawn(process.execPath, serviceArgs(app, config), {
+    cwd: REPO,
+    env: { ...process.env, ...config.env, OTEL_SERVICE_NAME: app, ...env, [spec.portEnv]: String(port) },
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  const url = `http://127.0.0.1:${port}`;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode} during start-up (see ${logFile})`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return { child, pid: child.pid!, url, stop };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await stop();
+  throw new Error(`${app} did not answer /healthz within 60 s (see ${logFile})`);
 }
