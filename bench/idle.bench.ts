@@ -6,13 +6,12 @@
  *   node --import tsx bench/idle.bench.ts          BENCH_IDLE_SECONDS=60 (default); BENCH_QUICK=1: 10 s
  *
  * The services start with service-runner's command (tracing preload, OTLP exporter, LOG_LEVEL=info)
- * against the shared infrastructure and a throw-away database, a fresh WAL directory and consumer
+ * against a private PostgreSQL server, the shared Redis, Kafka and Jaeger, a fresh WAL directory and consumer
  * group; after they answer /healthz they get BENCH_IDLE_SETTLE_SECONDS (default 15) to finish
  * starting (consumer group join, first metadata fetches, first span batches), then the window is
  * measured. The infrastructure's own idle use is reported next to them; it is shared with whatever
  * else runs on the machine, so it is information, not a target.
  */
-import { createTestDatabase } from '@usersys/db';
 import { SERVICES, startServices } from '@usersys/service-runner';
 import { freePort } from '@usersys/test-infra';
 import { randomBytes } from 'node:crypto';
@@ -21,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CpuSampler, infraProcesses, rates, type MeasuredProcess } from './lib/cpu';
 import { writeResults, type Figure } from './lib/report';
-import { SHIPPED } from './lib/shipped';
+import { SHIPPED, benchDatabase } from './lib/shipped';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? (QUICK ? 10 : 60));
@@ -32,7 +31,7 @@ const TARGET_PERCENT = 2;
 async function main(): Promise<void> {
   const runId = randomBytes(3).toString('hex');
   const walDir = path.join(os.tmpdir(), `usersys-bench-idle-wal-${runId}`);
-  const db = await createTestDatabase({ migrate: true });
+  const db = await benchDatabase();
   const env: Record<string, string> = { ...SHIPPED.env, DATABASE_URL: db.url, WAL_DIR: walDir, CONSUMER_GROUP_ID: `user-consumer-bench-idle-${runId}` };
   const ports: Record<string, number> = {};
   for (const s of SERVICES) {
@@ -69,7 +68,7 @@ async function main(): Promise<void> {
     ...serviceNames.map((name): Figure => ({ figure: `  ${name} idle CPU`, unit: '% of one core', value: percent(name), runs: [percent(name)], config, lowerIsBetter: true })),
     ...[...perSecond.keys()]
       .filter((name) => !serviceNames.includes(name))
-      .map((name): Figure => ({ figure: `  ${name} idle CPU (shared infrastructure: information)`, unit: '% of one core', value: percent(name), runs: [percent(name)], config, lowerIsBetter: true })),
+      .map((name): Figure => ({ figure: `  ${name} idle CPU (information)`, unit: '% of one core', value: percent(name), runs: [percent(name)], config, lowerIsBetter: true })),
   ];
   writeResults('idle', figures, { config: SHIPPED.label, seconds, settleSeconds: SETTLE_SECONDS, cpuMsPerSecond: Object.fromEntries(perSecond) });
 }

@@ -14,11 +14,11 @@
  * scenario reports CPU-ms per login for each process (gateway, Redis, PostgreSQL with its backends,
  * Jaeger; the load generator for information), the idle baseline of the same run removed, read
  * after the gateway and Jaeger went quiet again (span batches exported and ingested). Against a
- * throw-away PostgreSQL database, a private Redis and a temporary audit WAL directory (its group
+ * private PostgreSQL server (benchDatabase: no other test's backends in its CPU), a private Redis and a temporary audit WAL directory (its group
  * commits are part of every login's cost); the load generator is a third process with keep-alive
  * sockets and many requests in flight.
  */
-import { createPrismaClient, createTestDatabase, type TestDatabase } from '@usersys/db';
+import { createPrismaClient } from '@usersys/db';
 import { startPrivateRedis, type PrivateService } from '@usersys/test-infra';
 import bcrypt from 'bcryptjs';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -28,7 +28,7 @@ import path from 'node:path';
 import { Piscina } from 'piscina';
 import { CpuSampler, cpuFigures, infraProcesses, type CpuPerOp } from './lib/cpu';
 import { median, type Figure, writeResults } from './lib/report';
-import { SHIPPED, TRACING_OFF, startService, type ServiceConfig } from './lib/shipped';
+import { SHIPPED, TRACING_OFF, benchDatabase, startService, type ServiceConfig } from './lib/shipped';
 
 const REPO = path.resolve(__dirname, '..');
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -164,12 +164,12 @@ function figures(label: string, runs: LoadResult[]): Figure[] {
 }
 
 async function main() {
-  let db: TestDatabase | undefined;
+  let db: Awaited<ReturnType<typeof benchDatabase>> | undefined;
   let redis: PrivateService | undefined;
   const children: ChildProcess[] = [];
   const walDir = mkdtempSync(path.join(os.tmpdir(), 'usersys-bench-login-wal-'));
   try {
-    [db, redis] = await Promise.all([createTestDatabase({ migrate: true }), startPrivateRedis()]);
+    [db, redis] = await Promise.all([benchDatabase(), startPrivateRedis()]);
     const prisma = createPrismaClient({ databaseUrl: db.url, poolMax: 2 });
     const hash = bcrypt.hashSync(PASSWORD, COST);
     const names = Array.from({ length: USERS }, (_, i) => `bench_user_${i}`);

@@ -22,12 +22,12 @@
  * whole-system figure of the shipped default (a) has issue 15's target, <= 1 ms.
  *
  * The gateways are started with the project's own service command (tracing preload included, and once without it) against
- * a throw-away PostgreSQL database (users inserted directly, bcrypt cost 4) and a private Redis, so
+ * a private PostgreSQL server (users inserted directly, bcrypt cost 4) and a private Redis, so
  * Redis's CPU is this run's alone. The load generator is this process, on keep-alive
  * sockets; on a small machine it competes with the gateway for CPU, which lowers refreshes/s but
  * not the CPU-ms per refresh.
  */
-import { createPrismaClient, createTestDatabase, type TestDatabase } from '@usersys/db';
+import { createPrismaClient } from '@usersys/db';
 import { HttpClient, runStage, summarize } from '@usersys/load-suite';
 import { startPrivateRedis, type PrivateService } from '@usersys/test-infra';
 import bcrypt from 'bcryptjs';
@@ -37,7 +37,7 @@ import path from 'node:path';
 import { CpuSampler, cpuFigures, infraProcesses, type CpuPerOp } from './lib/cpu';
 import { processCpuMs } from './lib/create-load';
 import { median, writeResults, type Figure } from './lib/report';
-import { SHIPPED, TRACING_OFF, startService, type ServiceConfig, type StartedService } from './lib/shipped';
+import { SHIPPED, TRACING_OFF, benchDatabase, startService, type ServiceConfig, type StartedService } from './lib/shipped';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 3 : 10));
@@ -84,14 +84,14 @@ interface Scenario {
 }
 
 async function main(): Promise<void> {
-  let db: TestDatabase | undefined;
+  let db: Awaited<ReturnType<typeof benchDatabase>> | undefined;
   let privateRedis: PrivateService | undefined;
   const running: StartedService[] = [];
   const scenarios: Scenario[] = [];
   let relogins = 0;
   const walDir = mkdtempSync(path.join(os.tmpdir(), 'usersys-bench-refresh-wal-'));
   try {
-    [db, privateRedis] = await Promise.all([createTestDatabase({ migrate: true }), startPrivateRedis()]);
+    [db, privateRedis] = await Promise.all([benchDatabase(), startPrivateRedis()]);
     const prisma = createPrismaClient({ databaseUrl: db.url, poolMax: 2 });
     const hash = bcrypt.hashSync(PASSWORD, 4);
     const names = Array.from({ length: CONCURRENCY }, (_, i) => `bench_refresh_${i}`);

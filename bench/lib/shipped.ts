@@ -9,7 +9,8 @@
  * (no instrumentation loaded at all), everything else equal, for the on/off ratio.
  */
 import { REPO, SERVICES, serviceCommand } from '@usersys/service-runner';
-import { freePort } from '@usersys/test-infra';
+import { createTestDatabase } from '@usersys/db';
+import { freePort, startPrivatePostgres } from '@usersys/test-infra';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
@@ -88,4 +89,21 @@ export async function startService(app: string, config: ServiceConfig, env: Reco
   }
   await stop();
   throw new Error(`${app} did not answer /healthz within 60 s (see ${logFile})`);
+}
+
+/**
+ * A migrated database on a private PostgreSQL server of this run: the machine's shared server also
+ * serves every other test and benchmark running here, and their backends' CPU would be counted
+ * as this benchmark's. BENCH_SHARED_POSTGRES=1: a database on the shared server instead.
+ */
+export async function benchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  if (process.env.BENCH_SHARED_POSTGRES === '1') return createTestDatabase({ migrate: true });
+  const server = await startPrivatePostgres();
+  try {
+    const db = await createTestDatabase({ baseUrl: server.url, migrate: true });
+    return { url: db.url, drop: () => server.destroy() };
+  } catch (err) {
+    await server.destroy();
+    throw err;
+  }
 }
