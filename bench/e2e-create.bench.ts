@@ -1,6 +1,6 @@
 // End-to-end create pipeline under load (issue 8): gateway → user-command → WAL → relay → Kafka →
 // consumer → PostgreSQL, all four services started here as shipped (tracing preload, OTLP to Jaeger,
-// LOG_LEVEL=info) against a private PostgreSQL server and the shared Redis, Kafka and Jaeger, bcrypt cost 4, concurrency 64.
+// LOG_LEVEL=info) against a private PostgreSQL server and Jaeger, the shared Redis and Kafka, bcrypt cost 4, concurrency 64.
 // Baseline: a bare express 5 JSON endpoint in the same run. Each closed-loop create run also gives
 // the whole-system CPU-ms per accepted create (four services, PostgreSQL with its backends, Redis,
 // Kafka, Jaeger; idle baseline of this run removed; read once the services and Jaeger are quiet
@@ -16,7 +16,7 @@ import path from 'node:path';
 import { CpuSampler, cpuFigures, infraProcesses, type CpuPerOp } from './lib/cpu';
 import { startBareServer } from './lib/processes';
 import { median, writeResults, type Figure } from './lib/report';
-import { SHIPPED, benchDatabase } from './lib/shipped';
+import { SHIPPED, benchDatabase, benchJaeger } from './lib/shipped';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const CONCURRENCY = 64;
@@ -36,7 +36,7 @@ async function closedLoop(client: HttpClient, name: string, op: () => Promise<{ 
 
 async function main(): Promise<void> {
   const runId = randomBytes(3).toString('hex');
-  const db = await benchDatabase();
+  const [db, jaeger] = await Promise.all([benchDatabase(), benchJaeger()]);
   const bare = await startBareServer(await freePort());
   const ports = { gw: await freePort(), cmd: await freePort(), relay: await freePort(), consumer: await freePort() };
   const services = await startServices({
@@ -54,6 +54,7 @@ async function main(): Promise<void> {
       ENABLE_RATE_LIMITER: 'false',
       WRITE_RATE_LIMIT: '100000000',
       ...SHIPPED.env,
+      ...jaeger.env,
     },
   });
   const gateway = new HttpClient(`http://127.0.0.1:${ports.gw}`, 1024);
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
   const cpuRuns: CpuPerOp[] = [];
   let errors = 0;
   const serviceNames = [...services.processes.keys()];
-  const infra = infraProcesses({ databaseUrl: db.url });
+  const infra = infraProcesses({ databaseUrl: db.url, jaegerOtlpPort: jaeger.otlpPort });
   const sampler = new CpuSampler([...[...services.processes].map(([name, child]) => ({ name, pid: child.pid! })), ...infra]);
   const settleOn = [...serviceNames, ...infra.filter((p) => p.name === 'jaeger').map((p) => p.name)];
   try {
@@ -116,6 +117,7 @@ async function main(): Promise<void> {
     await services.stop();
     await bare.stop();
     await db.drop().catch(() => {});
+    await jaeger.destroy();
   }
 
   const bareMedian = median(bareRuns);

@@ -14,7 +14,7 @@
  * scenario reports CPU-ms per login for each process (gateway, Redis, PostgreSQL with its backends,
  * Jaeger; the load generator for information), the idle baseline of the same run removed, read
  * after the gateway and Jaeger went quiet again (span batches exported and ingested). Against a
- * private PostgreSQL server (benchDatabase: no other test's backends in its CPU), a private Redis and a temporary audit WAL directory (its group
+ * private PostgreSQL server (benchDatabase: no other test's backends in its CPU), a private Redis and Jaeger (benchJaeger), a temporary audit WAL directory (its group
  * commits are part of every login's cost); the load generator is a third process with keep-alive
  * sockets and many requests in flight.
  */
@@ -28,7 +28,7 @@ import path from 'node:path';
 import { Piscina } from 'piscina';
 import { CpuSampler, cpuFigures, infraProcesses, type CpuPerOp } from './lib/cpu';
 import { median, type Figure, writeResults } from './lib/report';
-import { SHIPPED, TRACING_OFF, benchDatabase, startService, type ServiceConfig } from './lib/shipped';
+import { SHIPPED, TRACING_OFF, benchDatabase, benchJaeger, startService, type ServiceConfig } from './lib/shipped';
 
 const REPO = path.resolve(__dirname, '..');
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -165,11 +165,12 @@ function figures(label: string, runs: LoadResult[]): Figure[] {
 
 async function main() {
   let db: Awaited<ReturnType<typeof benchDatabase>> | undefined;
+  let jaeger: Awaited<ReturnType<typeof benchJaeger>> | undefined;
   let redis: PrivateService | undefined;
   const children: ChildProcess[] = [];
   const walDir = mkdtempSync(path.join(os.tmpdir(), 'usersys-bench-login-wal-'));
   try {
-    [db, redis] = await Promise.all([benchDatabase(), startPrivateRedis()]);
+    [db, redis, jaeger] = await Promise.all([benchDatabase(), startPrivateRedis(), benchJaeger()]);
     const prisma = createPrismaClient({ databaseUrl: db.url, poolMax: 2 });
     const hash = bcrypt.hashSync(PASSWORD, COST);
     const names = Array.from({ length: USERS }, (_, i) => `bench_user_${i}`);
@@ -185,6 +186,7 @@ async function main() {
     let gateways = 0;
     const startGateway = async (config: ServiceConfig, env: Record<string, string>) => {
       const gw = await startService('auth-gateway', config, {
+        ...jaeger!.env,
         DATABASE_URL: db!.url,
         REDIS_URL: redis!.url,
         LOGIN_RATE_LIMIT: '1000000000',
@@ -206,7 +208,7 @@ async function main() {
     }
     const missesBefore = (await metric(hitsGw.url, 'login_credential_cache_misses_total')) + (await metric(hitsOffGw.url, 'login_credential_cache_misses_total'));
 
-    const infra = infraProcesses({ databaseUrl: db.url, redisUrl: redis.url }).filter((p) => p.name !== 'kafka'); // a login does not touch Kafka
+    const infra = infraProcesses({ databaseUrl: db.url, redisUrl: redis.url, jaegerOtlpPort: jaeger.otlpPort }).filter((p) => p.name !== 'kafka'); // a login does not touch Kafka
     const infraNames = infra.map((p) => p.name);
     sampler = new CpuSampler([
       { name: 'bare express', pid: baseline.pid! },
@@ -295,7 +297,7 @@ async function main() {
   } finally {
     await Promise.all(children.map(stop));
     await Promise.all(closers.map((c) => c()));
-    await Promise.all([db?.drop(), redis?.destroy()]);
+    await Promise.all([db?.drop(), redis?.destroy(), jaeger?.destroy()]);
     rmSync(walDir, { recursive: true, force: true });
   }
 }

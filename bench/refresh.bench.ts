@@ -22,7 +22,7 @@
  * whole-system figure of the shipped default (a) has issue 15's target, <= 1 ms.
  *
  * The gateways are started with the project's own service command (tracing preload included, and once without it) against
- * a private PostgreSQL server (users inserted directly, bcrypt cost 4) and a private Redis, so
+ * a private PostgreSQL server and Jaeger (users inserted directly, bcrypt cost 4) and a private Redis, so
  * Redis's CPU is this run's alone. The load generator is this process, on keep-alive
  * sockets; on a small machine it competes with the gateway for CPU, which lowers refreshes/s but
  * not the CPU-ms per refresh.
@@ -37,7 +37,7 @@ import path from 'node:path';
 import { CpuSampler, cpuFigures, infraProcesses, type CpuPerOp } from './lib/cpu';
 import { processCpuMs } from './lib/create-load';
 import { median, writeResults, type Figure } from './lib/report';
-import { SHIPPED, TRACING_OFF, benchDatabase, startService, type ServiceConfig, type StartedService } from './lib/shipped';
+import { SHIPPED, TRACING_OFF, benchDatabase, benchJaeger, startService, type ServiceConfig, type StartedService } from './lib/shipped';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 3 : 10));
@@ -85,13 +85,14 @@ interface Scenario {
 
 async function main(): Promise<void> {
   let db: Awaited<ReturnType<typeof benchDatabase>> | undefined;
+  let jaeger: Awaited<ReturnType<typeof benchJaeger>> | undefined;
   let privateRedis: PrivateService | undefined;
   const running: StartedService[] = [];
   const scenarios: Scenario[] = [];
   let relogins = 0;
   const walDir = mkdtempSync(path.join(os.tmpdir(), 'usersys-bench-refresh-wal-'));
   try {
-    [db, privateRedis] = await Promise.all([benchDatabase(), startPrivateRedis()]);
+    [db, privateRedis, jaeger] = await Promise.all([benchDatabase(), startPrivateRedis(), benchJaeger()]);
     const prisma = createPrismaClient({ databaseUrl: db.url, poolMax: 2 });
     const hash = bcrypt.hashSync(PASSWORD, 4);
     const names = Array.from({ length: CONCURRENCY }, (_, i) => `bench_refresh_${i}`);
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
       const gateway = await startService(
         'auth-gateway',
         setup.config,
-        { DATABASE_URL: db.url, REDIS_URL: privateRedis.url, WAL_DIR: walDir, BCRYPT_COST: '4', LOGIN_RATE_LIMIT: '1000000000', ...setup.env },
+        { ...jaeger.env, DATABASE_URL: db.url, REDIS_URL: privateRedis.url, WAL_DIR: walDir, BCRYPT_COST: '4', LOGIN_RATE_LIMIT: '1000000000', ...setup.env },
         path.join(walDir, 'logs', `auth-gateway-${scenarios.length + 1}.log`),
       );
       running.push(gateway);
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
       const run = (seconds: number) => runStage({ name: setup.name, concurrency: CONCURRENCY, durationSec: seconds, thinkMs: 0 }, refreshOnce);
       scenarios.push({ ...setup, pid: gateway.pid, process: `gateway (${setup.name})`, client, run, reps: [] });
     }
-    const infra = infraProcesses({ databaseUrl: db.url, redisUrl: privateRedis.url }).filter((p) => p.name !== 'kafka'); // a refresh does not touch Kafka
+    const infra = infraProcesses({ databaseUrl: db.url, redisUrl: privateRedis.url, jaegerOtlpPort: jaeger.otlpPort }).filter((p) => p.name !== 'kafka'); // a refresh does not touch Kafka
     const infraNames = infra.map((p) => p.name);
     const sampler = new CpuSampler([...scenarios.map((s) => ({ name: s.process, pid: s.pid })), ...infra]);
 
@@ -185,7 +186,7 @@ async function main(): Promise<void> {
   } finally {
     for (const s of scenarios) s.client.close();
     await Promise.all(running.map((r) => r.stop()));
-    await Promise.all([db?.drop(), privateRedis?.destroy()]);
+    await Promise.all([db?.drop(), privateRedis?.destroy(), jaeger?.destroy()]);
     rmSync(walDir, { recursive: true, force: true });
   }
 

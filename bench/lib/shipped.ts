@@ -11,9 +11,14 @@
 import { REPO, SERVICES, serviceCommand } from '@usersys/service-runner';
 import { createTestDatabase } from '@usersys/db';
 import { freePort, startPrivatePostgres } from '@usersys/test-infra';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { portOf } from './cpu';
+
+const execFileAsync = promisify(execFile);
 
 export interface ServiceConfig {
   name: 'shipped' | 'tracing off';
@@ -106,4 +111,32 @@ export async function benchDatabase(): Promise<{ url: string; drop(): Promise<vo
     await server.destroy();
     throw err;
   }
+}
+
+/**
+ * A private Jaeger of this run (tools/infra.sh in a temporary data directory, free ports), for
+ * the same reason as benchDatabase: the shared one ingests every other test's spans too. The
+ * services keep the shipped exporter and sampling; only the OTLP endpoint points here.
+ * BENCH_SHARED_JAEGER=1: the shared Jaeger instead.
+ */
+export async function benchJaeger(): Promise<{ otlpPort: number; env: Record<string, string>; destroy(): Promise<void> }> {
+  if (process.env.BENCH_SHARED_JAEGER === '1') {
+    const otlpPort = portOf(process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '', 4318);
+    return { otlpPort, env: {}, destroy: async () => {} };
+  }
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'usersys-bench-jaeger-'));
+  const ports = { JAEGER_OTLP_HTTP_PORT: await freePort(), JAEGER_OTLP_GRPC_PORT: await freePort(), JAEGER_UI_PORT: await freePort(), JAEGER_QUERY_GRPC_PORT: await freePort(), JAEGER_THRIFT_HTTP_PORT: await freePort() };
+  const env = { ...process.env, INFRA_DATA_DIR: dataDir, INFRA_SERVICES: 'jaeger', ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
+  const infra = (cmd: 'up' | 'down') => execFileAsync('bash', [path.join(REPO, 'tools/infra.sh'), cmd], { env, timeout: 180_000, maxBuffer: 4 * 1024 * 1024 });
+  const destroy = async () => {
+    await infra('down').catch(() => {});
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await infra('up');
+  } catch (err) {
+    await destroy();
+    throw new Error(`bench: private Jaeger did not start: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`);
+  }
+  return { otlpPort: ports.JAEGER_OTLP_HTTP_PORT, env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${ports.JAEGER_OTLP_HTTP_PORT}` }, destroy };
 }
