@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { DEV_REDIS_PASSWORD, DEV_REDIS_USER } from '@usersys/config';
 import { TOPICS } from '@usersys/event-schema';
+import '@usersys/service-kit'; // for its kafkajs fix: no idle 1 ms timer loop (and TimeoutNegativeWarning) in test processes either
 import { Kafka, logLevel } from 'kafkajs';
 import { waitForPartitionLeaders } from './kafka-offsets';
 
