@@ -1,7 +1,13 @@
 import { KafkajsRequestQueue } from './kafkajs-idle-fix';
 
 const logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-const newQueue = () => new KafkajsRequestQueue({ maxInFlightRequests: 1, requestTimeout: 30_000, enforceRequestTimeout: false, clientId: 'test', broker: 'b:9092', logger });
+const queues: Array<{ destroy(): void }> = [];
+const newQueue = () => {
+  const queue = new KafkajsRequestQueue({ maxInFlightRequests: 1, requestTimeout: 30_000, enforceRequestTimeout: false, clientId: 'test', broker: 'b:9092', logger });
+  queues.push(queue as unknown as { destroy(): void });
+  return queue;
+};
+afterEach(() => queues.splice(0).forEach((q) => q.destroy())); // clears a pending check timer, so a failure cannot keep jest alive
 
 function request(correlationId: number, onSend: () => void) {
   return { entry: { correlationId, apiKey: 0, apiName: 'Produce', apiVersion: 7, resolve: () => {}, reject: () => {} }, expectResponse: true, sendRequest: onSend };
