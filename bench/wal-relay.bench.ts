@@ -8,6 +8,8 @@
 // Kafka: a private broker by default (the shared topic is read from the beginning by every e2e
 // consumer group, so flooding it would slow everybody's tests); BENCH_KAFKA_BROKERS=127.0.0.1:9092
 // uses an existing one. BENCH_TUNE=1 adds the in-flight / batch-size / compression sweep.
+// 3. Relay latency from WAL append to Kafka ack at defaults under a steady paced load
+//    (BENCH_LATENCY_RATE records/s for BENCH_LATENCY_SECONDS): the relay waits for new WAL data.
 import { TOPICS } from '@usersys/event-schema';
 import { summarize } from '@usersys/load-suite';
 import { startPrivateKafka, type PrivateService } from '@usersys/test-infra';
@@ -22,7 +24,7 @@ import { Registry } from 'prom-client';
 /* eslint-disable @nx/enforce-module-boundaries */
 import { KafkaSink } from '@usersys/wal-relay/src/kafka-sink';
 import { LogRelay, type LogRelayConfig } from '@usersys/wal-relay/src/log-relay';
-import { createRelayMetrics } from '@usersys/wal-relay/src/relay-metrics';
+import { createRelayMetrics, type RelayMetrics } from '@usersys/wal-relay/src/relay-metrics';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { CpuSampler, cpuFigures, pidListeningOn, portOf, type CpuPerOp } from './lib/cpu';
 import { median, writeResults, type Figure } from './lib/report';
@@ -34,6 +36,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const RELAY_RECORDS = Number(process.env.BENCH_RELAY_RECORDS ?? 20_000);
 const TUNE = process.env.BENCH_TUNE === '1';
 const ONLY = process.env.BENCH_ONLY; // 'wal' or 'relay' while developing
+const LATENCY_RATE = Number(process.env.BENCH_LATENCY_RATE ?? 200);
+const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
 const ROOT = path.resolve(__dirname, '../.data/bench-wal');
 const log = pino({ level: 'silent' });
 
@@ -42,7 +46,7 @@ const RELAY_DEFAULTS: LogRelayConfig = {
   batchMaxBytes: 1024 * 1024,
   lingerMs: 0,
   maxInFlight: 1,
-  pollIntervalMs: 5,
+  pollIntervalMs: 1000,
   retryInitialMs: 100,
   retryMaxMs: 10_000,
   checkpointIntervalMs: 200,
@@ -168,6 +172,37 @@ async function relayDrain(brokers: string[], s: RelaySettings): Promise<{ rate: 
   return { rate: RELAY_RECORDS / (elapsed / 1000), cpu: perRecord };
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Append→ack latency (ms, from the record's append time) of a relay at defaults while records arrive at a steady pace. */
+async function relayLatency(brokers: string[], s: RelaySettings): Promise<{ p50Ms: number; p99Ms: number }> {
+  const root = await freshDir('latency');
+  const dir = path.join(root, 'user-command');
+  const writer = await WalWriter.open(dir);
+  const latencies: number[] = [];
+  const metrics: RelayMetrics = { ...createRelayMetrics(new Registry()), publishLatency: { observe: (seconds: number) => latencies.push(seconds * 1000) } as unknown as RelayMetrics['publishLatency'] };
+  const sink = new KafkaSink(brokers, s.compression, log, 'bench-relay-latency');
+  await Promise.all(Array.from({ length: s.lanes }, (_, lane) => sink.send([], lane)));
+  const relay = new LogRelay(dir, sink, { ...RELAY_DEFAULTS, batchMaxRecords: s.batch, maxInFlight: s.lanes }, metrics, log);
+  await relay.start();
+  const total = LATENCY_RATE * LATENCY_SECONDS;
+  const appends: Promise<unknown>[] = [];
+  const started = performance.now();
+  for (let i = 0; i < total; i++) {
+    // Paced by schedule, not back to back: the relay sees records trickle in, as in production.
+    const wait = started + (i * 1000) / LATENCY_RATE - performance.now();
+    if (wait > 0) await sleep(wait);
+    appends.push(writer.append(records[i % records.length]));
+  }
+  await Promise.all(appends);
+  while (relay.acknowledged < total) await sleep(5);
+  await relay.stop();
+  await sink.close();
+  await writer.close();
+  await fs.rm(root, { recursive: true, force: true });
+  return { p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99) };
+}
+
 function figure(name: string, unit: string, runs: number[], extra: Partial<Figure> = {}): Figure {
   return { figure: name, unit, value: median(runs), runs, ...extra };
 }
@@ -255,6 +290,11 @@ async function relayPart(figures: Figure[]) {
         figures.push(versus(`tuning: relay batch ${s.batch}, ${s.lanes} lanes, ${s.compression}`, runs, 'raw kafkajs sendBatch loop', rawRuns, 0, 'tuning'));
       }
     }
+
+    process.stderr.write(`relay latency: ${LATENCY_RATE} records/s for ${LATENCY_SECONDS} s, defaults\n`);
+    const latency = await repeat('relay latency', () => relayLatency(brokers, defaults));
+    figures.push(figure(`relay append→ack p99 at ${LATENCY_RATE} records/s, defaults`, 'ms', latency.map((l) => l.p99Ms), { lowerIsBetter: true }));
+    figures.push(figure(`relay append→ack p50 at ${LATENCY_RATE} records/s, defaults`, 'ms', latency.map((l) => l.p50Ms), { lowerIsBetter: true }));
   } finally {
     await kafka?.destroy();
     await fs.rm(ROOT, { recursive: true, force: true });

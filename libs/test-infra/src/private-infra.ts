@@ -5,6 +5,7 @@ import path from 'node:path';
 import { DEV_REDIS_PASSWORD, DEV_REDIS_USER } from '@usersys/config';
 import { TOPICS } from '@usersys/event-schema';
 import { alive, childrenOf, createContext, down, readPid, readSettings, up, type ServiceName } from '@usersys/infra';
+import '@usersys/service-kit'; // for its kafkajs fix: no idle 1 ms timer loop (and TimeoutNegativeWarning) in test processes either
 import { Kafka, logLevel } from 'kafkajs';
 import { waitForPartitionLeaders } from './kafka-offsets';
 
