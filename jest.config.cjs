@@ -5,7 +5,7 @@ const path = require('node:path');
 
 const projects = ['libs', 'apps']
   .flatMap((dir) => readdirSync(path.join(__dirname, dir)).map((name) => path.join(__dirname, dir, name, 'jest.config.cjs')))
-  .concat(path.join(__dirname, 'tools', 'jest.config.cjs'))
+  .concat(path.join(__dirname, 'tools', 'jest.config.cjs'), path.join(__dirname, 'bench', 'jest.config.cjs'))
   .filter((file) => existsSync(file) && !file.includes(`${path.sep}e2e${path.sep}`));
 
 module.exports = { projects };

@@ -14,6 +14,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { createPrismaClient, createTestDatabase } from '@usersys/db';
 import { TOPICS, type EventEnvelope } from '@usersys/event-schema';
+import { summarize } from '@usersys/load-suite';
 import { createLogger } from '@usersys/logger';
 // Reaches into user-consumer for its message/testing helpers: tools and benchmarks may; apps and libs never do.
 /* eslint-disable @nx/enforce-module-boundaries */
@@ -22,7 +23,8 @@ import { createdEvent, uniqueName } from '@usersys/user-consumer/src/testing/fix
 import { startPrivateKafka, type PrivateService } from '@usersys/test-infra';
 import { connectProducer, produceEvents, startGroupsAtEnd, testConfig, waitFor } from '@usersys/user-consumer/src/testing/harness';
 /* eslint-enable @nx/enforce-module-boundaries */
-import { median, percentile, writeResults, type Figure } from './lib/report';
+import { CpuSampler, cpuFigures, infraProcesses, type CpuPerOp } from './lib/cpu';
+import { median, writeResults, type Figure } from './lib/report';
 
 const { values } = parseArgs({
   options: {
@@ -53,6 +55,10 @@ async function main(): Promise<void> {
   const db = await createTestDatabase({ migrate: true });
   const prisma = createPrismaClient({ databaseUrl: db.url, poolMax: PARTITIONS_CONCURRENCY + 2, applicationName: 'bench' });
   const producer = await connectProducer(BROKERS);
+  // CPU per event: this process (the consumer, or the baseline's inserts, runs in it), PostgreSQL with its backends, Redis, Kafka.
+  const cpu = new CpuSampler([{ name: 'this process (consumer or baseline)', pid: process.pid }, ...infraProcesses({ databaseUrl: db.url, kafkaBrokers: BROKERS[0] }).filter((p) => p.name !== 'jaeger')]);
+  const consumerCpu: CpuPerOp[] = [];
+  const baselineCpu: CpuPerOp[] = [];
   const env = { KAFKA_BROKERS: BROKERS.join(','), DATABASE_URL: db.url, CONSUMER_WRITE_BATCH_MAX: String(BATCH), CONSUMER_PARTITIONS_CONCURRENCY: String(PARTITIONS_CONCURRENCY), CONSUMER_DB_POOL_MAX: String(PARTITIONS_CONCURRENCY + 2) };
 
   /** Persist rate from the database's own clock: events after the first statement / time to the last one. */
@@ -65,19 +71,21 @@ async function main(): Promise<void> {
     return Number(r.after_first) / ((r.last.getTime() - r.first.getTime()) / 1000);
   }
 
-  async function consumerRun(): Promise<{ rate: number; meanBatch: number }> {
+  async function consumerRun(): Promise<{ rate: number; meanBatch: number; cpu: CpuPerOp }> {
     const config = testConfig(env);
     await startGroupsAtEnd(config, BROKERS);
     const events = Array.from({ length: N }, () => createdEvent(uniqueName('bench'), { nickname: 'bench' }));
     for (let i = 0; i < events.length; i += 1000) await produceEvents(producer, events.slice(i, i + 1000));
+    const [c0, t0] = [cpu.read(), performance.now()];
     const consumer = await startConsumer(config, log);
     const ids = events.map((e) => e.eventId);
     await waitFor('all persisted', async () => (await prisma.processedEvent.count({ where: { eventId: { in: ids } } })) === N, 300_000, 100);
+    const perEvent = cpu.perOp(c0, cpu.read(), performance.now() - t0, N);
     const metrics = await (await fetch(`http://127.0.0.1:${consumer.port}/metrics`)).text();
     await consumer.stop();
     const sum = Number(/user_consumer_write_batch_size_sum\{[^}]*\} (\S+)/.exec(metrics)?.[1]);
     const count = Number(/user_consumer_write_batch_size_count\{[^}]*\} (\S+)/.exec(metrics)?.[1]);
-    return { rate: await rateOf(ids), meanBatch: sum / count };
+    return { rate: await rateOf(ids), meanBatch: sum / count, cpu: perEvent };
   }
 
   const pool = new pg.Pool({ connectionString: db.url, max: PARTITIONS_CONCURRENCY });
@@ -112,7 +120,10 @@ async function main(): Promise<void> {
     );
   const prismaRates: number[] = [];
   async function baselineRun(batch: number): Promise<number> {
-    const [a, b] = [await prismaCreateMany(batch), await pgUnnest(batch)];
+    const a = await prismaCreateMany(batch);
+    const [c0, t0] = [cpu.read(), performance.now()];
+    const b = await pgUnnest(batch);
+    baselineCpu.push(cpu.perOp(c0, cpu.read(), performance.now() - t0, N));
     console.log(`  baselines: prisma createMany ${a.toFixed(0)} rows/s, pg unnest insert ${b.toFixed(0)} rows/s`);
     prismaRates.push(a);
     return Math.max(a, b);
@@ -127,8 +138,11 @@ async function main(): Promise<void> {
     console.log(`${rep === 0 ? 'warm-up' : `run ${rep}`}: consumer ${c.rate.toFixed(0)} events/s (mean batch ${c.meanBatch.toFixed(1)}), baseline ${b.toFixed(0)} rows/s`);
     if (rep === 0) {
       prismaRates.pop();
+      baselineCpu.pop();
+      process.stdout.write(`idle baseline: ${JSON.stringify(await cpu.measureIdle(3))} CPU-ms/s\n`);
       continue;
     }
+    consumerCpu.push(c.cpu);
     consumerRates.push(c.rate);
     baselineRates.push(b);
     batches.push(c.meanBatch);
@@ -202,23 +216,29 @@ async function main(): Promise<void> {
     {
       figure: `consumer lag (messages) under a steady ${RATE} events/s for ${SECONDS}s, p95 of 250 ms samples`,
       unit: 'messages',
-      value: percentile(lagSamples, 0.95),
+      value: summarize(lagSamples).p95,
       runs: lagSamples,
       target: `< ${RATE} (under 1 s of production)`,
-      pass: percentile(lagSamples, 0.95) < RATE,
+      pass: summarize(lagSamples).p95 < RATE,
       lowerIsBetter: true,
     },
     {
       figure: `produce-to-persisted latency under ${RATE} events/s, p95 (p50 ${median(latencies).toFixed(0)} ms)`,
       unit: 'ms',
-      value: percentile(latencies, 0.95),
-      runs: [median(latencies), percentile(latencies, 0.95), percentile(latencies, 0.99)],
+      value: summarize(latencies).p95,
+      runs: [median(latencies), summarize(latencies).p95, summarize(latencies).p99],
       target: '< 1000 ms',
-      pass: percentile(latencies, 0.95) < 1000,
+      pass: summarize(latencies).p95 < 1000,
       lowerIsBetter: true,
     },
   ];
-  writeResults('consumer', figures, { events: N, batch: BATCH, reps: REPS, rate: RATE, seconds: SECONDS, lagSamplesMax: Math.max(...lagSamples) });
+  figures.splice(
+    2,
+    0,
+    ...cpuFigures('consumer, per event persisted', consumerCpu, 'component in-process, private Kafka'),
+    ...cpuFigures('raw pg unnest insert baseline, per row', baselineCpu, 'in-process pg.Pool, same rows and batches'),
+  );
+  writeResults('consumer', figures, { config: 'component in-process: the real consumer pipeline (startConsumer), no tracing preload, logger silent, private Kafka', events: N, batch: BATCH, reps: REPS, rate: RATE, seconds: SECONDS, lagSamplesMax: Math.max(...lagSamples) });
   await producer.disconnect();
   await pool.end();
   await prisma.$disconnect();

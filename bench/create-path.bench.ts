@@ -5,12 +5,17 @@
 // workers during the load, which is what the pool could do with the CPU it actually got on a shared
 // machine; the ratio to the latter says whether anything besides bcrypt holds the path back. Starts user-command itself on a free port with a temp
 // WAL dir, against the shared Redis and a throw-away PostgreSQL database; cleans up its keys.
+// As shipped: tracing on (default exporter and sampling), LOG_LEVEL=info. This is a closed loop: at
+// c=64 its p99 is queueing by Little's law (64 ÷ rate), so the 50 ms target for the synchronous
+// path is checked under an open-model load in bench/create-capacity.bench.ts instead.
 //
 //   node --import tsx bench/create-path.bench.ts
 //   BENCH_SECONDS=3 BENCH_REPS=3 BENCH_COSTS=4 node --import tsx bench/create-path.bench.ts   (quicker)
+//   BENCH_QUICK=1: 2 s, one rep (a smoke run); OTEL_TRACES_EXPORTER=none: tracing off
 import bcrypt from 'bcryptjs';
 import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { createTestDatabase } from '@usersys/db';
+import { summarize } from '@usersys/load-suite';
 import { startServices } from '@usersys/service-runner';
 import { freePort } from '@usersys/test-infra';
 import { pendingMarkerKey } from '@usersys/pending-marker';
@@ -20,11 +25,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { newRunIdentity, processCpuMs, runCreateLoad, scrapeSteps, signUpOf, stepMeans } from './lib/create-load';
-import { median, percentile, writeResults, type Figure } from './lib/report';
+import { median, writeResults, type Figure } from './lib/report';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const REPS = Math.max(3, Number(process.env.BENCH_REPS ?? 3));
+const QUICK = process.env.BENCH_QUICK === '1';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 2 : 5));
+const REPS = QUICK ? 1 : Math.max(3, Number(process.env.BENCH_REPS ?? 3));
+const TRACES = process.env.OTEL_TRACES_EXPORTER ?? 'otlp';
 const COSTS = (process.env.BENCH_COSTS ?? '4,10').split(',').map(Number);
 const HASH_WORKERS = Number(process.env.HASH_WORKERS ?? 2);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? `${DEFAULT_REDIS_URL}/5`;
@@ -65,8 +72,8 @@ async function main() {
           INTERNAL_TOKEN: TOKEN,
           BCRYPT_COST: String(cost),
           HASH_WORKERS: String(HASH_WORKERS),
-          OTEL_TRACES_EXPORTER: process.env.OTEL_TRACES_EXPORTER ?? 'otlp',
-          LOG_LEVEL: 'warn',
+          OTEL_TRACES_EXPORTER: TRACES,
+          LOG_LEVEL: 'info',
           // BENCH_PROFILE=<dir>: a V8 CPU profile of user-command, written when it stops.
           ...(process.env.BENCH_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` } : {}),
         },
@@ -87,11 +94,11 @@ async function main() {
           next = r.next;
           const cpuPerRequest = (processCpuMs(pid) - cpu0) / Math.max(1, r.accepted);
           const steps = stepMeans(before, await scrapeSteps(url));
-          reps.push({ cpuPerRequest, rate: r.accepted / r.seconds, p50: percentile(r.latencies, 0.5), p95: percentile(r.latencies, 0.95), p99: percentile(r.latencies, 0.99), steps, failed: r.failed });
+          reps.push({ cpuPerRequest, rate: r.accepted / r.seconds, p50: summarize(r.latencies).p50, p95: summarize(r.latencies).p95, p99: summarize(r.latencies).p99, steps, failed: r.failed });
           console.log(`cost ${cost} rep ${i + 1}: ${(r.accepted / r.seconds).toFixed(1)}/s p50 ${reps[i].p50.toFixed(1)} p95 ${reps[i].p95.toFixed(1)} p99 ${reps[i].p99.toFixed(1)} ms; ${cpuPerRequest.toFixed(2)} ms CPU/request; failed ${JSON.stringify(r.failed)}`);
         }
         const pick = (k: 'rate' | 'p50' | 'p95' | 'p99') => reps.map((r) => r[k]);
-        const label = `bcrypt cost ${cost}, c=${CONCURRENCY}, ${HASH_WORKERS} hash workers`;
+        const label = `bcrypt cost ${cost}, c=${CONCURRENCY} closed loop, ${HASH_WORKERS} hash workers, tracing ${TRACES === 'none' ? 'off' : 'on'}`;
         const rateFig: Figure = { figure: `create accepted/s, ${label}`, unit: '/s', value: median(pick('rate')), runs: pick('rate'), baseline: { name: `bcrypt ceiling = ${HASH_WORKERS} workers / ${hash.ms.toFixed(1)} ms hash`, value: ceiling, runs: hash.runs.map((ms) => HASH_WORKERS / (ms / 1000)) } };
         rateFig.ratio = rateFig.value / ceiling;
         figures.push(rateFig);
@@ -101,9 +108,7 @@ async function main() {
         if (cost >= 10) Object.assign(inRunFig, { target: '>= 0.9 x bcrypt ceiling', pass: inRunFig.ratio >= 0.9 });
         figures.push(inRunFig);
         for (const q of ['p50', 'p95', 'p99'] as const) {
-          const fig: Figure = { figure: `create ${q} synchronous path, ${label}`, unit: 'ms', value: median(pick(q)), runs: pick(q), lowerIsBetter: true };
-          if (q === 'p99' && cost <= 4) Object.assign(fig, { target: 'p99 < 50 ms', pass: fig.value < 50 });
-          figures.push(fig);
+          figures.push({ figure: `create ${q} synchronous path, ${label}`, unit: 'ms', value: median(pick(q)), runs: pick(q), lowerIsBetter: true });
         }
         figures.push({ figure: `  user-command CPU per accepted create (all threads), cost ${cost}`, unit: 'ms', value: median(reps.map((r) => r.cpuPerRequest)), runs: reps.map((r) => r.cpuPerRequest), lowerIsBetter: true });
         for (const step of STEPS) {
@@ -129,7 +134,8 @@ async function main() {
     redis.disconnect();
     await db.drop();
   }
-  writeResults('create-path', figures, { concurrency: CONCURRENCY, secondsPerRep: SECONDS, reps: REPS, hashWorkers: HASH_WORKERS, tracesExporter: process.env.OTEL_TRACES_EXPORTER ?? 'otlp', details });
+  const configuration = `user-command as shipped (tracing ${TRACES === 'none' ? 'off' : `on, ${TRACES} exporter, default sampling`}, LOG_LEVEL=info), ${HASH_WORKERS} hash workers, closed loop c=${CONCURRENCY}`;
+  writeResults('create-path', figures, { configuration, quick: QUICK, concurrency: CONCURRENCY, secondsPerRep: SECONDS, reps: REPS, hashWorkers: HASH_WORKERS, tracesExporter: TRACES, details });
 }
 
 main().catch((err) => {

@@ -1,7 +1,6 @@
-// `npm run bench`: every component benchmark, one after the other (they would disturb each other in
+// `npm run bench`: every benchmark, one after the other (they would disturb each other in
 // parallel), then bench/RESULTS.md and bench/results/all.json from their bench/results/<name>.json.
-//   npm run bench -- [--only a,b] [--quick]
-// --quick (also BENCH_QUICK=1) asks each benchmark for short runs: a smoke run, not a result.
+//   npm run bench -- [--only a,b] [--quick] [--help]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,17 +12,39 @@ interface ResultFile {
   date: string;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };
   figures: Figure[];
+  /** the configuration of every figure that does not name its own */
+  config?: string;
 }
 
 const BENCH = __dirname;
-const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' } } });
+const help = (names: string[]) => `usage: npm run bench -- [--only <name>[,<name>...]] [--quick] [--report] [--help]
+
+Runs every bench/<name>.bench.ts one after the other (or only the named ones), then writes
+bench/RESULTS.md and bench/results/all.json from bench/results/<name>.json (the newest result of
+every benchmark, also of earlier single runs).
+
+  --only a,b   run only these benchmarks (names without .bench.ts): ${names.join(', ')}
+  --quick      short runs (BENCH_QUICK=1): a smoke run, not a result
+  --report     run nothing: only rewrite RESULTS.md and all.json from bench/results
+  --help       this text
+
+Every benchmark runs the services as shipped (tracing on with the default exporter and sampling,
+LOG_LEVEL=info) unless a row's config column says otherwise, and reports CPU-ms per operation for
+each process (services, PostgreSQL with its backends, Redis, Kafka, Jaeger) with the idle baseline
+of the same run removed. Needs the infrastructure (npm start or npm test prepares it).
+`;
+const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' }, report: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
 const only = values.only?.split(',').map((s) => s.trim());
-const benches = readdirSync(BENCH)
+const all = readdirSync(BENCH)
   .filter((f) => f.endsWith('.bench.ts'))
   .map((f) => f.replace(/\.bench\.ts$/, ''))
-  .filter((name) => !only || only.includes(name))
   .sort();
-if (benches.length === 0) {
+if (values.help) {
+  process.stdout.write(help(all));
+  process.exit(0);
+}
+const benches = values.report ? [] : all.filter((name) => !only || only.includes(name));
+if (benches.length === 0 && !values.report) {
   process.stderr.write(`bench: nothing to run${only ? ` (no bench/<name>.bench.ts for ${only.join(', ')})` : ''}\n`);
   process.exit(2);
 }
@@ -47,16 +68,19 @@ const results: ResultFile[] = readdirSync(path.join(BENCH, 'results'))
   .map((f) => JSON.parse(readFileSync(path.join(BENCH, 'results', f), 'utf8')) as ResultFile)
   .sort((a, b) => a.name.localeCompare(b.name));
 
-const fmt = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '' : Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2));
+const fmt = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '' : Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 || n === 0 ? n.toFixed(2) : n.toPrecision(2));
 const lines = [
   '# Benchmark results',
   '',
   'Written by `npm run bench` (bench/run.ts) from bench/results/*.json. Each figure is the median of',
   'several runs after a discarded warm-up, next to a baseline measured in the same run; "spread" is',
-  'min–max over the runs. These machines are shared and noisy: compare ratios, not absolute numbers.',
+  'min–max over the runs. These machines are shared and noisy: compare ratios and CPU-ms per operation,',
+  'not throughput. "config" is the configuration the row was measured in: "shipped" is what `npm start`',
+  'runs (tracing preload, OTLP exporter to Jaeger, default sampling, LOG_LEVEL=info); "tracing off" is the',
+  'same without the tracing preload. CPU per op rows have the idle baseline of the same run removed.',
   '',
-  '| benchmark | figure | median | spread | baseline | ratio | target | | machine | date |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| benchmark | figure | config | median | spread | baseline | ratio | target | | machine | date |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
 for (const r of results) {
   const m = `${r.machine.cpus} × ${r.machine.cpuModel.replace(/\s+/g, ' ').trim()}, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}`;
@@ -64,7 +88,7 @@ for (const r of results) {
     const spread = f.runs.length > 1 ? `${fmt(Math.min(...f.runs))}–${fmt(Math.max(...f.runs))}` : '';
     const baseline = f.baseline ? `${fmt(f.baseline.value)} (${f.baseline.name})` : '';
     const pass = f.pass === undefined ? '' : f.pass ? 'PASS' : 'MISS';
-    lines.push(`| ${r.name} | ${f.figure} | ${fmt(f.value)} ${f.unit} | ${spread} | ${baseline} | ${fmt(f.ratio)} | ${f.target ?? ''} | ${pass} | ${m} | ${r.date.slice(0, 16).replace('T', ' ')} |`);
+    lines.push(`| ${r.name} | ${f.figure} | ${f.config ?? r.config ?? ''} | ${fmt(f.value)} ${f.unit} | ${spread} | ${baseline} | ${fmt(f.ratio)} | ${f.target ?? ''} | ${pass} | ${m} | ${r.date.slice(0, 16).replace('T', ' ')} |`);
   }
 }
 lines.push('', 'Reproduce: `npm run bench` (all) or `npm run bench -- --only <name>`; each benchmark also runs alone with', '`node --import tsx bench/<name>.bench.ts` once `npm start` or `npm test` has prepared the machine.', '');

@@ -8,7 +8,10 @@
 // Kafka: a private broker by default (the shared topic is read from the beginning by every e2e
 // consumer group, so flooding it would slow everybody's tests); BENCH_KAFKA_BROKERS=127.0.0.1:9092
 // uses an existing one. BENCH_TUNE=1 adds the in-flight / batch-size / compression sweep.
+// 3. Relay latency from WAL append to Kafka ack at defaults under a steady paced load
+//    (BENCH_LATENCY_RATE records/s for BENCH_LATENCY_SECONDS): the relay waits for new WAL data.
 import { TOPICS } from '@usersys/event-schema';
+import { summarize } from '@usersys/load-suite';
 import { startPrivateKafka, type PrivateService } from '@usersys/test-infra';
 import { WalWriter } from '@usersys/wal';
 import { Kafka, logLevel, CompressionTypes } from 'kafkajs';
@@ -21,9 +24,10 @@ import { Registry } from 'prom-client';
 /* eslint-disable @nx/enforce-module-boundaries */
 import { KafkaSink } from '@usersys/wal-relay/src/kafka-sink';
 import { LogRelay, type LogRelayConfig } from '@usersys/wal-relay/src/log-relay';
-import { createRelayMetrics } from '@usersys/wal-relay/src/relay-metrics';
+import { createRelayMetrics, type RelayMetrics } from '@usersys/wal-relay/src/relay-metrics';
 /* eslint-enable @nx/enforce-module-boundaries */
-import { median, percentile, writeResults, type Figure } from './lib/report';
+import { CpuSampler, cpuFigures, pidListeningOn, portOf, type CpuPerOp } from './lib/cpu';
+import { median, writeResults, type Figure } from './lib/report';
 import { benchEvent, frameLike } from './lib/wal-records';
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
@@ -32,6 +36,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const RELAY_RECORDS = Number(process.env.BENCH_RELAY_RECORDS ?? 20_000);
 const TUNE = process.env.BENCH_TUNE === '1';
 const ONLY = process.env.BENCH_ONLY; // 'wal' or 'relay' while developing
+const LATENCY_RATE = Number(process.env.BENCH_LATENCY_RATE ?? 200);
+const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
 const ROOT = path.resolve(__dirname, '../.data/bench-wal');
 const log = pino({ level: 'silent' });
 
@@ -40,7 +46,7 @@ const RELAY_DEFAULTS: LogRelayConfig = {
   batchMaxBytes: 1024 * 1024,
   lingerMs: 0,
   maxInFlight: 1,
-  pollIntervalMs: 5,
+  pollIntervalMs: 1000,
   retryInitialMs: 100,
   retryMaxMs: 10_000,
   checkpointIntervalMs: 200,
@@ -90,7 +96,7 @@ async function walAppends(): Promise<{ rate: number; p99Ms: number; recordsPerSy
   const batches = writer.batches;
   await writer.close();
   await fs.rm(dir, { recursive: true, force: true });
-  return { rate: latencies.length / elapsed, p99Ms: percentile(latencies, 0.99), recordsPerSync: latencies.length / batches };
+  return { rate: latencies.length / elapsed, p99Ms: summarize(latencies).p99, recordsPerSync: latencies.length / batches };
 }
 
 /** The ceiling: synchronous write + fdatasync of `perSync` ready-made frames, nothing else. */
@@ -119,7 +125,10 @@ interface RelaySettings {
   compression: 'none' | 'gzip';
 }
 
-async function rawKafka(brokers: string[], s: RelaySettings): Promise<{ rate: number }> {
+/** This process (the relay or the raw loop runs in it) and the Kafka broker: CPU per record of a timed section. */
+let cpu: CpuSampler | undefined;
+
+async function rawKafka(brokers: string[], s: RelaySettings): Promise<{ rate: number; cpu?: CpuPerOp }> {
   const kafka = new Kafka({ clientId: 'bench-raw', brokers, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
@@ -127,7 +136,7 @@ async function rawKafka(brokers: string[], s: RelaySettings): Promise<{ rate: nu
     const event = JSON.parse(records[i % records.length].toString()) as { eventId: string; username: string; type: string; trace: { traceparent: string } };
     return { key: event.username, value: records[i % records.length], headers: { 'event-id': event.eventId, 'event-type': event.type, 'schema-version': '1', traceparent: event.trace.traceparent } };
   });
-  const started = performance.now();
+  const [started, c0] = [performance.now(), cpu?.read()];
   for (let i = 0; i < messages.length; i += s.batch) {
     await producer.sendBatch({
       acks: -1,
@@ -135,13 +144,14 @@ async function rawKafka(brokers: string[], s: RelaySettings): Promise<{ rate: nu
       topicMessages: [{ topic: TOPICS.events, messages: messages.slice(i, i + s.batch) }],
     });
   }
-  const rate = RELAY_RECORDS / ((performance.now() - started) / 1000);
+  const elapsed = performance.now() - started;
+  const perRecord = cpu && c0 ? cpu.perOp(c0, cpu.read(), elapsed, RELAY_RECORDS) : undefined;
   await producer.disconnect();
-  return { rate };
+  return { rate: RELAY_RECORDS / (elapsed / 1000), cpu: perRecord };
 }
 
 /** A backlog of RELAY_RECORDS in a fresh WAL, relayed until Kafka acknowledged all of it. */
-async function relayDrain(brokers: string[], s: RelaySettings): Promise<{ rate: number }> {
+async function relayDrain(brokers: string[], s: RelaySettings): Promise<{ rate: number; cpu?: CpuPerOp }> {
   const root = await freshDir('relay');
   const dir = path.join(root, 'user-command');
   const writer = await WalWriter.open(dir);
@@ -151,14 +161,46 @@ async function relayDrain(brokers: string[], s: RelaySettings): Promise<{ rate: 
   // Connect every lane's producer first: the raw loop's connect is not timed either.
   await Promise.all(Array.from({ length: s.lanes }, (_, lane) => sink.send([], lane)));
   const relay = new LogRelay(dir, sink, { ...RELAY_DEFAULTS, batchMaxRecords: s.batch, maxInFlight: s.lanes }, createRelayMetrics(new Registry()), log);
-  const started = performance.now();
+  const [started, c0] = [performance.now(), cpu?.read()];
   await relay.start();
   while (relay.acknowledged < RELAY_RECORDS) await new Promise((r) => setTimeout(r, 1));
-  const rate = RELAY_RECORDS / ((performance.now() - started) / 1000);
+  const elapsed = performance.now() - started;
+  const perRecord = cpu && c0 ? cpu.perOp(c0, cpu.read(), elapsed, RELAY_RECORDS) : undefined;
   await relay.stop();
   await sink.close();
   await fs.rm(root, { recursive: true, force: true });
-  return { rate };
+  return { rate: RELAY_RECORDS / (elapsed / 1000), cpu: perRecord };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Append→ack latency (ms, from the record's append time) of a relay at defaults while records arrive at a steady pace. */
+async function relayLatency(brokers: string[], s: RelaySettings): Promise<{ p50Ms: number; p99Ms: number }> {
+  const root = await freshDir('latency');
+  const dir = path.join(root, 'user-command');
+  const writer = await WalWriter.open(dir);
+  const latencies: number[] = [];
+  const metrics: RelayMetrics = { ...createRelayMetrics(new Registry()), publishLatency: { observe: (seconds: number) => latencies.push(seconds * 1000) } as unknown as RelayMetrics['publishLatency'] };
+  const sink = new KafkaSink(brokers, s.compression, log, 'bench-relay-latency');
+  await Promise.all(Array.from({ length: s.lanes }, (_, lane) => sink.send([], lane)));
+  const relay = new LogRelay(dir, sink, { ...RELAY_DEFAULTS, batchMaxRecords: s.batch, maxInFlight: s.lanes }, metrics, log);
+  await relay.start();
+  const total = LATENCY_RATE * LATENCY_SECONDS;
+  const appends: Promise<unknown>[] = [];
+  const started = performance.now();
+  for (let i = 0; i < total; i++) {
+    // Paced by schedule, not back to back: the relay sees records trickle in, as in production.
+    const wait = started + (i * 1000) / LATENCY_RATE - performance.now();
+    if (wait > 0) await sleep(wait);
+    appends.push(writer.append(records[i % records.length]));
+  }
+  await Promise.all(appends);
+  while (relay.acknowledged < total) await sleep(5);
+  await relay.stop();
+  await sink.close();
+  await writer.close();
+  await fs.rm(root, { recursive: true, force: true });
+  return { p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99) };
 }
 
 function figure(name: string, unit: string, runs: number[], extra: Partial<Figure> = {}): Figure {
@@ -176,7 +218,7 @@ async function main() {
 
   if (ONLY !== 'relay') await walPart(figures);
   if (ONLY !== 'wal') await relayPart(figures);
-  writeResults('wal-relay', figures, { concurrency: CONCURRENCY, recordBytes: records[0].length, appendMs: APPEND_MS, relayRecords: RELAY_RECORDS, repetitions: REPS });
+  writeResults('wal-relay', figures, { config: 'component in-process: WalWriter and LogRelay with their defaults, no tracing preload, private Kafka', concurrency: CONCURRENCY, recordBytes: records[0].length, appendMs: APPEND_MS, relayRecords: RELAY_RECORDS, repetitions: REPS });
 }
 
 async function walPart(figures: Figure[]) {
@@ -214,17 +256,27 @@ async function relayPart(figures: Figure[]) {
     const sameRuns: number[] = [];
     const defaultRuns: number[] = [];
     const defaults: RelaySettings = { ...base, lanes: 2 }; // the relay's defaults (RELAY_MAX_IN_FLIGHT=2)
+    const kafkaPid = pidListeningOn(portOf(brokers[0], 9092));
+    cpu = new CpuSampler([{ name: 'this process (relay or raw loop)', pid: process.pid }, ...(kafkaPid ? [{ name: 'kafka', pid: kafkaPid }] : [])]);
     await rawKafka(brokers, base);
     await relayDrain(brokers, base);
     await relayDrain(brokers, defaults);
+    await cpu.measureIdle(2);
+    const rawCpu: CpuPerOp[] = [];
+    const defaultCpu: CpuPerOp[] = [];
     for (let i = 0; i < REPS; i++) {
-      rawRuns.push((await rawKafka(brokers, base)).rate);
+      const raw = await rawKafka(brokers, base);
+      rawRuns.push(raw.rate);
       sameRuns.push((await relayDrain(brokers, base)).rate);
-      defaultRuns.push((await relayDrain(brokers, defaults)).rate);
+      const relayed = await relayDrain(brokers, defaults);
+      defaultRuns.push(relayed.rate);
+      if (raw.cpu) rawCpu.push(raw.cpu);
+      if (relayed.cpu) defaultCpu.push(relayed.cpu);
       process.stderr.write(`  raw ${rawRuns[i].toFixed(0)}/s  relay 1 lane ${sameRuns[i].toFixed(0)}/s  relay defaults ${defaultRuns[i].toFixed(0)}/s\n`);
     }
     figures.push(versus(`relay WAL→Kafka ack, 1 lane (exactly the raw loop's settings)`, sameRuns, 'raw kafkajs sendBatch loop', rawRuns, 0.8, '>= 0.8 x raw sendBatch'));
-    figures.push(versus(`relay WAL→Kafka ack, defaults (batch ${defaults.batch}, ${defaults.lanes} lanes, ${defaults.compression})`, defaultRuns, 'raw kafkajs sendBatch loop', rawRuns, 0.8, '>= 0.8 x raw sendBatch'));
+    figures.push(versus(`relay WAL→Kafka ack, defaults (batch ${defaults.batch}, ${defaults.lanes} lanes, ${defaults.compression})`, defaultRuns, 'raw kafkajs sendBatch loop', rawRuns, 0.9, '>= 0.9 x raw sendBatch'));
+    figures.push(...cpuFigures('relay at defaults, per record', defaultCpu, 'component in-process, private Kafka'), ...cpuFigures('raw sendBatch loop, per record', rawCpu, 'component in-process, private Kafka'));
 
     if (TUNE) {
       // How the defaults were chosen (apps/wal-relay/README.md).
@@ -238,6 +290,11 @@ async function relayPart(figures: Figure[]) {
         figures.push(versus(`tuning: relay batch ${s.batch}, ${s.lanes} lanes, ${s.compression}`, runs, 'raw kafkajs sendBatch loop', rawRuns, 0, 'tuning'));
       }
     }
+
+    process.stderr.write(`relay latency: ${LATENCY_RATE} records/s for ${LATENCY_SECONDS} s, defaults\n`);
+    const latency = await repeat('relay latency', () => relayLatency(brokers, defaults));
+    figures.push(figure(`relay append→ack p99 at ${LATENCY_RATE} records/s, defaults`, 'ms', latency.map((l) => l.p99Ms), { lowerIsBetter: true }));
+    figures.push(figure(`relay append→ack p50 at ${LATENCY_RATE} records/s, defaults`, 'ms', latency.map((l) => l.p50Ms), { lowerIsBetter: true }));
   } finally {
     await kafka?.destroy();
     await fs.rm(ROOT, { recursive: true, force: true });

@@ -93,9 +93,12 @@ case "${1:-}" in
     exec node --enable-source-maps --import tsx "$@"
     ;;
   bench)
-    # npm run bench: everything `npm test` prepares, then every benchmark
+    # npm run bench: everything `npm test` prepares, then every benchmark (--help, --report: no infrastructure needed)
     shift
-    prepare
+    case " $* " in
+      *" --help "* | *" -h "* | *" --report "*) ensure_node; ensure_deps >&2 ;;
+      *) prepare ;;
+    esac
     exec node --enable-source-maps --import tsx bench/run.ts "$@"
     ;;
   *)

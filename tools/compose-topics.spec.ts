@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { TOPICS, TOPIC_PARTITIONS } from '@usersys/event-schema';
+import { topicSpecs as infraTopicSpecs } from '@usersys/infra';
 import { COMPOSE_FILE, topicSpecs, topicsService, withTopicsService } from './compose-topics';
 
 // libs/event-schema is the one source of the topic list; the files that cannot import it are
-// generated from it (docker-compose.yml) or must agree with it (tools/infra.sh).
+// generated from it (docker-compose.yml) or must agree with it (tools/infra).
 describe('topics from libs/event-schema', () => {
   it('gives every topic a partition count', () => {
     expect(Object.keys(TOPIC_PARTITIONS).sort()).toEqual(Object.values(TOPICS).sort());
@@ -22,8 +22,7 @@ describe('topics from libs/event-schema', () => {
     expect(() => withTopicsService('services: {}\n')).toThrow(/markers are missing/);
   });
 
-  it('tools/infra.sh creates the same topics', () => {
-    const infra = readFileSync(path.resolve(__dirname, 'infra.sh'), 'utf8');
-    expect(/^KAFKA_TOPICS="([^"]*)"/m.exec(infra)?.[1]).toBe(topicSpecs());
+  it('the infrastructure program (tools/infra) creates the same topics', () => {
+    expect(infraTopicSpecs().map((t) => `${t.topic}:${t.partitions}`).join(' ')).toBe(topicSpecs());
   });
 });

@@ -1,6 +1,7 @@
 // Load generator for bench/login.bench.ts, run as its own process so it does not share an event
 // loop with the server under test: keep-alive sockets, `concurrency` requests always in flight, no
-// think time. Prints one JSON line: requests, errors, duration and latency percentiles.
+// think time. Prints one JSON line: requests, errors, duration, latency percentiles and its own CPU ms.
+import { summarize } from '@usersys/load-suite';
 import http from 'node:http';
 
 interface Job {
@@ -52,9 +53,10 @@ async function main() {
     }),
   );
   const durationMs = Date.now() - started;
-  latencies.sort((a, b) => a - b);
-  const pct = (q: number) => latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil(q * latencies.length) - 1))] ?? NaN;
-  process.stdout.write(JSON.stringify({ requests: latencies.length, errors, statuses, durationMs, perSecond: (latencies.length / durationMs) * 1000, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99) }) + '\n');
+  const { p50, p95, p99 } = summarize(latencies);
+  const cpu = process.cpuUsage();
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  process.stdout.write(JSON.stringify({ requests: latencies.length, errors, statuses, durationMs, perSecond: (latencies.length / durationMs) * 1000, p50, p95, p99, cpuMs }) + '\n');
   agent.destroy();
 }
 

@@ -5,7 +5,8 @@ import path from 'node:path';
 /**
  * Shared output of every benchmark under bench/: a table on stdout and bench/results/<name>.json,
  * which `npm run bench` collects into bench/RESULTS.md. Figures are medians of several runs; each
- * one is reported next to its baseline measured in the same process, as a ratio.
+ * one is reported next to its baseline measured in the same process, as a ratio. Percentiles of
+ * samples come from @usersys/load-suite's summarize (one implementation for the suite and here).
  */
 export interface Figure {
   /** e.g. "create accepted/s, bcrypt cost 4, c=64" */
@@ -21,6 +22,11 @@ export interface Figure {
   target?: string;
   pass?: boolean;
   lowerIsBetter?: boolean;
+  /**
+   * The configuration the figure was measured in, e.g. "shipped (tracing otlp, LOG_LEVEL=info)" or
+   * "tracing off (OTEL_TRACES_EXPORTER=none)"; RESULTS.md shows it in its own column.
+   */
+  config?: string;
 }
 
 export function median(xs: number[]): number {
@@ -28,13 +34,6 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** q in [0, 1], nearest-rank on a sorted copy. */
-export function percentile(xs: number[], q: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
 }
 
 export function spread(xs: number[]): { min: number; max: number } {
@@ -45,7 +44,7 @@ export function machine() {
   return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
 }
 
-const fmt = (n: number) => (Number.isFinite(n) ? (Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2)) : String(n));
+const fmt = (n: number) => (Number.isFinite(n) ? (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 || n === 0 ? n.toFixed(2) : n.toPrecision(2)) : String(n));
 
 export function writeResults(name: string, figures: Figure[], extra: Record<string, unknown> = {}): string {
   const dir = path.resolve(__dirname, '../results');
@@ -54,6 +53,7 @@ export function writeResults(name: string, figures: Figure[], extra: Record<stri
   writeFileSync(file, JSON.stringify({ name, date: new Date().toISOString(), machine: machine(), figures, ...extra }, null, 2) + '\n');
   const rows = figures.map((f) => [
     f.figure,
+    f.config ?? '',
     `${fmt(f.value)} ${f.unit}`,
     f.runs.length > 1 ? `${fmt(spread(f.runs).min)}–${fmt(spread(f.runs).max)}` : '',
     f.baseline ? `${fmt(f.baseline.value)} (${f.baseline.name})` : '',
@@ -61,7 +61,7 @@ export function writeResults(name: string, figures: Figure[], extra: Record<stri
     f.target ?? '',
     f.pass === undefined ? '' : f.pass ? 'PASS' : 'MISS',
   ]);
-  const head = ['figure', 'median', 'spread', 'baseline', 'ratio', 'target', ''];
+  const head = ['figure', 'config', 'median', 'spread', 'baseline', 'ratio', 'target', ''];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ');
   console.log(`\n${name}\n${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\nwritten ${path.relative(process.cwd(), file)}`);

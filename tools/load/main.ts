@@ -1,5 +1,6 @@
 // `npm run load -- <scenario> [flags]`: the load suite (README "Performance"). Scenarios: login,
-// login_uncached, create, update, mixed, soak. Stage definitions live in load.config.json.
+// login_uncached, create, update, mixed, soak. Stage definitions live in load.config.json; --rate
+// runs one open-model (arrival-rate) stage instead.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad, SCENARIOS } from '@usersys/load-suite';
@@ -8,7 +9,10 @@ const USAGE = `usage: npm run load -- <${[...SCENARIOS, 'soak'].join('|')}> [fla
   --config <file>        stage/scenario file (default tools/load/load.config.json)
   --target <url>         gateway URL (default from the config: http://127.0.0.1:8080)
   --stages a,b           only these stages (baseline_concurrent, stress_ramp, stress_spike, db_connection_pool)
-  --duration <s>         override the duration of every duration-bound stage (soak: its length)
+  --rate <n>             open model instead of the stages: n requests/s sent on schedule whatever the
+                         answers, latency from each scheduled send time (coordinated omission corrected);
+                         the table adds offered/accepted rates
+  --duration <s>         override the duration of every duration-bound stage (soak and --rate: their length)
   --requests <n>         override the request count of every count-bound stage
   --concurrency-scale <f> multiply every stage's concurrency
   --processes <n>        spread the workers over n processes (default 1)
@@ -24,6 +28,7 @@ async function main(): Promise<void> {
       config: { type: 'string' },
       target: { type: 'string' },
       stages: { type: 'string' },
+      rate: { type: 'string' },
       duration: { type: 'string' },
       requests: { type: 'string' },
       'concurrency-scale': { type: 'string' },
@@ -50,6 +55,7 @@ async function main(): Promise<void> {
     config: values.config ?? path.join(__dirname, 'load.config.json'),
     target: values.target,
     stages: values.stages?.split(',').map((s) => s.trim()),
+    arrivalRate: num('rate', values.rate),
     durationSec: num('duration', values.duration),
     requests: num('requests', values.requests),
     concurrencyScale: num('concurrency-scale', values['concurrency-scale']),

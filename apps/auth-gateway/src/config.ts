@@ -7,6 +7,7 @@ import {
   ConfigError,
   envBool,
   envDurationMs,
+  envEnum,
   envInt,
   envPort,
   envSecret,
@@ -18,6 +19,7 @@ import {
   type InfraConfig,
   type SecretWarning,
 } from '@usersys/config';
+import { DEFAULT_PASSWORD_HASH_IMPL, PASSWORD_HASH_IMPLS, type PasswordHashImpl } from '@usersys/service-kit';
 import type { LockoutPolicy } from './domain/brute-force-guard';
 
 type Env = Record<string, string | undefined>;
@@ -42,6 +44,10 @@ export interface GatewayConfig extends InfraConfig {
     bcryptWorkers: number;
     /** Cost of the dummy hash compared for unknown users (match the cost user-command hashes with). */
     bcryptCost: number;
+    /** PASSWORD_HASH_IMPL: which bcrypt the workers run (same `$2b$` hashes either way). */
+    hashImpl: PasswordHashImpl;
+    /** HASH_WAIT_BUDGET: a compare expected to wait longer for a worker is refused at once (503 + Retry-After). */
+    hashWaitBudgetMs: number;
   };
   lastLogin: { buffer: number; batchSize: number; flushIntervalMs: number; timeoutMs: number };
   /** The login audit WAL: `walPath` = WAL_DIR/<walName>, one directory per gateway process (wal-relay ships it). */
@@ -137,6 +143,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       credentialCacheSize: envInt(env, 'LOGIN_CREDENTIAL_CACHE_SIZE', 100_000, { min: 1 }),
       bcryptWorkers: envInt(env, 'LOGIN_BCRYPT_WORKERS', 2, { min: 1, max: 64 }),
       bcryptCost: envInt(env, 'BCRYPT_COST', 10, { min: 4, max: 15 }),
+      hashImpl: envEnum(env, 'PASSWORD_HASH_IMPL', PASSWORD_HASH_IMPLS, DEFAULT_PASSWORD_HASH_IMPL),
+      hashWaitBudgetMs: envDurationMs(env, 'HASH_WAIT_BUDGET', '100ms', { minMs: 1 }),
     },
     lastLogin: {
       buffer: envInt(env, 'LOGIN_UPDATE_BUFFER', 10_000, { min: 1 }),

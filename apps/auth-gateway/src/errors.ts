@@ -10,6 +10,7 @@ export const ERRORS = {
   LOGIN_RATE_LIMITED: { code: 120103, status: 429, message: 'too many login attempts; retry later' },
   INVALID_REFRESH_TOKEN: { code: 120104, status: 401, message: 'refresh token is invalid, expired or revoked' },
   TOKEN_STORE_UNAVAILABLE: { code: 120105, status: 503, message: 'token store unavailable; retry' },
+  PASSWORD_CHECK_BUSY: { code: 120106, status: 503, message: 'password checking is busy; retry after the time in Retry-After' },
   UNAUTHENTICATED: { code: 120201, status: 401, message: 'missing or invalid access token' },
   FORBIDDEN: { code: 120202, status: 403, message: 'not allowed for this caller' },
   WRITE_RATE_LIMITED: { code: 120203, status: 429, message: 'too many write requests; retry later' },

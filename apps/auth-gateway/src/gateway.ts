@@ -55,7 +55,7 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
   // and round trips under load); ioredis reads this option per command.
   redis.options.enableAutoPipelining = true;
   const prisma = createPrismaClient({ databaseUrl: config.databaseUrl, poolMax: 10, applicationName: 'auth-gateway' });
-  const pool = new BcryptPool(config.login.bcryptWorkers);
+  const pool = new BcryptPool({ workers: config.login.bcryptWorkers, impl: config.login.hashImpl, waitBudgetMs: config.login.hashWaitBudgetMs, metrics: { registry: metrics.registry, prefix: 'auth_gateway' } });
   const userCommand = new UserCommandClient(config.userCommandUrl, config.internalToken);
 
   const limiterEvents = (name: string) => ({
@@ -118,6 +118,7 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
   const gate = new InFlightGate(config.login.fastFailThreshold);
   Object.assign(m.sources, { loginsInFlight: () => gate.current, auditPending: () => audit.pending, lastLoginQueue: () => lastLogin.queued });
 
+  // Also the pool's first measurement of a bcrypt round, which its wait estimate needs.
   const dummyHash = await pool.hash(randomBytes(16).toString('hex'), config.login.bcryptCost);
   const login = new LoginService({
     gate,

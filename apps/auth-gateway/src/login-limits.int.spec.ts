@@ -23,6 +23,8 @@ describe('login protection', () => {
       LOGIN_UPDATE_BUFFER: '1',
       LOGIN_UPDATE_FLUSH_INTERVAL: '1h',
       LOGIN_BCRYPT_WORKERS: '1',
+      // The burst must queue at the bcrypt worker: this file tests the fast-fail gate, not the pool's wait budget.
+      HASH_WAIT_BUDGET: '1m',
     });
   }, 120_000);
   afterAll(async () => {

@@ -66,6 +66,9 @@ export async function systemEnv(extraEnv: Record<string, string> = {}): Promise<
     CONSUMER_GROUP_ID: `user-consumer-e2e-${run}`,
     BCRYPT_COST: '4',
     OTEL_TRACES_EXPORTER: 'otlp',
+    // Specs that check a trace's shape keep every trace; the shipped policy drops most fast,
+    // successful logins and refreshes (libs/tracing/src/triage.ts, tested in tracing.e2e.spec.ts).
+    TRACE_SUCCESS_SAMPLE_RATIO: '1',
     LOG_LEVEL: 'info',
     ...extraEnv,
   };

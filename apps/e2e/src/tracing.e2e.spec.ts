@@ -8,7 +8,9 @@ import { poll, startSystem, uniqueUser, type System } from './harness';
 // send) → consumer (process) → database write, and a search by the username tag finds the trace.
 const json = { 'content-type': 'application/json' };
 const ADMIN = { ADMIN_USERNAME: 'e2e_trace_admin', ADMIN_PASSWORD: 'e2e-trace-admin-pw', ADMIN_EMAIL: 'e2e_trace_admin@usersys.local', ADMIN_PHONE: '+19990000002' };
+const TRIAGE_ADMIN = { ADMIN_USERNAME: 'e2e_triage_admin', ADMIN_PASSWORD: 'e2e-triage-admin-pw', ADMIN_EMAIL: 'e2e_triage_admin@usersys.local', ADMIN_PHONE: '+19990000003' };
 
+const sampledFlagOf = (res: Response) => res.headers.get('traceparent')!.split('-')[3];
 const traceIdOf = (res: Response) => {
   const traceparent = res.headers.get('traceparent');
   expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
@@ -144,5 +146,73 @@ describe.each(['otlp', 'jaeger'])('one trace per request (OTEL_TRACES_EXPORTER=%
       expect(attempt.attributes['event.id']).toBe(publish.attributes['event.id']);
       expect(ancestorsOf(attempt, spans)).toContain(publish);
     }
+  });
+});
+
+// The shipped policy (libs/tracing/src/triage.ts) with the success ratio at 0, so that "not picked"
+// is certain: a fast successful login leaves no trace in Jaeger, while a failed one, whose
+// traceparent a client reports, is found whole; writes are always kept.
+describe('triage: failed requests keep their whole trace, fast successful logins are sampled (TRACE_SUCCESS_SAMPLE_RATIO=0)', () => {
+  let system: System;
+  let db: TestDatabase;
+  let prisma: ReturnType<typeof createPrismaClient>;
+  const jaeger = new JaegerClient(process.env.JAEGER_QUERY_URL ?? 'http://127.0.0.1:16686');
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ migrate: true });
+    prisma = createPrismaClient({ databaseUrl: db.url, poolMax: 2, applicationName: 'e2e-triage' });
+    // A slow threshold no request here reaches, so a loaded machine cannot turn "dropped" into "kept
+    // as slow" (the slow rule is covered in libs/tracing/src/triage.spec.ts).
+    system = await startSystem({ ...TRIAGE_ADMIN, DATABASE_URL: db.url, TRACE_SUCCESS_SAMPLE_RATIO: '0', TRACE_SLOW_MS: '600000' });
+  });
+  afterAll(async () => {
+    await system?.stop();
+    await prisma?.$disconnect();
+    await db?.drop();
+  });
+
+  const login = (body: unknown) => fetch(`${system.gateway}/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify(body) });
+  const traceWith = (traceId: string, names: string[]) =>
+    poll(`trace ${traceId} with ${names.join(', ')}`, async () => {
+      const spans = await jaeger.trace(traceId);
+      return names.every((n) => spans.some((s) => s.name === n)) ? spans : undefined;
+    }, 60_000, 500);
+
+  it('a sign-up (a write) is kept, a fast successful login is not, a refused login is, with every step under its request span', async () => {
+    const user = uniqueUser('triage');
+    const created = await fetch(`${system.gateway}/v1/users`, { method: 'POST', headers: json, body: JSON.stringify(user) });
+    expect(created.status).toBe(202);
+    expect(sampledFlagOf(created)).toBe('01');
+    const createSpans = await traceWith(traceIdOf(created), ['walAppend', 'relayPublish', 'processCreateOperation', 'createUserInDB']);
+    expect(new Set(createSpans.map((s) => s.service))).toEqual(new Set(['auth-gateway', 'user-command', 'wal-relay', 'user-consumer']));
+    await poll(`${user.username} active`, async () => ((await prisma.user.findUnique({ where: { username: user.username } }))?.state === 'active' ? true : undefined), 60_000);
+
+    const ok = await login({ username: user.username, password: user.password });
+    expect(ok.status).toBe(200);
+    expect(sampledFlagOf(ok)).toBe('00'); // not sampled: the relay and consumer record nothing for it either
+    const okTrace = traceIdOf(ok);
+
+    const refused = await login({ username: user.username, password: 'not-the-password' });
+    expect(refused.status).toBe(401);
+    const refusedTrace = traceIdOf(refused);
+    const spans = await traceWith(refusedTrace, ['fastFail', 'rateLimit', 'credentialCache', 'bcryptCompare']);
+    const root = spans.find((s) => s.parentSpanId === null)!;
+    expect(root).toMatchObject({ service: 'auth-gateway', kind: 'server', name: 'POST /v1/auth/login' });
+    expect(root.attributes['http.response.status_code']).toBe(401);
+    for (const step of ['fastFail', 'rateLimit', 'credentialCache', 'bcryptCompare']) {
+      expect(spanUnder(spans, 'auth-gateway', step, (s) => s === root)).toBeDefined();
+    }
+    expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set([refusedTrace]));
+
+    // The successful login ended before the refused one started and both left through the same
+    // export queue in order, so had its spans been sent they would be in Jaeger by now.
+    expect(await jaeger.trace(okTrace)).toEqual([]);
+  });
+
+  it('a malformed login (400) is kept: the traceparent of any refusal finds its trace', async () => {
+    const res = await login({ username: 'x' });
+    expect(res.status).toBe(400);
+    const spans = await traceWith(traceIdOf(res), ['POST /v1/auth/login']);
+    expect(spans.find((s) => s.parentSpanId === null)?.attributes['http.response.status_code']).toBe(400);
   });
 });

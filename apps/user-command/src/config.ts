@@ -1,4 +1,5 @@
-import { CACHE_HMAC_KEY, checkRedisUrl, ConfigError, envDurationMs, envInt, envPort, envSecret, envString, INTERNAL_TOKEN, loadInfraConfig, type InfraConfig, type SecretWarning } from '@usersys/config';
+import { CACHE_HMAC_KEY, checkRedisUrl, ConfigError, envDurationMs, envEnum, envInt, envPort, envSecret, envString, INTERNAL_TOKEN, loadInfraConfig, type InfraConfig, type SecretWarning } from '@usersys/config';
+import { DEFAULT_PASSWORD_HASH_IMPL, PASSWORD_HASH_IMPLS, type PasswordHashImpl } from '@usersys/service-kit';
 import path from 'node:path';
 
 export interface UserCommandConfig extends InfraConfig {
@@ -9,6 +10,10 @@ export interface UserCommandConfig extends InfraConfig {
   cacheHmacKey: string;
   bcryptCost: number;
   hashWorkers: number;
+  /** PASSWORD_HASH_IMPL: which bcrypt the workers run (same `$2b$` hashes either way). */
+  hashImpl: PasswordHashImpl;
+  /** HASH_WAIT_BUDGET: a hash expected to wait longer for a worker is refused at once (503 + Retry-After). */
+  hashWaitBudgetMs: number;
   pendingMarkerTtlMs: number;
   slowStepMs: number;
   walName: string;
@@ -38,6 +43,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     cacheHmacKey,
     bcryptCost: envInt(env, 'BCRYPT_COST', 10, { min: 4, max: 15 }),
     hashWorkers: envInt(env, 'HASH_WORKERS', 2, { min: 1, max: 64 }),
+    hashImpl: envEnum(env, 'PASSWORD_HASH_IMPL', PASSWORD_HASH_IMPLS, DEFAULT_PASSWORD_HASH_IMPL),
+    hashWaitBudgetMs: envDurationMs(env, 'HASH_WAIT_BUDGET', '100ms', { minMs: 1 }),
     pendingMarkerTtlMs: envDurationMs(env, 'PENDING_MARKER_TTL', '10m'),
     slowStepMs: envDurationMs(env, 'SLOW_STEP_THRESHOLD', '200ms'),
     walName,

@@ -16,4 +16,5 @@ export const ERRORS = {
   USER_PENDING: { code: 110011, status: 409, message: 'user is still pending creation; retry once it is active' },
   REQUEST_NOT_FOUND: { code: 110012, status: 404, message: 'request not found' },
   WAL_OUTCOME_UNKNOWN: { code: 110013, status: 500, message: 'the request reached the write-ahead log but could not be confirmed on disk; follow it by its request id before retrying' },
+  HASHING_BUSY: { code: 110014, status: 503, message: 'password hashing is busy; nothing was written, retry after the time in Retry-After' },
 } as const satisfies Record<string, ErrorSpec>;

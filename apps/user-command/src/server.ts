@@ -29,7 +29,7 @@ export async function startUserCommand(config: UserCommandConfig, log: Logger): 
   const redis = createRedisClient(config, log);
   const prisma = createPrismaClient({ databaseUrl: config.databaseUrl, poolMax: config.dbPoolMax, applicationName: 'user-command' });
   const wal = await WalWriter.open(config.walPath);
-  const hasher = new BcryptHasher(config.bcryptCost, config.hashWorkers, metrics.registry);
+  const hasher = new BcryptHasher(config.bcryptCost, { workers: config.hashWorkers, impl: config.hashImpl, waitBudgetMs: config.hashWaitBudgetMs }, metrics.registry);
 
   const app = createServiceApp({
     metrics,
@@ -57,11 +57,11 @@ export async function startUserCommand(config: UserCommandConfig, log: Logger): 
         log,
       }),
   });
-  await warmUp(prisma, log);
+  await Promise.all([warmUp(prisma, log), hasher.warmUp()]);
   const server = await listen(app, config.port, config.host, log);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  log.info({ wal: config.walPath, bcryptCost: config.bcryptCost, hashWorkers: config.hashWorkers }, 'user-command ready');
+  log.info({ wal: config.walPath, bcryptCost: config.bcryptCost, hashWorkers: config.hashWorkers, hashImpl: config.hashImpl, hashWaitBudgetMs: config.hashWaitBudgetMs }, 'user-command ready');
 
   const shutdownSteps: [string, () => Promise<void>][] = [
     ['http', () => closeServer(server)],

@@ -38,9 +38,9 @@ export async function startConsumer(config: ConsumerConfig, log: Logger): Promis
   const degrade = new DegradeSwitch(redis, config.degrade, log, (on) => consumerMetrics.degrade.set(on ? 1 : 0));
   const bookkeeping = new RedisBookkeeping(redis, { rejectionTtlMs: config.rejectionTtlMs, userCacheTtlMs: config.userCacheTtlMs }, new UserCacheSeal(config.cacheHmacKey));
   const processor = new EventProcessor({ store, bookkeeping, republisher, metrics: consumerMetrics, log, retry: config.retry, writeBatchMax: config.writeBatchMax, degrade: () => degrade.enabled, instrument: tracingInstrumentation(log) });
-  const runner = new KafkaEventRunner(kafka, { groupId: config.groupId, sessionTimeoutMs: config.sessionTimeoutMs, partitionsConcurrency: config.partitionsConcurrency }, processor);
+  const runner = new KafkaEventRunner(kafka, { groupId: config.groupId, sessionTimeoutMs: config.sessionTimeoutMs, fetchMaxWaitMs: config.fetchMaxWaitMs, partitionsConcurrency: config.partitionsConcurrency }, processor);
   const audit = config.loginAudit
-    ? new LoginAuditSink(kafka, `${config.groupId}-login-audit`, config.sessionTimeoutMs, { store: new PrismaAuditStore(prisma), republisher, log, counter: consumerMetrics.loginAudit })
+    ? new LoginAuditSink(kafka, `${config.groupId}-login-audit`, { sessionTimeoutMs: config.sessionTimeoutMs, fetchMaxWaitMs: config.fetchMaxWaitMs }, { store: new PrismaAuditStore(prisma), republisher, log, counter: consumerMetrics.loginAudit })
     : null;
 
   const app = createServiceApp({

@@ -9,6 +9,8 @@ export interface ConsumerConfig extends InfraConfig {
   dbPoolMax: number;
   dbStatementTimeoutMs: number;
   sessionTimeoutMs: number;
+  /** Longest a fetch waits at the broker for new data (it returns at once when data arrives): the idle poll rate. */
+  fetchMaxWaitMs: number;
   /** Partitions of user.events.v1 processed at the same time (each in order). */
   partitionsConcurrency: number;
   /** Most events written in one database statement. */
@@ -50,6 +52,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbPoolMax: envInt(env, 'CONSUMER_DB_POOL_MAX', 10, { min: 1, max: 200 }),
     dbStatementTimeoutMs: envDurationMs(env, 'CONSUMER_DB_STATEMENT_TIMEOUT', '10s', { minMs: 100 }),
     sessionTimeoutMs: envDurationMs(env, 'CONSUMER_SESSION_TIMEOUT', '30s', { minMs: 6000 }),
+    fetchMaxWaitMs: envDurationMs(env, 'CONSUMER_FETCH_MAX_WAIT', '2s', { minMs: 10 }),
     partitionsConcurrency: envInt(env, 'CONSUMER_PARTITIONS_CONCURRENCY', 6, { min: 1, max: 64 }),
     writeBatchMax: envInt(env, 'CONSUMER_WRITE_BATCH_MAX', 500, { min: 1, max: 5000 }),
     retry: {

@@ -16,6 +16,7 @@ export interface RelayConfig extends InfraConfig {
   /** Lanes (one idempotent producer each) sending at the same time; keys are hashed onto lanes. */
   maxInFlight: number;
   compression: Compression;
+  /** Safety-net poll of a caught-up WAL; a watch on its directory wakes the relay when a writer appends. */
   pollIntervalMs: number;
   retryInitialMs: number;
   retryMaxMs: number;
@@ -42,7 +43,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     lingerMs: envDurationMs(env, 'RELAY_LINGER', '0ms'),
     maxInFlight: envInt(env, 'RELAY_MAX_IN_FLIGHT', 2, { min: 1, max: 64 }),
     compression: envEnum(env, 'RELAY_COMPRESSION', COMPRESSIONS, 'none'),
-    pollIntervalMs: envDurationMs(env, 'RELAY_POLL_INTERVAL', '5ms', { minMs: 1 }),
+    pollIntervalMs: envDurationMs(env, 'RELAY_POLL_INTERVAL', '1s', { minMs: 1 }),
     retryInitialMs: envDurationMs(env, 'RELAY_RETRY_INITIAL', '100ms', { minMs: 1 }),
     retryMaxMs: envDurationMs(env, 'RELAY_RETRY_MAX', '10s', { minMs: 1 }),
     checkpointIntervalMs: envDurationMs(env, 'RELAY_CHECKPOINT_INTERVAL', '200ms', { minMs: 1 }),

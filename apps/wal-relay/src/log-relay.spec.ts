@@ -97,6 +97,29 @@ describe('LogRelay', () => {
     expect((await metrics.sendFailures.get()).values[0].value).toBe(3);
   });
 
+  it('wakes on new WAL data without waiting for its (here 10 min) safety-net poll, across segment rotations', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'relay-spec-'));
+    const writer = await WalWriter.open(dir, { segmentBytes: 600 }); // a few records per segment
+    const sink = new FlakySink(0);
+    const relay = new LogRelay(dir, sink, { ...config, pollIntervalMs: 600_000 }, createRelayMetrics(new Registry()), pino({ level: 'silent' }));
+    await writer.append(encodeEvent(createEvent('user.deleted', 'user_0', {}, { traceparent: TRACEPARENT })));
+    const later = Array.from({ length: 12 }, (_, i) => createEvent('user.deleted', `user_${i % 3}`, {}, { traceparent: TRACEPARENT }));
+    await relay.start();
+    try {
+      await until(() => sink.delivered.length === 1);
+      // Caught up: the pump now sleeps. Each append below must wake it (the poll would not, within the test's time).
+      for (const e of later) {
+        await writer.append(encodeEvent(e));
+        await new Promise((r) => setTimeout(r, 5)); // one at a time, as records trickle in when idle
+      }
+      await until(() => sink.delivered.length === 13);
+    } finally {
+      await relay.stop();
+      await writer.close();
+    }
+    expect(sink.delivered.slice(1).map((m) => decodeEvent(m.value).eventId)).toEqual(later.map((e) => e.eventId));
+  });
+
   it('sends an unreadable record to the dead-letter topic with the reason instead of dropping it', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'relay-spec-'));
     const writer = await WalWriter.open(dir);

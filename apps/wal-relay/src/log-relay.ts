@@ -1,5 +1,6 @@
 import type { Logger } from '@usersys/logger';
 import { comparePositions, pruneSegments, readCheckpoint, WalReader, writeCheckpoint, type WalPosition, type WalRecord } from '@usersys/wal';
+import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { AckTracker } from './ack-tracker';
 import type { RelayConfig } from './config';
@@ -15,6 +16,9 @@ export type LogRelayConfig = Pick<
   'batchMaxRecords' | 'batchMaxBytes' | 'lingerMs' | 'maxInFlight' | 'pollIntervalMs' | 'retryInitialMs' | 'retryMaxMs' | 'checkpointIntervalMs' | 'backlogWarnRecords' | 'ageWarnMs' | 'ackedSegments' | 'archiveDir'
 >;
 
+/** How often the pump looks at the WAL tail when the directory cannot be watched (the watch is what wakes it otherwise). */
+export const UNWATCHED_POLL_MS = 5;
+
 /** FNV-1a: a key always lands on the same lane, which is what keeps per-key order. */
 export function laneOf(key: string, lanes: number): number {
   if (lanes === 1) return 0;
@@ -29,6 +33,8 @@ export function laneOf(key: string, lanes: number): number {
  * capped backoff, so nothing is dropped and with Kafka down the backlog simply grows. The
  * checkpoint only moves over what every lane has acknowledged, and is written every
  * `checkpointIntervalMs` and on stop: a crash resends at most that much (at-least-once).
+ * Caught up, the pump sleeps until the directory watch reports a change (a writer appended or
+ * rotated); `pollIntervalMs` is only the safety net for a missed event, so an idle relay costs nothing.
  */
 export class LogRelay {
   readonly name: string;
@@ -44,6 +50,11 @@ export class LogRelay {
   private scanned = 0;
   private lastWarnAt = 0;
   private readError: string | null = null;
+  private watcher: FSWatcher | null = null;
+  /** Set by the directory watch: the log changed since the pump last read it. */
+  private changed = true;
+  /** True while the pump, caught up, waits for new data (the only wait a change may cut short). */
+  private waitingForData = false;
 
   constructor(
     readonly dir: string,
@@ -66,6 +77,7 @@ export class LogRelay {
       (_, i) => new Lane(i, { sink: this.sink, config: this.config, metrics: this.metrics, log: this.log, logName: this.name, onPartDone: (part) => this.partDone(part) }),
     );
     for (const lane of this.lanes) lane.start();
+    this.watcher = this.watchLog();
     this.running = true;
     this.pump = this.pumpLoop();
     this.checkpointer = this.checkpointLoop();
@@ -76,6 +88,8 @@ export class LogRelay {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    this.watcher?.close();
+    this.watcher = null;
     this.wakeUp();
     await this.pump;
     await Promise.all(this.lanes.map((lane) => lane.stop()));
@@ -101,6 +115,33 @@ export class LogRelay {
     });
   }
 
+  /** Wakes the pump when anything in the log directory changes; null (and a fast poll) if the directory cannot be watched. */
+  private watchLog(): FSWatcher | null {
+    const fallBack = (err: Error) => this.log.warn({ log: this.name, err: err.message, poll_ms: UNWATCHED_POLL_MS }, 'cannot watch the WAL directory; polling it instead');
+    try {
+      const watcher = watch(this.dir, { persistent: false }, () => {
+        this.changed = true;
+        if (this.waitingForData) this.wakeUp();
+      });
+      watcher.on('error', (err) => {
+        fallBack(err);
+        watcher.close();
+        if (this.watcher === watcher) this.watcher = null;
+        this.wakeUp();
+      });
+      return watcher;
+    } catch (err) {
+      fallBack(err as Error);
+      return null;
+    }
+  }
+
+  private async waitForData(): Promise<void> {
+    this.waitingForData = true;
+    await this.pause(this.watcher ? this.config.pollIntervalMs : UNWATCHED_POLL_MS);
+    this.waitingForData = false;
+  }
+
   private async pumpLoop(): Promise<void> {
     // One chunk per lane in flight plus one read ahead per lane, so reading and preparing overlap sends.
     const window = this.lanes.length * 2;
@@ -110,9 +151,10 @@ export class LogRelay {
         continue;
       }
       try {
+        this.changed = false;
         let records = await this.reader.read(this.config.batchMaxRecords, this.config.batchMaxBytes);
         if (records.length === 0) {
-          await this.pause(this.config.pollIntervalMs);
+          if (!this.changed) await this.waitForData(); // a change during the read: read again at once
           continue;
         }
         if (records.length < this.config.batchMaxRecords && this.config.lingerMs > 0) {

@@ -19,7 +19,10 @@ export interface LoadConfig {
   disableLoginRateLimit: boolean;
   stages: Record<string, Omit<StageSpec, 'name'>>;
   scenarios: Record<ScenarioName, string[]>;
-  soak: { durationSec: number; fractionOfCapacity: number; capacityProbeSec: number; probeConcurrency: number };
+  /** the soak stage is open-model: maxInFlight caps its requests in flight (default 1024) */
+  soak: { durationSec: number; fractionOfCapacity: number; capacityProbeSec: number; probeConcurrency: number; maxInFlight?: number };
+  /** `--rate`: one open-model stage at that arrival rate instead of the scenario's stages (default 30 s, 1024 in flight) */
+  open?: { durationSec: number; maxInFlight: number };
   services: Record<string, string>;
 }
 
@@ -33,6 +36,8 @@ export interface LoadOptions {
   durationSec?: number;
   /** overrides every count-bound stage */
   requests?: number;
+  /** open model: one stage offering this many requests per second (latency from the scheduled send) */
+  arrivalRate?: number;
   /** scales concurrency (and ramp/spike peaks) by this factor */
   concurrencyScale?: number;
   processes?: number;
@@ -52,6 +57,8 @@ export interface LoadResult {
   soak?: { capacityQps: number; rateQps: number; findings: GrowthFinding[] };
   tokens: { logins: number; refreshes: number };
 }
+
+const DEFAULT_MAX_IN_FLIGHT = 1024;
 
 export function loadConfig(file: string): LoadConfig {
   return JSON.parse(readFileSync(file, 'utf8')) as LoadConfig;
@@ -89,7 +96,7 @@ async function runOneStage(scenario: ScenarioName, spec: StageSpec, ctx: { clien
     const waits = wantsWait ? new WaitForUser(ctx.client, ctx.cfg.waitForUser.pollMs, ctx.cfg.waitForUser.timeoutMs) : null;
     const run = await runStage(spec, (w, i) => runOperation(scenario, { client: ctx.client, runId: ctx.runId, users: ctx.users, waits, mix: ctx.cfg.mix }, w, i), ctx.quiet ? undefined : (l) => log(false, l));
     await waits?.drain();
-    return stageReport(scenario, spec.name, run.elapsedSec, run.samples, run.cpuPercent, waits ? { ms: waits.ms, timedOut: waits.timedOut, notApplied: waits.notApplied } : undefined);
+    return stageReport(scenario, spec.name, run.elapsedSec, run.samples, run.cpuPercent, waits ? { ms: waits.ms, timedOut: waits.timedOut, notApplied: waits.notApplied } : undefined, run.open);
   }
   const part = splitStage(spec, ctx.processes);
   const results = await Promise.all(
@@ -107,7 +114,9 @@ async function runOneStage(scenario: ScenarioName, spec: StageSpec, ctx: { clien
   }
   const elapsed = Math.max(...results.map((r) => r.run.elapsedSec));
   const cpu = results.reduce((s, r) => s + r.run.cpuPercent, 0);
-  return stageReport(scenario, spec.name, elapsed, samples, cpu, wantsWait ? waits : undefined);
+  const opens = results.map((r) => r.run.open).filter((o) => o !== undefined);
+  const open = opens.length ? { offeredQps: opens.reduce((s, o) => s + o.offeredQps, 0), windowSec: Math.max(...opens.map((o) => o.windowSec)), sendLagP99Ms: Math.max(...opens.map((o) => o.sendLagP99Ms)) } : undefined;
+  return stageReport(scenario, spec.name, elapsed, samples, cpu, wantsWait ? waits : undefined, open);
 }
 
 interface ChildJob {
@@ -195,11 +204,16 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       reports.push(probeReport);
       const rate = probeReport.qps * cfg.soak.fractionOfCapacity;
       const before = await sampleServices(cfg.services);
-      const spec: StageSpec = { name: 'soak', concurrency: cfg.soak.probeConcurrency, durationSec: opts.durationSec ?? cfg.soak.durationSec, thinkMs: 0, ratePerSec: rate };
-      log(opts.quiet, `load: soak at ${rate.toFixed(0)} req/s (${cfg.soak.fractionOfCapacity} x measured ${probeReport.qps.toFixed(0)}) for ${spec.durationSec}s`);
+      // Open model: the soak's latencies run from each request's scheduled send time.
+      const spec: StageSpec = { name: 'soak', concurrency: cfg.soak.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, durationSec: opts.durationSec ?? cfg.soak.durationSec, thinkMs: 0, arrivalRate: rate };
+      log(opts.quiet, `load: soak at ${rate.toFixed(0)} req/s offered (open model; ${cfg.soak.fractionOfCapacity} x measured ${probeReport.qps.toFixed(0)}) for ${spec.durationSec}s`);
       reports.push(await runOneStage('mixed', spec, ctx));
       const after = await sampleServices(cfg.services);
       soak = { capacityQps: probeReport.qps, rateQps: rate, findings: compareSamples(before, after) };
+    } else if (opts.arrivalRate) {
+      const spec: StageSpec = { name: `open_${opts.arrivalRate}rps`, concurrency: cfg.open?.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, durationSec: opts.durationSec ?? cfg.open?.durationSec ?? 30, thinkMs: 0, arrivalRate: opts.arrivalRate };
+      log(opts.quiet, `load: open model, ${opts.arrivalRate} req/s offered for ${spec.durationSec}s (at most ${spec.concurrency} in flight)`);
+      reports.push(await runOneStage(scenario, spec, ctx));
     } else {
       const names = opts.stages ?? cfg.scenarios[scenario];
       if (!names) throw new Error(`unknown scenario "${opts.scenario}"`);

@@ -128,7 +128,12 @@ export async function seedUsers(client: HttpClient, runId: string, count: number
       while (next < count) {
         next++;
         const u = newUser(`ls${runId}`);
-        const res = await client.request('POST', '/v1/users', u);
+        let res = await client.request('POST', '/v1/users', u);
+        // Refused by overload protection (503 + Retry-After, nothing written): do what it asks.
+        for (let tries = 1; res.status === 503 && tries < 30; tries++) {
+          await new Promise((r) => setTimeout(r, Math.min(5, Number(res.headers['retry-after']) || 1) * 1000));
+          res = await client.request('POST', '/v1/users', u);
+        }
         if (res.status !== 202) throw new Error(`seeding a user failed with ${res.status}: ${res.body.slice(0, 200)}`);
         waits.track(res, performance.now());
         users.push({ username: u.username, password: u.password, tokens: new TokenKeeper(client, u.username, u.password) });

@@ -29,13 +29,51 @@ export interface LatencySummary {
   max: number;
 }
 
+/**
+ * The percentile of `values` (q in [0, 1]), nearest rank: the smallest sample with at least q of
+ * all samples at or below it, so p99 is a latency some request really had. NaN when empty. The one
+ * percentile implementation of the load suite and the benchmarks.
+ */
+export function percentile(values: number[], q: number): number {
+  if (values.length === 0) return NaN;
+  return nearestRank(Float64Array.from(values).sort(), q);
+}
+
+function nearestRank(sorted: Float64Array, q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/** Count, mean, p50/p95/p99 (nearest rank, see percentile) and max; all 0 when empty. */
 export function summarize(values: number[]): LatencySummary {
   if (values.length === 0) return { count: 0, avg: 0, p50: 0, p95: 0, p99: 0, max: 0 };
   const s = Float64Array.from(values).sort();
-  const q = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
   let sum = 0;
   for (const v of s) sum += v;
-  return { count: s.length, avg: sum / s.length, p50: q(0.5), p95: q(0.95), p99: q(0.99), max: s[s.length - 1] };
+  return { count: s.length, avg: sum / s.length, p50: nearestRank(s, 0.5), p95: nearestRank(s, 0.95), p99: nearestRank(s, 0.99), max: s[s.length - 1] };
+}
+
+/**
+ * What an open-model stage offered and what came back. `acceptedQps` is the rate of expected
+ * answers completing inside the offered window after its first tenth (when answers to the first
+ * requests are still on their way): a server that refuses, or falls behind and answers late, shows
+ * up as accepted < offered.
+ */
+export interface OpenLoopFigures {
+  offeredQps: number;
+  acceptedQps: number;
+  /** seconds over which requests were offered (the stage also waits for late answers) */
+  windowSec: number;
+  /** p99 of (actual send - scheduled send): > a few ms means the generator or its in-flight cap lagged */
+  sendLagP99Ms: number;
+}
+
+/** Expected answers per second over (windowSec / 10, windowSec], by completion time (see OpenLoopFigures). */
+export function acceptedRate(samples: Samples, windowSec: number): number {
+  const from = windowSec * 100; // ms: a tenth of the window
+  const to = windowSec * 1000;
+  let n = 0;
+  for (let i = 0; i < samples.at.length; i++) if (samples.ok[i] && samples.at[i] > from && samples.at[i] <= to) n++;
+  return windowSec > 0 ? n / (windowSec * 0.9) : 0;
 }
 
 export interface StageReport extends LatencySummary {
@@ -43,25 +81,38 @@ export interface StageReport extends LatencySummary {
   scenario: string;
   durationSec: number;
   qps: number;
+  /** answers that were neither what the operation expects nor an honest refusal (503) */
   errors: number;
   errorRate: number;
+  /**
+   * 503s: overload protection said "not now, retry after" (hash pool over its wait budget, login
+   * fast-fail, a dependency down) and nothing was written. Counted apart from errors: refusing the
+   * excess quickly is the system working as designed under load, not a wrong answer.
+   */
+  refused: number;
+  refusedRate: number;
   /** count per HTTP status ("0" = network error or timeout) */
   byStatus: Record<string, number>;
   /** 202 → request state "applied", for creates (only when wait-for-user is on); notApplied: ended rejected or dead-lettered */
   waitForUser?: LatencySummary & { timedOut: number; notApplied: number };
   /** the load tool's own CPU use during the stage, % of one core (summed over processes) */
   toolCpuPercent: number;
+  /** open-model stages only (latencies there run from the scheduled send time) */
+  open?: OpenLoopFigures;
   /** per-second series for the chart */
   perSecond: { second: number; count: number; p50: number; p99: number; errors: number }[];
 }
 
-export function stageReport(scenario: string, stage: string, durationSec: number, samples: Samples, toolCpuPercent: number, waits?: { ms: number[]; timedOut: number; notApplied: number }): StageReport {
+export function stageReport(scenario: string, stage: string, durationSec: number, samples: Samples, toolCpuPercent: number, waits?: { ms: number[]; timedOut: number; notApplied: number }, open?: { offeredQps: number; windowSec: number; sendLagP99Ms: number }): StageReport {
   const lat = summarize(samples.latencyMs);
   const byStatus: Record<string, number> = {};
   let errors = 0;
+  let refused = 0;
   for (let i = 0; i < samples.status.length; i++) {
     byStatus[samples.status[i]] = (byStatus[samples.status[i]] ?? 0) + 1;
-    if (!samples.ok[i]) errors++;
+    if (samples.ok[i]) continue;
+    if (samples.status[i] === 503) refused++;
+    else errors++;
   }
   const buckets = new Map<number, { lat: number[]; errors: number }>();
   for (let i = 0; i < samples.at.length; i++) {
@@ -85,9 +136,12 @@ export function stageReport(scenario: string, stage: string, durationSec: number
     ...lat,
     errors,
     errorRate: lat.count ? errors / lat.count : 0,
+    refused,
+    refusedRate: lat.count ? refused / lat.count : 0,
     byStatus,
     ...(waits ? { waitForUser: { ...summarize(waits.ms), timedOut: waits.timedOut, notApplied: waits.notApplied } } : {}),
     toolCpuPercent,
+    ...(open ? { open: { ...open, acceptedQps: acceptedRate(samples, open.windowSec) } } : {}),
     perSecond,
   };
 }
@@ -96,17 +150,19 @@ const n = (v: number, d = 1) => (v >= 1000 ? v.toFixed(0) : v.toFixed(d));
 
 /** The per-stage table printed at the end of a run. */
 export function formatTable(reports: StageReport[]): string {
-  const head = ['stage', 'requests', 'qps', 'avg ms', 'p50', 'p95', 'p99', 'max', 'errors', 'by status', 'wait-for-user p50/p99 ms', 'tool cpu'];
+  const head = ['stage', 'requests', 'qps', 'offered/accepted', 'avg ms', 'p50', 'p95', 'p99', 'max', 'errors', 'refused (503)', 'by status', 'wait-for-user p50/p99 ms', 'tool cpu'];
   const rows = reports.map((r) => [
     r.stage,
     String(r.count),
     n(r.qps),
+    r.open ? `${n(r.open.offeredQps)}/${n(r.open.acceptedQps)}${r.open.sendLagP99Ms > 10 ? ` (send lag p99 ${n(r.open.sendLagP99Ms)} ms)` : ''}` : '-',
     n(r.avg, 2),
     n(r.p50, 2),
     n(r.p95, 2),
     n(r.p99, 2),
     n(r.max, 2),
     `${(r.errorRate * 100).toFixed(2)}%`,
+    `${(r.refusedRate * 100).toFixed(2)}%`,
     Object.entries(r.byStatus)
       .map(([s, c]) => `${s}:${c}`)
       .join(' '),

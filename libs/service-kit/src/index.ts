@@ -10,3 +10,5 @@ export { handleShutdown } from './shutdown';
 export { backoffMs } from './backoff';
 export { KafkaClients, ReconnectingProducer, ReconnectingConsumer, ConnectionWatch, createKafka, classifyKafkaError } from './kafka-client';
 export type { KafkaClientOptions, ErrorKind, WatchOptions } from './kafka-client';
+export { PasswordHashPool, HashPoolBusyError, PASSWORD_HASH_IMPLS, DEFAULT_PASSWORD_HASH_IMPL } from './password-hash-pool';
+export type { PasswordHashImpl, PasswordHashPoolOptions } from './password-hash-pool';

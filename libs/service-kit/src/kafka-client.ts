@@ -16,6 +16,7 @@ import {
 } from 'kafkajs';
 import type { Logger } from 'pino';
 import { backoffMs } from './backoff';
+import './kafkajs-idle-fix'; // every Kafka client of the services is built here: no idle 1 ms timer loop per connection
 
 /*
  * Why this exists: a kafkajs client that opens a connection while the broker is frozen (SIGSTOP,

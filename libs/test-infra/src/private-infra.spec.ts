@@ -31,7 +31,7 @@ function answers(port: number): Promise<boolean> {
   });
 }
 
-describe('private infrastructure (real processes via tools/infra.sh)', () => {
+describe('private infrastructure (real processes via tools/infra)', () => {
   jest.setTimeout(120_000);
   const started: PrivateService[] = [];
   afterAll(async () => {

@@ -1,24 +1,16 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { DEV_REDIS_PASSWORD, DEV_REDIS_USER } from '@usersys/config';
 import { TOPICS } from '@usersys/event-schema';
+import { alive, childrenOf, createContext, down, readPid, readSettings, up, type ServiceName } from '@usersys/infra';
+import '@usersys/service-kit'; // for its kafkajs fix: no idle 1 ms timer loop (and TimeoutNegativeWarning) in test processes either
 import { Kafka, logLevel } from 'kafkajs';
 import { waitForPartitionLeaders } from './kafka-offsets';
 
-const run = promisify(execFile);
-const REPO = path.resolve(__dirname, '../../..');
-const INFRA = path.join(REPO, 'tools/infra.sh');
-// bash by absolute path: a PATH lookup fails the whole call on any odd PATH entry (once: ELOOP from a
-// directory being relinked while a fault test restarted Redis).
-const BASH = existsSync('/bin/bash') ? '/bin/bash' : 'bash';
-
 /**
- * A private Redis, PostgreSQL or Kafka started by tools/infra.sh in its own temp data directory
+ * A private Redis, PostgreSQL or Kafka started by the infrastructure program (tools/infra) in its own temp data directory
  * on free ports. Tests that stop, kill or restart a dependency use one of these, so they never
  * disturb the shared infrastructure other test files run against in parallel.
  */
@@ -54,52 +46,44 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** `up` or `down` of one service of the infrastructure program with these env overrides (its progress lines are not printed). */
 async function infra(cmd: 'up' | 'down', env: Record<string, string>): Promise<void> {
+  const ctx = createContext(readSettings({ ...process.env, ...env }), () => {});
   try {
-    await run(BASH, [INFRA, cmd], { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024, timeout: 180_000 });
+    await (cmd === 'up' ? up(ctx) : down(ctx));
   } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`tools/infra.sh ${cmd} (${env.INFRA_SERVICES}) failed: ${e.stderr?.trim() || e.message}`);
+    throw new Error(`tools/infra ${cmd} (${env.INFRA_SERVICES}) failed: ${(err as Error).message}`);
   }
 }
 
-async function pidOf(file: string): Promise<number | null> {
+function signalSafely(pid: number, signal: NodeJS.Signals): void {
   try {
-    const pid = Number((await readFile(file, 'utf8')).split('\n')[0]);
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
+    process.kill(pid, signal);
   } catch {
-    return null;
+    // already gone
   }
 }
 
+/** SIGKILL to the process in `pidFile` and its children (a SIGKILLed postmaster leaves backends that still hold the port and shared memory). */
 async function killHard(pidFile: string): Promise<void> {
-  const pid = await pidOf(pidFile);
+  const pid = readPid(pidFile);
   if (pid === null) return;
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    return; // already gone
-  }
-  for (let i = 0; i < 100; i++) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const children = childrenOf(pid);
+  signalSafely(pid, 'SIGKILL');
+  for (const child of children) signalSafely(child, 'SIGKILL');
+  for (let i = 0; i < 100 && [pid, ...children].some(alive); i++) await new Promise((r) => setTimeout(r, 50));
 }
 
 /** Sends `signal` to the process in `pidFile` and to its children (PostgreSQL's backends). */
 async function signalTree(pidFile: string, signal: 'SIGSTOP' | 'SIGCONT'): Promise<void> {
-  const pid = await pidOf(pidFile);
+  const pid = readPid(pidFile);
   if (pid === null) throw new Error(`no process in ${pidFile}`);
   process.kill(pid, signal);
-  await run('pkill', [`-${signal.slice(3)}`, '-P', String(pid)]).catch(() => {}); // exit 1: no children
+  for (const child of childrenOf(pid)) signalSafely(child, signal);
 }
 
 async function startPrivate(
-  name: PrivateService['name'],
+  name: PrivateService['name'] & ServiceName,
   ports: Record<string, number>,
   pidFile: (dir: string) => string,
   url: (port: number) => string,
@@ -120,11 +104,7 @@ async function startPrivate(
       await ready(url(port));
     },
     stop: () => infra('down', env),
-    kill: async () => {
-      await killHard(pidFile(dataDir));
-      // A SIGKILLed postmaster leaves backends behind that still hold the port and shared memory.
-      if (name === 'postgres') await run('pkill', ['-KILL', '-f', `-D ${path.join(dataDir, 'postgres')}`]).catch(() => {});
-    },
+    kill: () => killHard(pidFile(dataDir)),
     freeze: () => signalTree(pidFile(dataDir), 'SIGSTOP'),
     thaw: () => signalTree(pidFile(dataDir), 'SIGCONT'),
     destroy: async () => {

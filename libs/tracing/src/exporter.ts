@@ -1,6 +1,7 @@
 import { JaegerExporter } from '@opentelemetry/exporter-jaeger';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { TriageSpanProcessor, triagePolicy } from './triage';
 
 export const TRACE_EXPORTERS = ['otlp', 'jaeger', 'console', 'none'] as const;
 export type TraceExporterName = (typeof TRACE_EXPORTERS)[number];
@@ -21,11 +22,14 @@ export function traceExporterName(env: Env): TraceExporterName {
 /**
  * The SDK no longer maps OTEL_TRACES_EXPORTER=jaeger, so every exporter is constructed here
  * explicitly; `jaeger` is the package the design card names (thrift over HTTP to :14268).
+ * Each exporter sits behind the triage processor (triage.ts), which drops the traces of fast,
+ * successful, unsampled logins and refreshes and lets every other span through.
  */
 export function createSpanProcessors(env: Env): SpanProcessor[] {
   const name = traceExporterName(env);
   if (name === 'none') return [];
-  if (name === 'console') return [new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() })];
+  const policy = triagePolicy(env);
+  if (name === 'console') return [new TriageSpanProcessor(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }), policy)];
   let exporter: SpanExporter;
   if (name === 'jaeger') {
     exporter = new JaegerExporter({ endpoint: env.OTEL_EXPORTER_JAEGER_ENDPOINT || DEFAULT_JAEGER_ENDPOINT }) as unknown as SpanExporter;
@@ -33,6 +37,7 @@ export function createSpanProcessors(env: Env): SpanProcessor[] {
     const base = (env.OTEL_EXPORTER_OTLP_ENDPOINT || DEFAULT_OTLP_ENDPOINT).replace(/\/$/, '');
     exporter = new OTLPTraceExporter({ url: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || `${base}/v1/traces` });
   }
-  // Short delay so an operator (and the e2e tests) see a request in Jaeger within a second or two.
-  return [new BatchSpanProcessor({ exporter, scheduledDelayMillis: 500, maxQueueSize: 8192, maxExportBatchSize: 512 })];
+  // A request shows in Jaeger within about a second; under load a batch fills first, and larger
+  // batches mean fewer export requests (each one costs a serialisation pass and an HTTP round trip).
+  return [new TriageSpanProcessor(new BatchSpanProcessor({ exporter, scheduledDelayMillis: 1000, maxQueueSize: 16_384, maxExportBatchSize: 2048 }), policy)];
 }

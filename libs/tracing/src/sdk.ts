@@ -1,10 +1,12 @@
-import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
-import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { diag, DiagConsoleLogger, DiagLogLevel, type Span } from '@opentelemetry/api';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK } from '@opentelemetry/sdk-node';
+import type { IncomingMessage } from 'node:http';
 import { createSpanProcessors } from './exporter';
+import { redisStatement } from './redis-statement';
+import { TriageSampler, triagePolicy } from './triage';
 
 const SDK_KEY = Symbol.for('usersys.tracing.sdk');
 type GlobalWithSdk = typeof globalThis & { [SDK_KEY]?: NodeSDK };
@@ -13,7 +15,21 @@ type GlobalWithSdk = typeof globalThis & { [SDK_KEY]?: NodeSDK };
 const IGNORED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
- * Starts the OpenTelemetry Node SDK once per process. It must run before the app loads express,
+ * Names the HTTP server span after the express route that answered ("POST /v1/users/:username")
+ * and sets `http.route`. Express mutates the request it is given, so the matched route is on it
+ * once the response ends; this replaces the express instrumentation, whose one span per
+ * middleware and router layer nobody read and which cost more than the rest of the tracing.
+ */
+function nameByRoute(span: Span, request: unknown): void {
+  const req = request as IncomingMessage & { route?: { path?: unknown }; baseUrl?: string };
+  if (typeof req.route?.path !== 'string') return;
+  const route = `${req.baseUrl ?? ''}${req.route.path}`;
+  span.setAttribute('http.route', route);
+  span.updateName(`${req.method ?? 'GET'} ${route}`);
+}
+
+/**
+ * Starts the OpenTelemetry Node SDK once per process. It must run before the app loads
  * ioredis or pg (the preload `register.ts` does that), or auto-instrumentation cannot patch them.
  *
  * kafkajs is instrumented by hand, not by @opentelemetry/instrumentation-kafkajs: that package
@@ -22,6 +38,9 @@ const IGNORED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
  * one span per batch on the consumer side. Instead the relay opens a PRODUCER `relayPublish` span
  * per record under the context stored in the WAL record (injectTraceContext into the headers),
  * and the consumer opens a CONSUMER span per message under the context extracted from them.
+ *
+ * Which traces are kept is triage.ts: all of them, except fast successful logins and refreshes
+ * beyond a sampled share.
  */
 export function startTracing(env: Record<string, string | undefined> = process.env): NodeSDK {
   const holder = globalThis as GlobalWithSdk;
@@ -29,14 +48,22 @@ export function startTracing(env: Record<string, string | undefined> = process.e
   if (env.OTEL_LOG_LEVEL === 'debug') diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.DEBUG);
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME || 'usersys',
+    sampler: new TriageSampler(triagePolicy(env)),
     spanProcessors: createSpanProcessors(env),
+    // Traces only. Each service serves its own Prometheus /metrics; left to the environment, the SDK
+    // would also record every HTTP request into OTel histograms and push them (and a log pipeline)
+    // to the OTLP endpoint, which Jaeger does not read.
+    metricReaders: [],
+    logRecordProcessors: [],
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req) => IGNORED_PATHS.has((req.url ?? '').split('?')[0]),
+        // Outgoing calls outside any request (readiness probes of a dependency) are not traces anyone reads.
+        requireParentforOutgoingSpans: true,
+        applyCustomAttributesOnSpan: (span, request) => nameByRoute(span, request),
       }),
-      new ExpressInstrumentation(),
-      new IORedisInstrumentation({ requireParentSpan: true }),
-      new PgInstrumentation({ requireParentSpan: true }),
+      new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: redisStatement }),
+      new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
     ],
   });
   sdk.start();

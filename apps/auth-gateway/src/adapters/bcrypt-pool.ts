@@ -1,30 +1,32 @@
-import path from 'node:path';
-import { Piscina } from 'piscina';
+import { AppError, HashPoolBusyError, PasswordHashPool, type PasswordHashPoolOptions } from '@usersys/service-kit';
 import type { PasswordVerifier } from '../domain/ports';
+import { ERRORS } from '../errors';
 
-/** bcryptjs in a fixed pool of worker threads (piscina), so one slow compare never stalls the event loop. */
+/**
+ * The gateway's bcrypt workers (a PasswordHashPool of @usersys/service-kit): a compare that would wait
+ * longer than the budget is refused at once with 503 PASSWORD_CHECK_BUSY and Retry-After.
+ */
 export class BcryptPool implements PasswordVerifier {
-  private readonly pool: Piscina;
+  private readonly pool: PasswordHashPool;
 
-  constructor(readonly size: number) {
-    this.pool = new Piscina({
-      filename: path.join(__dirname, 'compare-worker.cjs'),
-      minThreads: size,
-      maxThreads: size,
-      // Plain JS worker: no TS loader or tracing preload in each thread.
-      execArgv: [],
-    });
+  constructor(options: PasswordHashPoolOptions) {
+    this.pool = new PasswordHashPool(options);
   }
 
   compare(password: string, hash: string): Promise<boolean> {
-    return this.pool.run({ op: 'compare', password, hash });
+    return this.pool.compare(password, hash).catch(busyAs503);
   }
 
   hash(password: string, cost: number): Promise<string> {
-    return this.pool.run({ op: 'hash', password, cost });
+    return this.pool.hash(password, cost).catch(busyAs503);
   }
 
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+function busyAs503(err: unknown): never {
+  if (err instanceof HashPoolBusyError) throw new AppError(ERRORS.PASSWORD_CHECK_BUSY, undefined, { cause: err, headers: { 'Retry-After': String(err.retryAfterSeconds) } });
+  throw err;
 }

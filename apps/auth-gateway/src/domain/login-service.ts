@@ -82,6 +82,11 @@ export class LoginService {
     }
     try {
       return await this.admitted(req, creds);
+    } catch (err) {
+      // The bcrypt workers refused the compare (expected wait over budget): refused for load like the
+      // gate's fast-fail, so audited the same way (the pool counts it in its own metric).
+      if (err instanceof AppError && err.code === ERRORS.PASSWORD_CHECK_BUSY.code) this.audit(req, creds.username, 'fast_fail');
+      throw err;
     } finally {
       gate.leave();
     }

@@ -1,40 +1,52 @@
-import path from 'node:path';
-import { Piscina } from 'piscina';
-import { Histogram, type Registry } from 'prom-client';
+import { AppError, HashPoolBusyError, PasswordHashPool, type PasswordHashImpl } from '@usersys/service-kit';
+import type { Registry } from 'prom-client';
 import type { PasswordHasher } from '../domain/ports';
+import { ERRORS } from '../errors';
 
-/** bcryptjs in a fixed pool of worker threads (piscina), so a hash never stalls other requests. */
+/**
+ * Hashes in user-command's bcrypt workers (a PasswordHashPool of @usersys/service-kit). A hash that
+ * would wait longer than the budget is refused at once: 503 HASHING_BUSY with Retry-After, before
+ * anything is written (checked first by refuseIfBusy, again when the hash is queued). Its
+ * `user_command_bcrypt_hash_seconds` is the time inside a worker (no queueing): workers ÷ its mean
+ * is the pool's throughput ceiling.
+ */
 export class BcryptHasher implements PasswordHasher {
-  private readonly pool: Piscina;
-  private readonly hashSeconds?: Histogram;
+  private readonly pool: PasswordHashPool;
 
   constructor(
     private readonly cost: number,
-    workers: number,
+    options: { workers: number; impl: PasswordHashImpl; waitBudgetMs: number },
     registry?: Registry,
   ) {
-    this.pool = new Piscina({
-      filename: path.join(__dirname, 'password-worker.cjs'),
-      minThreads: workers,
-      maxThreads: workers,
-      // The worker is plain JS: do not load the TS loader or the tracing preload into each thread.
-      execArgv: [],
-    });
-    // Time inside a worker (no queueing): hash workers ÷ its mean is the pool's throughput ceiling.
-    this.hashSeconds = registry && new Histogram({ name: 'user_command_bcrypt_hash_seconds', help: 'Time of one bcrypt hash inside a worker thread', labelNames: ['cost'] as const, buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5], registers: [registry] });
+    this.pool = new PasswordHashPool({ ...options, metrics: registry && { registry, prefix: 'user_command' } });
   }
 
   async hash(password: string): Promise<string> {
-    const { hash, ms } = (await this.pool.run({ password, cost: this.cost })) as { hash: string; ms: number };
-    this.hashSeconds?.observe({ cost: String(this.cost) }, ms / 1000);
-    return hash;
+    try {
+      return await this.pool.hash(password, this.cost);
+    } catch (err) {
+      throw busyAs503(err);
+    }
   }
 
-  get threads(): number {
-    return this.pool.threads.length;
+  refuseIfBusy(): void {
+    try {
+      this.pool.refuseIfBusy('hash');
+    } catch (err) {
+      throw busyAs503(err);
+    }
+  }
+
+  /** One hash before serving: starts the workers and gives the wait estimate its first measurement. */
+  async warmUp(): Promise<void> {
+    await this.pool.hash('warm-up', this.cost);
   }
 
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+function busyAs503(err: unknown): unknown {
+  return err instanceof HashPoolBusyError ? new AppError(ERRORS.HASHING_BUSY, undefined, { cause: err, headers: { 'Retry-After': String(err.retryAfterSeconds) } }) : err;
 }

@@ -22,6 +22,7 @@ export type CreateUserResult = { outcome: 'accepted'; eventId: string } | { outc
 export async function createUser(deps: CreateUserDeps, input: CreateUserInput, trace: RequestTrace): Promise<CreateUserResult> {
   const { username, email, phone } = input;
   const attrs = { 'enduser.id': username };
+  deps.hasher.refuseIfBusy(); // every sign-up hashes: when the workers are saturated, refuse before any work
   return inTurn(deps, username, async (turn) => {
     const [nameCheck, contactCheck] = await Promise.allSettled([
       deps.step('checkUserExist', () => usernameTaken(deps, username), attrs),

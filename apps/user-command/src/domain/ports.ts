@@ -52,6 +52,11 @@ export interface ContactReservations {
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
+  /**
+   * Throws the busy refusal (503 with Retry-After) now when a hash would wait past its budget: called
+   * first by requests that will hash, so the excess costs no lookup, reservation or release.
+   */
+  refuseIfBusy(): void;
 }
 
 export interface PendingMarkers {

@@ -16,6 +16,7 @@ export type UpdateUserDeps = UniquenessDeps & ExistingUserDeps & HandOffDeps;
  */
 export async function updateUser(deps: UpdateUserDeps, caller: Caller, username: string, input: UpdateUserInput, trace: RequestTrace): Promise<{ eventId: string }> {
   authorize(caller, 'self-or-admin', username);
+  if (input.password !== undefined) deps.hasher.refuseIfBusy(); // it will hash: when saturated, refuse before any work
   const attrs = { 'enduser.id': username };
   return inTurn(deps, username, async (turn) => {
     const current = await deps.step('checkUserExist', () => existingUser(deps, username), attrs);

@@ -29,6 +29,19 @@ describe('create', () => {
     expect(f.markers.get('alice')?.confirmed).toBe(true);
   });
 
+  it('workers saturated: the sign-up is refused before any step (nothing looked up, reserved or written)', async () => {
+    const f = fakeDeps();
+    const busy = Object.assign(new Error('busy'), { code: 110014, status: 503 });
+    f.deps.hasher.refuseIfBusy = () => {
+      throw busy;
+    };
+    await expect(createUser(f.deps, signUp(), {})).rejects.toBe(busy);
+    await expect(updateUser(f.deps, alice, 'alice', { password: 'another horse' }, {})).rejects.toBe(busy);
+    expect(f.steps).toEqual([]);
+    expect(f.reservations.size).toBe(0);
+    expect(f.wal).toEqual([]);
+  });
+
   it('one winner per username: a row committed (and its marker cleared) while this sign-up hashed → 409, marker given back, nothing written', async () => {
     const f = fakeDeps();
     // The earlier sign-up's row lands and the consumer clears its marker while this one is hashing:

@@ -8,6 +8,7 @@ import type { EventProcessor } from '../domain/processor';
 export interface RunnerOptions {
   groupId: string;
   sessionTimeoutMs: number;
+  fetchMaxWaitMs: number;
   partitionsConcurrency: number;
 }
 
@@ -37,7 +38,7 @@ export class KafkaEventRunner {
     private readonly options: RunnerOptions,
     private readonly processor: EventProcessor,
   ) {
-    const common = { sessionTimeout: options.sessionTimeoutMs, heartbeatInterval: 3000, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 };
+    const common = { sessionTimeout: options.sessionTimeoutMs, heartbeatInterval: 3000, allowAutoTopicCreation: false, maxWaitTimeInMs: options.fetchMaxWaitMs };
     this.events = clients.consumer('events', { groupId: options.groupId, ...common });
     this.retries = clients.consumer('retry', { groupId: `${options.groupId}-retry`, ...common });
   }

@@ -93,10 +93,10 @@ export class LoginAuditSink {
   constructor(
     clients: KafkaClients,
     groupId: string,
-    sessionTimeoutMs: number,
+    timing: { sessionTimeoutMs: number; fetchMaxWaitMs: number },
     private readonly deps: { store: AuditStore; republisher: Republisher; log: Logger; counter: Counter<'outcome'> },
   ) {
-    this.consumer = clients.consumer('login-audit', { groupId, sessionTimeout: sessionTimeoutMs, heartbeatInterval: 3000, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
+    this.consumer = clients.consumer('login-audit', { groupId, sessionTimeout: timing.sessionTimeoutMs, heartbeatInterval: 3000, allowAutoTopicCreation: false, maxWaitTimeInMs: timing.fetchMaxWaitMs });
   }
 
   async start(): Promise<void> {

@@ -66,7 +66,7 @@ export function fakeDeps() {
         if (!failures.redis && reservations.get(`${kind}:${value}`) === username) reservations.delete(`${kind}:${value}`);
       },
     },
-    hasher: { hash: async () => `$2b$04$${'x'.repeat(53)}` },
+    hasher: { hash: async () => `$2b$04$${'x'.repeat(53)}`, refuseIfBusy: () => undefined },
     markers: {
       markIfAbsent: async (u, value): Promise<MarkResult> => {
         redis();
