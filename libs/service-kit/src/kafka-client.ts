@@ -576,8 +576,9 @@ export class ReconnectingConsumer implements Watched {
   private async rebuild(): Promise<void> {
     const old = this.client;
     const runConfig = this.runConfig!;
+    const reason = this.watch.problem();
     this.watch.rebuilt();
-    this.log.warn({ kafka_client: this.name, attempt: this.watch.attempts }, 'kafka consumer stalled: rebuilding the client');
+    this.log.warn({ kafka_client: this.name, attempt: this.watch.attempts, err: reason }, 'kafka consumer stalled: rebuilding the client');
     const client = this.build();
     this.client = client;
     // Let the old one finish its handler and leave (bounded: against a frozen broker leaving times out).
