@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import http, { type Server } from 'node:http';
 import { ensureAdminAccount } from './adapters/admin-bootstrap';
 import { registerAdminRoutes } from './adapters/admin-routes';
+import { registerApiDocsRoutes } from './adapters/api-docs-routes';
 import { registerAccountAdminRoutes } from './adapters/account-admin-routes';
 import { registerAuthRoutes } from './adapters/auth-routes';
 import { BcryptPool } from './adapters/bcrypt-pool';
@@ -163,6 +164,7 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
     routes: (a) => {
       a.set('trust proxy', config.trustProxy);
       validatePathParameters(a);
+      registerApiDocsRoutes(a);
       registerAuthRoutes(a, { login });
       registerSessionRoutes(a, auth);
       const currentPassword = new CurrentPasswordCheck({ users, verifier: pool, guard: lockout, dummyHash });

@@ -298,7 +298,7 @@ export function openApiDocument(): Record<string, unknown> {
       description:
         'The public HTTP API. Writes answer 202 once durably accepted and are applied asynchronously: follow `Location`. Every answer carries `traceparent`; every error is `{code, message, details?}` (codes: apps/auth-gateway/ERRORS.md, apps/user-command/ERRORS.md). Generated from libs/api-contract.',
     },
-    servers: [{ url: 'http://127.0.0.1:8080' }],
+    servers: [{ url: '/', description: 'the gateway serving this document (default http://127.0.0.1:8080)' }],
     tags: [
       { name: 'users', description: 'Sign-up and the account itself' },
       { name: 'auth', description: 'Tokens' },

@@ -1,5 +1,6 @@
 import { normalizeEmail, normalizePhone } from './normalize';
-import { createUserSchema, parseWith, updateUserSchema, usernameSchema } from './validation';
+import { parseWith } from './problems';
+import { createUserSchema, updateUserSchema, usernameSchema } from './schemas';
 
 const valid = { username: 'alice_01', password: 'correct horse', email: '  Alice@Example.COM ', phone: '+49 151 1234-5678' };
 
