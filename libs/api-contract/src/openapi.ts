@@ -72,7 +72,6 @@ const writeLimited = { '429': error('120203 too many write requests for this cal
 
 const usernameParam = { name: 'username', in: 'path', required: true, schema: jsonSchema(s.usernameSchema, 'input') };
 const bearer = [{ bearerAuth: [] }];
-const optionalBearer = [{}, { bearerAuth: [] }];
 
 const accepted = (links: Record<string, unknown> = {}) => ({
   ...ok('Accepted: validated, reserved and durably in the write-ahead log; applied asynchronously.', s.acceptedWrite, { Location: LOCATION }),
@@ -90,9 +89,10 @@ function paths(): Record<string, unknown> {
       post: {
         operationId: 'createUser',
         summary: 'Sign up',
-        description: 'Anyone (an admin too). Validated at the gateway and again in user-command; 202 once the request is durably in the write-ahead log. Follow it at `Location` until `applied`.',
+        description:
+          'Anyone; no token needed (a valid access token is accepted, an invalid one is 401). Validated at the gateway and again in user-command; 202 once the request is durably in the write-ahead log. Follow it at `Location` until `applied`.',
         tags: ['users'],
-        security: optionalBearer,
+        security: [{}],
         requestBody: requestBody(s.createUserSchema),
         responses: {
           '202': accepted({

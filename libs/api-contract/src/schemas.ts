@@ -27,7 +27,7 @@ const email = text()
   .max(254)
   .transform(normalizeEmail)
   .pipe(z.email({ message: 'is not a valid email address' }))
-  .meta({ description: 'Trimmed and lower-cased before it is stored.', format: 'email', examples: ['alice@example.com'] });
+  .meta({ description: 'Trimmed and lower-cased before it is stored.', format: 'email', pattern: z.regexes.email.source, examples: ['alice@example.com'] });
 const phone = text()
   .max(32)
   .transform(normalizePhone)
