@@ -12,7 +12,7 @@ import { registerAccountAdminRoutes } from './adapters/account-admin-routes';
 import { registerAuthRoutes } from './adapters/auth-routes';
 import { BcryptPool } from './adapters/bcrypt-pool';
 import { FallbackLockoutStore } from './adapters/fallback-lockout-store';
-import { traceparentResponseHeader, validatePathParameters } from './adapters/http-common';
+import { answerUnservedMethods, traceparentResponseHeader, validatePathParameters } from './adapters/http-common';
 import { registerLockoutRoutes } from './adapters/lockout-routes';
 import { PrismaLastLoginWriter } from './adapters/prisma-last-login-writer';
 import { RedisLockoutStore } from './adapters/redis-lockout-store';
@@ -172,6 +172,7 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
       registerAdminRoutes(a, { ...auth, loginLimiter, loginSettings });
       registerAccountAdminRoutes(a, { ...auth, userCommand });
       registerLockoutRoutes(a, { ...auth, lockout });
+      answerUnservedMethods(a);
     },
   });
 

@@ -57,7 +57,7 @@ async function main(): Promise<number> {
       '--url',
       system.gateway,
       '--checks',
-      'not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance',
+      process.env.API_FUZZ_CHECKS ?? 'not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance',
       '--phases',
       'examples,coverage,fuzzing,stateful',
       '--seed',
