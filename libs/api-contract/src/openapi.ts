@@ -197,7 +197,12 @@ function paths(): Record<string, unknown> {
             links: {
               Refresh: { operationId: 'refresh', requestBody: { refreshToken: '$response.body#/refreshToken' } },
               GetUser: { operationId: 'getUser', parameters: { username: '$request.body#/username', 'header.Authorization': 'Bearer {$response.body#/accessToken}' } },
-              UpdateUser: { operationId: 'updateUser', parameters: { username: '$request.body#/username', 'header.Authorization': 'Bearer {$response.body#/accessToken}' } },
+              // The user knows the password: merged into the generated body, so password and email changes can succeed too.
+              UpdateUser: {
+                operationId: 'updateUser',
+                parameters: { username: '$request.body#/username', 'header.Authorization': 'Bearer {$response.body#/accessToken}' },
+                requestBody: { currentPassword: '$request.body#/password' },
+              },
               DeleteUser: { operationId: 'deleteUser', parameters: { username: '$request.body#/username', 'header.Authorization': 'Bearer {$response.body#/accessToken}' } },
             },
           },

@@ -26,6 +26,9 @@ describe('create validation', () => {
     [{ password: 'short' }, 'password'],
     [{ password: 'é'.repeat(37) }, 'password'],
     [{ email: 'not-an-email' }, 'email'],
+    [{ email: 'a@b-.example.com' }, 'email'],
+    [{ email: 'a@-b.example.com' }, 'email'],
+    [{ email: `a@${'x'.repeat(64)}.example.com` }, 'email'],
     [{ phone: '0151 12345678' }, 'phone'],
   ])('rejects %p naming the field %s', (patch, field) => {
     const parsed = parseWith(createUserSchema, { ...valid, ...patch });
