@@ -28,6 +28,7 @@ describe('create validation', () => {
     [{ email: 'not-an-email' }, 'email'],
     [{ email: 'a@b-.example.com' }, 'email'],
     [{ email: 'a@-b.example.com' }, 'email'],
+    [{ email: `${'a'.repeat(65)}@example.com` }, 'email'],
     [{ email: `a@${'x'.repeat(64)}.example.com` }, 'email'],
     [{ phone: '0151 12345678' }, 'phone'],
   ])('rejects %p naming the field %s', (patch, field) => {

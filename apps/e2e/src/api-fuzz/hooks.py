@@ -5,7 +5,7 @@
   (a force delete of `admin`) would change accounts other test systems use.
 - Sign-up is asynchronous: after a 202 of POST /v1/users, wait until the request left `pending`
   before schemathesis follows the links (login, state, ...).
-- Sign-ups get fresh names and contacts: hypothesis draws few distinct valid values ("aaa"), and
+- Sign-ups and updates get fresh names and contacts: hypothesis draws few distinct valid values ("aaa"), and
   names taken in an earlier phase or run (the test database persists) would answer 409 instead of
   starting a stateful chain. Only bodies that are already valid are changed, so negative cases stay.
 - A 503 with Retry-After is overload protection, not a failure (the run stays below that load).
@@ -40,20 +40,26 @@ def operation_id(case):
     return case.operation.definition.raw.get("operationId", case.operation.label)
 
 
-def fresh_sign_up(case):
-    """Fresh name, email and phone for a sign-up body whose values are valid (others stay as drawn)."""
+PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+def fresh_contacts(case, fields):
+    """Fresh values for the unique fields of a body whose values are valid (others stay as drawn)."""
     body = case.body
-    if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in ("username", "email", "phone")):
-        return
-    if not USERNAME.match(body["username"]):
+    if not isinstance(body, dict):
         return
     n = next(fresh)
-    case.body = {
-        **body,
-        "username": f"{body['username'][:20]}_{RUN}{n}",
-        "email": f"f{RUN}{n}.{body['email']}" if "@" in body["email"] and not body["email"].startswith(".") else body["email"],
-        "phone": f"+1{int(RUN, 16):05d}{n:07d}" if re.match(r"^\+[1-9][0-9]{6,14}$", body["phone"]) else body["phone"],
-    }
+    changed = dict(body)
+    if "username" in fields and isinstance(body.get("username"), str) and USERNAME.match(body["username"]):
+        changed["username"] = f"{body['username'][:20]}_{RUN}{n}"
+    email = body.get("email")
+    if isinstance(email, str) and email.count("@") == 1 and not email.startswith("."):
+        local, domain = email.split("@")
+        # A local part is at most 64 characters: keep a valid address valid.
+        changed["email"] = f"f{RUN}{n}.{local[-48:].lstrip('.')}@{domain}" if local else email
+    if isinstance(body.get("phone"), str) and PHONE.match(body["phone"]):
+        changed["phone"] = f"+1{int(RUN, 16):05d}{n:07d}"
+    case.body = changed
 
 
 @schemathesis.hook
@@ -61,7 +67,9 @@ def before_call(context, case, kwargs):
     # Here rather than in map_case: schemathesis revalidates a case a before_call hook changed, so
     # its positive/negative label stays true.
     if case.operation.label == "POST /v1/users":
-        fresh_sign_up(case)
+        fresh_contacts(case, ("username",))
+    elif case.operation.label == "PATCH /v1/users/{username}":
+        fresh_contacts(case, ())
     if ADMIN_TOKEN and operation_id(case) in ADMIN_READ_OPERATIONS:
         headers = dict(case.headers or {})
         if not any(k.lower() == "authorization" for k in headers):
@@ -72,7 +80,13 @@ def before_call(context, case, kwargs):
 @schemathesis.hook
 def after_call(context, case, response):
     op = operation_id(case)
-    stats[op][str(response.status_code)] += 1
+    code = ""
+    if response.status_code >= 400:
+        try:
+            code = f" {response.json().get('code')}"
+        except Exception:
+            code = ""
+    stats[op][f"{response.status_code}{code}"] += 1
     if op == "createUser" and response.status_code == 202:
         request_id = response.json().get("requestId")
         deadline = time.monotonic() + ACTIVE_WAIT_SECONDS
