@@ -104,6 +104,7 @@ async function main(): Promise<number> {
     const code = await new Promise<number>((resolve, reject) => {
       const child = spawn(st, args, {
         stdio: 'inherit',
+        cwd: reportDir, // schemathesis keeps its cache (.schemathesis/) in the working directory: this run's, cleared at the start
         env: { ...process.env, SCHEMATHESIS_HOOKS: 'hooks', PYTHONPATH: __dirname, API_FUZZ_BASE_URL: system.gateway, API_FUZZ_ADMIN_TOKEN: accessToken, API_FUZZ_STATS: statsFile },
       });
       child.on('error', reject);
