@@ -6,7 +6,7 @@ import { appendInTurn, hashPassword, inTurn, recordRequest, type HandOffDeps } f
 import type { MarkResult, PendingMarkerValue } from '@usersys/pending-marker';
 import type { PendingMarkers, RequestTrace } from './ports';
 import { lookupUnavailable, reserveContacts, usernameTaken, type HeldContacts, type UniquenessDeps } from './uniqueness';
-import type { CreateUserInput } from './validation';
+import type { CreateUserInput } from '@usersys/api-contract';
 
 export type CreateUserDeps = UniquenessDeps & HandOffDeps & { markers: PendingMarkers };
 
