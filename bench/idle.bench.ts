@@ -6,14 +6,14 @@
  *   node --import tsx bench/idle.bench.ts          BENCH_IDLE_SECONDS=60 (default); BENCH_QUICK=1: 10 s
  *
  * The services start with service-runner's command (tracing preload, OTLP exporter, LOG_LEVEL=info)
- * against a private PostgreSQL server and Jaeger, the shared Redis and Kafka, a fresh WAL directory and consumer
+ * against a private PostgreSQL server, Kafka and Jaeger, the shared Redis, a fresh WAL directory and consumer
  * group; after they answer /healthz they get BENCH_IDLE_SETTLE_SECONDS (default 15) to finish
  * starting (consumer group join, first metadata fetches, first span batches), then the window is
  * measured. The infrastructure's own idle use is reported next to them; it is shared with whatever
  * else runs on the machine, so it is information, not a target.
  */
 import { SERVICES, startServices } from '@usersys/service-runner';
-import { freePort } from '@usersys/test-infra';
+import { freePort, startPrivateKafka } from '@usersys/test-infra';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import os from 'node:os';
@@ -31,8 +31,10 @@ const TARGET_PERCENT = 2;
 async function main(): Promise<void> {
   const runId = randomBytes(3).toString('hex');
   const walDir = path.join(os.tmpdir(), `usersys-bench-idle-wal-${runId}`);
-  const [db, jaeger] = await Promise.all([benchDatabase(), benchJaeger()]);
-  const env: Record<string, string> = { ...SHIPPED.env, ...jaeger.env, DATABASE_URL: db.url, WAL_DIR: walDir, CONSUMER_GROUP_ID: `user-consumer-bench-idle-${runId}` };
+  // A private Kafka: a fresh consumer group on the shared topics would replay their backlog, which
+  // is work, not idling.
+  const [db, jaeger, kafka] = await Promise.all([benchDatabase(), benchJaeger(), startPrivateKafka()]);
+  const env: Record<string, string> = { ...SHIPPED.env, ...jaeger.env, DATABASE_URL: db.url, KAFKA_BROKERS: kafka.url, WAL_DIR: walDir, CONSUMER_GROUP_ID: `user-consumer-bench-idle-${runId}` };
   const ports: Record<string, number> = {};
   for (const s of SERVICES) {
     ports[s.name] = await freePort();
@@ -44,7 +46,7 @@ async function main(): Promise<void> {
   let seconds: number;
   try {
     const measured: MeasuredProcess[] = [...services.processes].map(([name, child]) => ({ name, pid: child.pid! }));
-    const sampler = new CpuSampler([...measured, ...infraProcesses({ databaseUrl: db.url, jaegerOtlpPort: jaeger.otlpPort })]);
+    const sampler = new CpuSampler([...measured, ...infraProcesses({ databaseUrl: db.url, kafkaBrokers: kafka.url, jaegerOtlpPort: jaeger.otlpPort })]);
     console.log(`… ${SETTLE_SECONDS}s for the services to finish starting, then ${SECONDS}s idle`);
     await new Promise((r) => setTimeout(r, SETTLE_SECONDS * 1000));
     const [r0, t0] = [sampler.read(), performance.now()];
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
     await services.stop();
     await db.drop().catch(() => {});
     await jaeger.destroy();
+    await kafka.destroy();
     rmSync(walDir, { recursive: true, force: true });
   }
 

@@ -11,7 +11,7 @@
 // 3. Relay latency from WAL append to Kafka ack at defaults under a steady paced load
 //    (BENCH_LATENCY_RATE records/s for BENCH_LATENCY_SECONDS): the relay waits for new WAL data.
 import { TOPICS } from '@usersys/event-schema';
-import { summarize } from '@usersys/load-suite';
+import { percentile, summarize } from '@usersys/load-suite';
 import { startPrivateKafka, type PrivateService } from '@usersys/test-infra';
 import { WalWriter } from '@usersys/wal';
 import { Kafka, logLevel, CompressionTypes } from 'kafkajs';

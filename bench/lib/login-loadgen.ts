@@ -1,6 +1,8 @@
 // Load generator for bench/login.bench.ts, run as its own process so it does not share an event
-// loop with the server under test: keep-alive sockets, `concurrency` requests always in flight, no
-// think time. Prints one JSON line: requests, errors, duration, latency percentiles and its own CPU ms.
+// loop with the server under test: keep-alive sockets, `concurrency` clients, no think time, except
+// that a client refused with 503 + Retry-After waits what it was told (as a real client does: one
+// that retried at once would only measure how fast the server can say no). Prints one JSON line:
+// requests, errors, refused, duration, logins/s (200s only), latency percentiles of the 200s and its own CPU ms.
 import { summarize } from '@usersys/load-suite';
 import http from 'node:http';
 
@@ -19,8 +21,11 @@ const latencies: number[] = [];
 const statuses: Record<string, number> = {};
 let next = 0;
 let errors = 0;
+let refused = 0;
+let succeeded = 0;
 
-function once(): Promise<void> {
+/** Resolves with the seconds a 503's Retry-After asks to wait (0 otherwise). */
+function once(): Promise<number> {
   const body = payloads[next++ % payloads.length];
   const started = process.hrtime.bigint();
   return new Promise((resolve) => {
@@ -29,16 +34,20 @@ function once(): Promise<void> {
       (res) => {
         res.resume();
         res.on('end', () => {
-          latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
           statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;
-          if (res.statusCode !== 200) errors++;
-          resolve();
+          if (res.statusCode === 200) {
+            succeeded++;
+            latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+          } else errors++;
+          const retryAfter = res.statusCode === 503 ? Number(res.headers['retry-after']) || 0 : 0;
+          if (retryAfter > 0) refused++;
+          resolve(retryAfter);
         });
       },
     );
     req.on('error', () => {
       errors++;
-      resolve();
+      resolve(0);
     });
     req.end(body);
   });
@@ -49,14 +58,17 @@ async function main() {
   const deadline = started + job.durationMs;
   await Promise.all(
     Array.from({ length: job.concurrency }, async () => {
-      while (Date.now() < deadline) await once();
+      while (Date.now() < deadline) {
+        const waitS = await once();
+        if (waitS > 0) await new Promise((r) => setTimeout(r, Math.min(waitS * 1000, Math.max(0, deadline - Date.now()))));
+      }
     }),
   );
   const durationMs = Date.now() - started;
   const { p50, p95, p99 } = summarize(latencies);
   const cpu = process.cpuUsage();
   const cpuMs = (cpu.user + cpu.system) / 1000;
-  process.stdout.write(JSON.stringify({ requests: latencies.length, errors, statuses, durationMs, perSecond: (latencies.length / durationMs) * 1000, p50, p95, p99, cpuMs }) + '\n');
+  process.stdout.write(JSON.stringify({ requests: succeeded + errors, errors, refused, statuses, durationMs, perSecond: (succeeded / durationMs) * 1000, p50, p95, p99, cpuMs }) + '\n');
   agent.destroy();
 }
 

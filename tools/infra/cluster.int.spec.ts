@@ -176,7 +176,9 @@ describe('tools/infra --cluster: three brokers, a Redis Cluster and HAProxy on a
     const victim = readPid(path.join(ctx.settings.runDir, 'kafka-3.pid'));
     expect(victim).not.toBeNull();
     process.kill(victim!, 'SIGKILL');
-    const producer = new Kafka({ clientId: 'infra-cluster-spec', brokers: brokers.slice(0, 2), logLevel: logLevel.NOTHING }).producer();
+    // Until the controller notices the dead broker (its session timeout, ~9 s) it still leads some
+    // partitions: keep retrying for longer than kafkajs' default ~9 s, as the relay does.
+    const producer = new Kafka({ clientId: 'infra-cluster-spec', brokers: brokers.slice(0, 2), logLevel: logLevel.NOTHING, retry: { retries: 15, maxRetryTime: 3000 } }).producer();
     await producer.connect();
     try {
       const sent = await producer.send({ topic: TOPICS.loginAudit, acks: -1, messages: range(12).map((i) => ({ key: `k${i}`, value: `v${i}` })) });

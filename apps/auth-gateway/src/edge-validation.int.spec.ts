@@ -2,6 +2,7 @@ import { createTestDatabase, type PrismaClient, type TestDatabase } from '@users
 import { startPrivateRedis, type PrivateService } from '@usersys/test-infra';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import { openApiDocument } from '@usersys/api-contract';
 import { login, seedUser, startTestGateway, testPrisma, type TestGateway } from './testing/gateway-fixture';
 
 // Edge validation of the gateway through real HTTP, against real Redis and PostgreSQL: login and
@@ -159,5 +160,70 @@ describe('gateway edge validation', () => {
     const garbage = await raw('\u0001\u0002 not http at all\r\n\r\n');
     expect(garbage.head).toMatch(/^HTTP\/1\.1 400 /);
     expect(JSON.parse(garbage.body)).toEqual({ code: 100011, message: 'malformed HTTP request' });
+  });
+  it('sign-up and update bodies are checked at the edge with the contract: 400 110001 like user-command, nothing forwarded', async () => {
+    const user = await seedUser(prisma);
+    const token = (await login(gw.url, user.username, user.password)).body.accessToken as string;
+    const before = forwarded.length;
+    const signUp = await send('POST', '/v1/users', JSON.stringify({ username: 'edge_user', password: 'password123', email: 'nope', phone: '+4915100000003' }));
+    expect(signUp).toMatchObject({ status: 400, body: { code: 110001, message: expect.stringMatching(/^email: /) } });
+    const unknownField = await send('POST', '/v1/users', JSON.stringify({ username: 'edge_user', password: 'password123', email: 'e@example.com', phone: '+4915100000003', role: 'admin' }));
+    expect(unknownField).toMatchObject({ status: 400, body: { code: 110001, message: 'role: unknown field' } });
+    const patch = await send('PATCH', `/v1/users/${user.username}`, JSON.stringify({ currentPassword: user.password }), { authorization: `Bearer ${token}` });
+    expect(patch).toMatchObject({ status: 400, body: { code: 110001, message: expect.stringMatching(/^\(body\): at least one of/) } });
+    expect(forwarded.length).toBe(before);
+    expect((await send('PATCH', `/v1/users/${user.username}`, '{"nickname":"Edge"}', { authorization: `Bearer ${token}` })).status).toBe(200); // the recording upstream's answer
+    expect(forwarded.length).toBe(before + 1);
+  });
+
+  it('serves the OpenAPI document at /openapi.json, Swagger UI at /docs with local assets, and the document lists every route of the gateway', async () => {
+    const res = await fetch(`${gw.url}/openapi.json`);
+    expect(res.status).toBe(200);
+    const document = (await res.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(document).toEqual(openApiDocument());
+    expect(document.openapi).toMatch(/^3\.1\./);
+
+    const page = await fetch(`${gw.url}/docs/`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('swagger-ui-bundle.js');
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(assets.length).toBeGreaterThan(0);
+    expect(assets.filter((url) => /^(https?:)?\/\//.test(url))).toEqual([]); // no CDN: every asset from this process
+    const init = await fetch(`${gw.url}/docs/swagger-ui-init.js`);
+    expect(await init.text()).toContain('"url": "/openapi.json"');
+    expect((await fetch(`${gw.url}/docs/swagger-ui-bundle.js`)).status).toBe(200);
+
+    // Every route the express app registers (apart from the operational and documentation ones) is in the document.
+    const stack = (gw.gateway.app as unknown as { router: { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> } }).router.stack;
+    // app.all (the 405 answers) registers every method of a path: those are not routes of their own.
+    const routes = stack.flatMap((layer) => (layer.route && Object.keys(layer.route.methods).length < 10 ? Object.keys(layer.route.methods).map((m) => `${m.toUpperCase()} ${layer.route!.path.replace(/:(\w+)/g, '{$1}')}`) : []));
+    const documented = Object.entries(document.paths).flatMap(([path, item]) => Object.keys(item).filter((k) => k !== 'parameters').map((m) => `${m.toUpperCase()} ${path}`));
+    const undocumented = routes.filter((r) => !documented.includes(r) && !/ \/(healthz|readyz|metrics|openapi\.json)$/.test(r));
+    expect(routes.length).toBeGreaterThan(15);
+    expect(undocumented).toEqual([]);
+    expect(documented.filter((d) => !routes.includes(d))).toEqual([]);
+  });
+  it('a served path with a method it does not serve → 405 with Allow (OPTIONS → 204 with Allow); an unknown path stays 404', async () => {
+    // fetch refuses TRACE: node:http sends it.
+    const trace = await new Promise<{ status?: number; allow?: string; body: string }>((resolve, reject) => {
+      const req = http.request(`${gw.url}/v1/auth/login`, { method: 'TRACE' }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode, allow: res.headers.allow, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(trace).toMatchObject({ status: 405, allow: 'OPTIONS, POST' });
+    expect(JSON.parse(trace.body)).toMatchObject({ code: 120003 });
+    const del = await send('DELETE', '/v1/users');
+    expect(del.status).toBe(405);
+    expect(del.headers.get('allow')).toBe('OPTIONS, POST');
+    const options = await fetch(`${gw.url}/v1/users/alice`, { method: 'OPTIONS' });
+    expect(options.status).toBe(204);
+    expect(options.headers.get('allow')).toBe('DELETE, GET, HEAD, OPTIONS, PATCH');
+    expect((await send('PUT', '/v1/users/alice/state')).headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    expect(await send('GET', '/v1/nothing-here')).toMatchObject({ status: 404, body: { code: 100004 } });
   });
 });

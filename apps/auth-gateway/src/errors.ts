@@ -3,8 +3,13 @@ import { COMMON_ERRORS, type ErrorSpec } from '@usersys/service-kit';
 /** auth-gateway's error catalog (120xxx). Every code is documented in ../ERRORS.md (a test checks). */
 export const ERRORS = {
   ...COMMON_ERRORS,
+  // A sign-up or update body refused at the edge: user-command's own code and message for the same
+  // refusal (it checks the forwarded body again with the same schema), so a client sees one answer
+  // whichever service refuses it.
+  BODY_INVALID: { code: 110001, status: 400, message: 'validation failed' },
   UPSTREAM_UNAVAILABLE: { code: 120001, status: 503, message: 'user-command is unavailable; nothing was written, retry' },
   UPSTREAM_OUTCOME_UNKNOWN: { code: 120002, status: 504, message: 'user-command did not answer; the request may or may not have been accepted: check the user or retry' },
+  METHOD_NOT_ALLOWED: { code: 120003, status: 405, message: 'method not allowed for this path; see the Allow header' },
   INVALID_CREDENTIALS: { code: 120101, status: 401, message: 'invalid username or password' },
   LOGIN_BUSY: { code: 120102, status: 503, message: 'login is busy, please retry shortly' },
   LOGIN_RATE_LIMITED: { code: 120103, status: 429, message: 'too many login attempts; retry later' },

@@ -137,7 +137,7 @@ describe('write front door and admin API', () => {
     expect(patch).toMatchObject({ method: 'PATCH', url: `/internal/users/${alice.username}`, body: JSON.stringify({ nickname: 'Alice' }) });
     expect(patch.headers).toMatchObject({ 'x-internal-token': 'test-internal-token', 'x-caller-id': alice.username, 'x-caller-role': 'user', 'x-client-ip': '127.0.0.1' });
 
-    const signUp = await call(a, 'POST', '/v1/users', undefined, { username: 'newbie', password: 'password123' }, { 'x-forwarded-for': '6.6.6.6' });
+    const signUp = await call(a, 'POST', '/v1/users', undefined, { username: 'newbie', password: 'password123', email: 'newbie@example.com', phone: '+4915100000002' }, { 'x-forwarded-for': '6.6.6.6' });
     expect(signUp.status).toBe(202);
     expect(signUp.headers.get('location')).toBe(`/v1/requests/${REQUEST}`);
     expect(signUp.body).toEqual({ requestId: REQUEST, username: 'x', state: 'pending' });

@@ -7,11 +7,12 @@ import { randomBytes } from 'node:crypto';
 import http, { type Server } from 'node:http';
 import { ensureAdminAccount } from './adapters/admin-bootstrap';
 import { registerAdminRoutes } from './adapters/admin-routes';
+import { registerApiDocsRoutes } from './adapters/api-docs-routes';
 import { registerAccountAdminRoutes } from './adapters/account-admin-routes';
 import { registerAuthRoutes } from './adapters/auth-routes';
 import { BcryptPool } from './adapters/bcrypt-pool';
 import { FallbackLockoutStore } from './adapters/fallback-lockout-store';
-import { traceparentResponseHeader, validatePathParameters } from './adapters/http-common';
+import { answerUnservedMethods, traceparentResponseHeader, validatePathParameters } from './adapters/http-common';
 import { registerLockoutRoutes } from './adapters/lockout-routes';
 import { PrismaLastLoginWriter } from './adapters/prisma-last-login-writer';
 import { RedisLockoutStore } from './adapters/redis-lockout-store';
@@ -163,6 +164,7 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
     routes: (a) => {
       a.set('trust proxy', config.trustProxy);
       validatePathParameters(a);
+      registerApiDocsRoutes(a);
       registerAuthRoutes(a, { login });
       registerSessionRoutes(a, auth);
       const currentPassword = new CurrentPasswordCheck({ users, verifier: pool, guard: lockout, dummyHash });
@@ -170,6 +172,7 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
       registerAdminRoutes(a, { ...auth, loginLimiter, loginSettings });
       registerAccountAdminRoutes(a, { ...auth, userCommand });
       registerLockoutRoutes(a, { ...auth, lockout });
+      answerUnservedMethods(a);
     },
   });
 

@@ -153,7 +153,7 @@ describe('brute-force lockout', () => {
     expect(await redis.keys('ratelimit:login:*:2001:db8:7:1::/64')).toHaveLength(1);
     expect(await redis.keys('ratelimit:login:*:10.9.9.9')).toHaveLength(1); // IPv4-mapped → the IPv4 address
 
-    await call('POST', '/v1/users', undefined, { username: uniqueName(), password: 'password123' }, from('2001:db8:7:3::42'));
+    await call('POST', '/v1/users', undefined, { username: uniqueName(), password: 'password123', email: 'ipv6@example.com', phone: '+4915100000001' }, from('2001:db8:7:3::42'));
     expect(await redis.keys('ratelimit:write:*:ip:2001:db8:7:3::/64')).toHaveLength(1);
   });
 

@@ -45,6 +45,7 @@ describe(`invariants under faults (seed ${SEED})`, () => {
     const token = await adminToken(gateway);
     const workload = new Workload({ gateway, adminToken: token, prng: new Prng(SEED), ratePerSecond: RATE_PER_SECOND, maxInFlight: 48, clientTimeoutMs: 15_000 });
     const drainMs = new Map<string, number | null>();
+    const drainLeft = new Map<string, string>();
     const notRun: string[] = [];
     const started = Date.now();
     let lastHeal = started;
@@ -74,9 +75,10 @@ describe(`invariants under faults (seed ${SEED})`, () => {
         workload.inWindow = false;
         await workload.stop();
         const drained = await draining;
-        drainMs.set(fault.name, drained);
-        say(`${fault.name}: healed; ${drained === null ? `not drained within ${DRAIN_BOUND_MS / 1000}s` : `drained ${(drained / 1000).toFixed(1)}s after`}`);
-        if (drained === null) {
+        drainMs.set(fault.name, drained.ms);
+        if (drained.left !== null) drainLeft.set(fault.name, drained.left);
+        say(`${fault.name}: healed; ${drained.ms === null ? `not drained within ${DRAIN_BOUND_MS / 1000}s: ${drained.left}` : `drained ${(drained.ms / 1000).toFixed(1)}s after`}`);
+        if (drained.ms === null) {
           // A system that does not recover makes every later fault meaningless: stop here, judge what ran.
           notRun.push(...faults.slice(i + 1).map((f) => `${f.name} (an earlier fault never drained)`));
           break;
@@ -89,7 +91,7 @@ describe(`invariants under faults (seed ${SEED})`, () => {
     // 180 s after the last fault, but never past the test's own timeout (the evidence still needs reading).
     const { readings, ambiguous } = await settle(gateway, token, workload.requests, Math.min(lastHeal + SETTLE_AFTER_LAST_FAULT_MS, started + TEST_TIMEOUT_MS - 90_000));
     const [db, kafkaEventIds] = await Promise.all([readDatabase(ps.databaseUrl), readEventIds(ps.kafka.url)]);
-    const verdict = judge({ requests: workload.requests, readings, ambiguous, ...db, kafkaEventIds, drainMs });
+    const verdict = judge({ requests: workload.requests, readings, ambiguous, ...db, kafkaEventIds, drainMs, drainLeft });
 
     const count = (pred: (r: (typeof workload.requests)[number]) => boolean) => workload.requests.filter(pred).length;
     const evidenceLine = `evidence: ${workload.requests.length} requests (${count((r) => r.op === 'create')} sign-ups, ${count((r) => r.op === 'update')} updates, ${count((r) => r.op === 'delete')} deletes), ${db.rows.length} users rows, ${[...db.appliedCreates.values()].reduce((a, b) => a + b, 0)} applied creates, ${kafkaEventIds.size} event ids on ${'user.events.v1'}`;

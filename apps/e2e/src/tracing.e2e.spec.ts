@@ -137,7 +137,9 @@ describe.each(['otlp', 'jaeger'])('one trace per request (OTEL_TRACES_EXPORTER=%
 
     const spans = await poll(`retry span in trace ${traceId}`, async () => {
       const all = await jaeger.trace(traceId);
-      return all.some((s) => s.name === 'processCreateOperation' && s.attributes['messaging.destination.name'] === 'user.retry.v1') && all.some((s) => s.name === 'createUserInDB' && s.status !== 'error') ? all : undefined;
+      // every service exports its own span batches: wait for the relay's too, not only the consumer's
+      const complete = all.some((s) => s.name === 'relayPublish') && all.some((s) => s.name === 'processCreateOperation' && s.attributes['messaging.destination.name'] === 'user.retry.v1') && all.some((s) => s.name === 'createUserInDB' && s.status !== 'error');
+      return complete ? all : undefined;
     }, 60_000, 500);
     const publish = spans.find((s) => s.name === 'relayPublish')!;
     const attempts = spans.filter((s) => s.name === 'processCreateOperation');

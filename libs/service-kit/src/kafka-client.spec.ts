@@ -124,9 +124,12 @@ describe('ConnectionWatch', () => {
   });
 
   it('a consumer joining its group is not stalled until it joined (the broker may wait a session timeout for old members)', () => {
-    const w = watch({ expectsSteadyProgress: true });
+    const w = watch({ expectsSteadyProgress: true, joinTimeoutMs: 90_000 });
     w.joinStarted();
     now += 60_000;
+    expect(w.shouldRebuild()).toBe(false);
+    w.joinStarted(); // a second rebalance notice does not extend the join
+    now += 29_999;
     expect(w.shouldRebuild()).toBe(false);
     w.failure(timeout()); // but a join request that times out is a dead connection
     expect(w.shouldRebuild()).toBe(true);
@@ -136,6 +139,48 @@ describe('ConnectionWatch', () => {
     w.connectedNow();
     now += 15_000;
     expect(w.shouldRebuild()).toBe(true); // joined, then silent
+  });
+
+  it('a join that neither ends nor fails is stalled after joinTimeoutMs', () => {
+    const w = watch({ expectsSteadyProgress: true, joinTimeoutMs: 90_000 });
+    w.connectedNow();
+    w.joinStarted();
+    now += 89_999;
+    expect(w.problem()).toBeNull();
+    now += 1;
+    expect(w.problem()).toBe('joining its group for 90s');
+    expect(w.shouldRebuild()).toBe(true);
+  });
+
+  it('a consumer kafkajs gave up on stays due for a rebuild, whatever it reports afterwards, until it is rebuilt', () => {
+    const w = watch({ expectsSteadyProgress: true });
+    w.connectedNow();
+    w.joinStarted();
+    // kafkajs: the join fails, the consumer crashes (no restart), then run() resolves as if it had started.
+    w.failure(Object.assign(new Error("The coordinator is loading and hence can't process requests for this group"), { name: 'KafkaJSProtocolError', type: 'COORDINATOR_LOAD_IN_PROGRESS' }));
+    w.gaveUp("crashed: The coordinator is loading and hence can't process requests for this group");
+    w.connectedNow();
+    w.progress();
+    expect(w.problem()).toBe("crashed: The coordinator is loading and hence can't process requests for this group");
+    expect(w.shouldRebuild()).toBe(true);
+    w.rebuilt();
+    expect(w.problem()).toBe('not connected');
+    w.connectedNow();
+    expect(w.problem()).toBeNull();
+    expect(w.shouldRebuild()).toBe(false);
+  });
+
+  it("a handler of a replaced client no longer holds off the new client's stall detection", () => {
+    const w = watch({ expectsSteadyProgress: true });
+    w.connectedNow();
+    w.batchStarted(); // e.g. a retry message waiting for its not-before time
+    w.failure(timeout()); // the broker froze under it
+    expect(w.shouldRebuild()).toBe(true);
+    w.rebuilt(); // the old handler ends later, unseen: batchEnded() is only reported for the current client
+    w.connectedNow();
+    now += 15_000;
+    expect(w.problem()).toBe('no fetch or heartbeat for 15s');
+    expect(w.shouldRebuild()).toBe(true);
   });
 
   it('a producer may idle without being stalled', () => {

@@ -65,6 +65,9 @@ export function createKafka(options: KafkaClientOptions): Kafka {
   return new Kafka({ clientId: o.clientId, brokers: o.brokers, logLevel: logLevel.NOTHING, connectionTimeout: o.connectionTimeoutMs, requestTimeout: o.requestTimeoutMs, retry: o.retry });
 }
 
+/** kafkajs' default rebalance timeout (60 s, how long the broker may hold a join for old members) plus margin. */
+const DEFAULT_JOIN_TIMEOUT_MS = 90_000;
+
 /** What a failed kafkajs call says about the connection. */
 export type ErrorKind = 'dead-connection' | 'broker-answered' | 'failed';
 
@@ -92,6 +95,8 @@ export interface WatchOptions {
   rebuildBackoff: { baseMs: number; maxMs: number };
   /** A consumer fetches or heartbeats every few seconds when healthy; silence is a stall. A producer may idle. */
   expectsSteadyProgress: boolean;
+  /** A consumer still joining its group after this long is stalled too (default: kafkajs' rebalance timeout plus margin). */
+  joinTimeoutMs?: number;
   now?: () => number;
   random?: () => number;
 }
@@ -107,8 +112,9 @@ export class ConnectionWatch {
   private failingSince: number | null = null;
   private lastError: string | null = null;
   private deadConnection = false;
+  private gaveUpReason: string | null = null;
   private busy = 0;
-  private joining = false;
+  private joiningSince: number | null = null;
   private rebuilds = 0;
   private nextRebuildAt = 0;
   private readonly inFlight = new Map<symbol, number>();
@@ -148,16 +154,26 @@ export class ConnectionWatch {
   }
 
   /**
+   * The client stopped for good (a consumer crashed and kafkajs does not restart it): only a new
+   * client helps. Unlike a failure, no later event of this client clears it (kafkajs' run() resolves
+   * after a crash in the join as if it had started), only rebuilt() does.
+   */
+  gaveUp(reason: string): void {
+    this.gaveUpReason = reason;
+  }
+
+  /**
    * A consumer (re)joins its group: no fetches until it is assigned partitions, which may take a
    * session timeout or more while the broker waits for old members. A frozen broker still shows up
-   * as a request timeout of the join itself.
+   * as a request timeout of the join itself; a join that fails ends in a crash (gaveUp); one that
+   * neither ends nor fails counts as stalled after joinTimeoutMs.
    */
   joinStarted(): void {
-    this.joining = true;
+    this.joiningSince ??= this.now();
   }
 
   joined(): void {
-    this.joining = false;
+    this.joiningSince = null;
     this.progress();
   }
 
@@ -172,13 +188,15 @@ export class ConnectionWatch {
   }
 
   private stalled(now: number): boolean {
-    return this.options.expectsSteadyProgress && this.busy === 0 && !this.joining && now - this.lastProgressAt >= this.options.stallAfterMs;
+    if (!this.options.expectsSteadyProgress || this.busy > 0) return false;
+    if (this.joiningSince !== null) return now - this.joiningSince >= (this.options.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS);
+    return now - this.lastProgressAt >= this.options.stallAfterMs;
   }
 
   shouldRebuild(): boolean {
     const now = this.now();
     if (now < this.nextRebuildAt) return false;
-    if (this.deadConnection) return true;
+    if (this.deadConnection || this.gaveUpReason !== null) return true;
     if (this.failingSince !== null && now - this.failingSince >= this.options.stallAfterMs) return true;
     return this.stalled(now);
   }
@@ -190,7 +208,9 @@ export class ConnectionWatch {
     this.nextRebuildAt = now + backoffMs(this.rebuilds, this.options.rebuildBackoff, this.options.random);
     this.connected = false;
     this.deadConnection = false;
-    this.joining = false;
+    this.gaveUpReason = null;
+    this.joiningSince = null;
+    this.busy = 0; // a handler of the old client may still run, but it no longer holds off stall detection
     this.lastProgressAt = now;
     this.inFlight.clear(); // the old client's calls are abandoned with it
   }
@@ -202,9 +222,13 @@ export class ConnectionWatch {
 
   /** Why the brokers are not reachable through this client, or null when they are (readiness). */
   problem(): string | null {
+    if (this.gaveUpReason !== null) return this.gaveUpReason;
     if (this.failingSince !== null) return `failing for ${Math.round((this.now() - this.failingSince) / 1000)}s: ${this.lastError}`;
     if (!this.connected) return 'not connected';
-    if (this.stalled(this.now())) return `no fetch or heartbeat for ${Math.round((this.now() - this.lastProgressAt) / 1000)}s`;
+    if (this.stalled(this.now())) {
+      const since = this.joiningSince ?? this.lastProgressAt;
+      return `${this.joiningSince !== null ? 'joining its group' : 'no fetch or heartbeat'} for ${Math.round((this.now() - since) / 1000)}s`;
+    }
     return null;
   }
 
@@ -385,6 +409,12 @@ export class ReconnectingProducer implements Watched {
   }
 }
 
+interface ConsumerClient {
+  consumer: Consumer;
+  /** Set when kafkajs gave up on this client (it never restarts one here). */
+  crashed: string | null;
+}
+
 /** Longest wait for an old consumer to leave before its replacement starts (its handler may still run). */
 const CONSUMER_TEARDOWN_MS = 30_000;
 /** Longest wait for a replacement to connect, subscribe and join (kafkajs' default rebalance timeout is 60 s). */
@@ -399,7 +429,7 @@ const CONSUMER_START_MS = 90_000;
  */
 export class ReconnectingConsumer implements Watched {
   readonly watch: ConnectionWatch;
-  private client: { consumer: Consumer };
+  private client: ConsumerClient;
   private readonly subscriptions: ConsumerSubscribeTopics[] = [];
   private runConfig: ConsumerRunConfig | null = null;
   private startFailed = false;
@@ -422,7 +452,7 @@ export class ReconnectingConsumer implements Watched {
     // member whose handlers no longer resolve anything, holding partitions that then never move. So
     // kafkajs never restarts on its own here; a crash marks the client dead and it is rebuilt.
     const consumer = createKafka(this.options).consumer({ ...this.config, retry: { ...this.options.retry, ...this.config.retry, restartOnFailure: async () => false } });
-    const client = { consumer };
+    const client: ConsumerClient = { consumer, crashed: null };
     const mine = () => this.client === client;
     const { events } = consumer;
     for (const event of [events.FETCH, events.HEARTBEAT, events.COMMIT_OFFSETS]) {
@@ -441,15 +471,16 @@ export class ReconnectingConsumer implements Watched {
     });
     consumer.on(events.CRASH, (e) => {
       this.log.error({ kafka_client: this.name, err: errorText(e.payload.error), restart: e.payload.restart }, 'kafka consumer crashed');
+      client.crashed = `crashed: ${errorText(e.payload.error)}`;
       if (!mine()) return;
       this.watch.failure(e.payload.error);
-      // kafkajs gave up on this client: nothing fetches again unless it is replaced.
-      if (!e.payload.restart) this.watch.failure(deadConnection(`crashed: ${errorText(e.payload.error)}`));
+      // kafkajs gave up on this client (it never restarts here): nothing fetches again unless it is replaced.
+      this.watch.gaveUp(client.crashed);
     });
     return client;
   }
 
-  private async tracked<T>(client: { consumer: Consumer }, call: (consumer: Consumer) => Promise<T>): Promise<T> {
+  private async tracked<T>(client: ConsumerClient, call: (consumer: Consumer) => Promise<T>): Promise<T> {
     try {
       return await this.watch.track(call(client.consumer));
     } catch (err) {
@@ -478,9 +509,15 @@ export class ReconnectingConsumer implements Watched {
     if (this.startFailed) return;
     await this.attempt(async () => {
       this.watch.joinStarted();
-      await this.tracked(client, (c) => c.run(this.instrumented(config, client)));
+      await this.runClient(client, config);
       if (this.client === client) this.watch.connectedNow();
     });
+  }
+
+  /** kafkajs' run() resolves even when the join crashed (kafkajs' runner.start() catches it): that is a failed start. */
+  private async runClient(client: ConsumerClient, config: ConsumerRunConfig): Promise<void> {
+    await this.tracked(client, (c) => c.run(this.instrumented(config, client)));
+    if (client.crashed !== null) throw new Error(client.crashed);
   }
 
   private async attempt(step: () => Promise<void>): Promise<void> {
@@ -497,7 +534,7 @@ export class ReconnectingConsumer implements Watched {
    * this client has been replaced, its handlers stop: a batch not started is skipped, a running one
    * sees `isRunning() === false` (nothing more is resolved by it; the replacement fetches it again).
    */
-  private instrumented(run: ConsumerRunConfig, client: { consumer: Consumer }): ConsumerRunConfig {
+  private instrumented(run: ConsumerRunConfig, client: ConsumerClient): ConsumerRunConfig {
     const current = () => this.client === client;
     const busy = async (work: () => Promise<void>) => {
       if (!current()) {
@@ -540,8 +577,9 @@ export class ReconnectingConsumer implements Watched {
   private async rebuild(): Promise<void> {
     const old = this.client;
     const runConfig = this.runConfig!;
+    const reason = this.watch.problem();
     this.watch.rebuilt();
-    this.log.warn({ kafka_client: this.name, attempt: this.watch.attempts }, 'kafka consumer stalled: rebuilding the client');
+    this.log.warn({ kafka_client: this.name, attempt: this.watch.attempts, err: reason }, 'kafka consumer stalled: rebuilding the client');
     const client = this.build();
     this.client = client;
     // Let the old one finish its handler and leave (bounded: against a frozen broker leaving times out).
@@ -551,7 +589,7 @@ export class ReconnectingConsumer implements Watched {
       await this.tracked(client, (c) => c.connect());
       for (const subscription of this.subscriptions) await this.tracked(client, (c) => c.subscribe(subscription));
       if (this.client === client) this.watch.joinStarted();
-      await this.tracked(client, (c) => c.run(this.instrumented(runConfig, client)));
+      await this.runClient(client, runConfig);
     };
     let timer: NodeJS.Timeout | undefined;
     // Bounded, so a start that hangs cannot block the next rebuild (a join may wait for old members).

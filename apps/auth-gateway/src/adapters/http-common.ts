@@ -95,3 +95,28 @@ export function relayUpstream(res: Response, upstream: ForwardResponse): void {
   for (const [k, v] of Object.entries(upstream.headers)) res.setHeader(k, v);
   res.status(upstream.status).send(upstream.body);
 }
+
+/**
+ * A path the gateway serves, asked with a method it does not serve: 405 with `Allow` (RFC 9110
+ * 15.5.6) instead of the catch-all 404, so a client can tell a wrong method from a wrong path;
+ * OPTIONS answers 204 with the same `Allow`. Registered after every route, from express's own
+ * route table, so the list cannot drift from the routes.
+ */
+export function answerUnservedMethods(app: Express): void {
+  const stack = (app as unknown as { router: { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> } }).router.stack;
+  const methods = new Map<string, Set<string>>();
+  for (const { route } of stack) {
+    if (!route) continue;
+    const served = methods.get(route.path) ?? new Set<string>();
+    for (const m of Object.keys(route.methods)) served.add(m.toUpperCase());
+    methods.set(route.path, served);
+  }
+  for (const [path, served] of methods) {
+    if (served.has('GET')) served.add('HEAD');
+    const allow = [...served, 'OPTIONS'].sort().join(', ');
+    app.all(path, (req: Request, res: Response, next: NextFunction) => {
+      if (req.method === 'OPTIONS') return void res.setHeader('Allow', allow).status(204).end();
+      next(new AppError(ERRORS.METHOD_NOT_ALLOWED, undefined, { headers: { Allow: allow } }));
+    });
+  }
+}

@@ -4,6 +4,7 @@ import { trace } from '@usersys/tracing';
 import type { Express, Request } from 'express';
 import { authorize, type Caller, type UserAction } from '../domain/authorization';
 import type { CurrentPasswordCheck } from '../domain/current-password-check';
+import { createUserSchema, gatewayUpdateUserSchema, parseRequest } from '../domain/request-schemas';
 import { ERRORS } from '../errors';
 import { asyncRoute, callerHeaders as identity, callerOf, clientIp, relayUpstream as relay, type Authentication } from './http-common';
 import type { UserCommandClient } from './user-command-client';
@@ -52,6 +53,8 @@ export function registerUserRoutes(app: Express, deps: UserRouteDeps): void {
     asyncRoute(async (req, res) => {
       const caller = await callerOf(req, deps);
       if (typeof req.body?.username === 'string') trace.getActiveSpan()?.setAttribute('enduser.id', req.body.username);
+      // Checked here and again in user-command (same schema); the raw body is forwarded, user-command normalises it.
+      parseRequest(createUserSchema, req.body ?? {}, undefined, ERRORS.BODY_INVALID);
       await limitWrites(req, caller);
       relay(res, await deps.userCommand.forward({ method: 'POST', path: '/internal/users', body: req.body ?? {}, headers: identity(req, caller) }));
     }),
@@ -89,6 +92,7 @@ export function registerUserRoutes(app: Express, deps: UserRouteDeps): void {
     '/v1/users/:username',
     asyncRoute(async (req, res) => {
       const { caller, username } = await guarded(req, 'update');
+      parseRequest(gatewayUpdateUserSchema, req.body ?? {}, undefined, ERRORS.BODY_INVALID);
       await limitWrites(req, caller);
       const body = await deps.currentPassword.bodyToForward({ admin: caller.kind === 'user' && caller.role === 'admin', username, network: clientNetwork(clientIp(req)), body: req.body ?? {} });
       relay(res, await deps.userCommand.forward({ method: 'PATCH', path: path(username), body, headers: identity(req, caller) }));

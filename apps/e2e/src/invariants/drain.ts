@@ -1,6 +1,6 @@
 import { TOPICS } from '@usersys/event-schema';
 import { fetchTopicOffsetsWhenLed } from '@usersys/test-infra';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 
 /** Sum of `kafka_producer_wal_backlog` over every log on the relay's /metrics; null when unreadable. */
 export async function relayBacklog(relayUrl: string): Promise<number | null> {
@@ -15,40 +15,92 @@ export async function relayBacklog(relayUrl: string): Promise<number | null> {
   }
 }
 
-/**
- * Messages of user.events.v1 and user.retry.v1 not yet committed by the consumer's groups, summed
- * over partitions (a partition never committed counts from its low watermark); null when unreadable.
- */
-export async function consumerLag(brokers: string, groupId: string): Promise<number | null> {
+/** One partition's messages not yet committed by a group: end offset minus committed offset. */
+export interface PartitionLag {
+  partition: number;
+  end: number;
+  /** null: the group never committed on this partition (its lag counts from the low watermark). */
+  committed: number | null;
+  lag: number;
+}
+
+/** Per partition of `topic`, what `group` has not committed yet; null when unreadable. */
+async function groupLag(admin: Admin, group: string, topic: string): Promise<PartitionLag[] | null> {
+  try {
+    const ends = await fetchTopicOffsetsWhenLed(admin, topic, 5000);
+    const committed = (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]?.partitions ?? [];
+    return ends.map((end) => {
+      const offset = Number(committed.find((c) => c.partition === end.partition)?.offset ?? -1);
+      const from = offset < 0 ? Number(end.low) : offset;
+      return { partition: end.partition, end: Number(end.high), committed: offset < 0 ? null : offset, lag: Number(end.high) - from };
+    });
+  } catch {
+    return null;
+  }
+}
+
+/** The consumer's two groups: `<groupId>` on user.events.v1, `<groupId>-retry` on user.retry.v1. */
+export interface ConsumerLag {
+  events: PartitionLag[] | null;
+  retry: PartitionLag[] | null;
+}
+
+/** Messages of user.events.v1 and user.retry.v1 not yet committed by the consumer's groups, per partition. */
+export async function consumerLag(brokers: string, groupId: string): Promise<ConsumerLag> {
   const admin = new Kafka({ clientId: 'invariants-lag', brokers: [brokers], logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: 5000, retry: { retries: 1 } }).admin();
   try {
     await admin.connect();
-    let lag = 0;
-    for (const [group, topic] of [[groupId, TOPICS.events], [`${groupId}-retry`, TOPICS.retry]] as const) {
-      const ends = await fetchTopicOffsetsWhenLed(admin, topic, 5000);
-      const committed = (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]?.partitions ?? [];
-      for (const end of ends) {
-        const offset = Number(committed.find((c) => c.partition === end.partition)?.offset ?? -1);
-        lag += Number(end.high) - (offset < 0 ? Number(end.low) : offset);
-      }
-    }
-    return lag;
+    return { events: await groupLag(admin, groupId, TOPICS.events), retry: await groupLag(admin, `${groupId}-retry`, TOPICS.retry) };
   } catch {
-    return null;
+    return { events: null, retry: null };
   } finally {
     await admin.disconnect().catch(() => {});
   }
 }
 
-/**
- * Milliseconds from `since` until the relay backlog and the consumer lag are both 0 at once;
- * null when that did not happen within `boundMs`.
- */
-export async function timeToDrain(relayUrl: string, brokers: string, groupId: string, since: number, boundMs: number): Promise<number | null> {
+export interface DrainReading extends ConsumerLag {
+  relayBacklog: number | null;
+}
+
+const total = (lags: PartitionLag[]) => lags.reduce((sum, p) => sum + p.lag, 0);
+
+export function isDrained(r: DrainReading): boolean {
+  return r.relayBacklog === 0 && r.events !== null && total(r.events) === 0 && r.retry !== null && total(r.retry) === 0;
+}
+
+/** Names each part that is not drained (or could not be read), with the partitions that lag. */
+export function describeUndrained(r: DrainReading): string {
+  const parts: string[] = [];
+  if (r.relayBacklog !== 0) parts.push(r.relayBacklog === null ? 'relay backlog unreadable' : `relay backlog ${r.relayBacklog}`);
+  for (const [what, lags] of [
+    [`${TOPICS.events} lag`, r.events],
+    [`${TOPICS.retry} lag (group -retry)`, r.retry],
+  ] as const) {
+    if (lags === null) parts.push(`${what} unreadable`);
+    else if (total(lags) > 0) {
+      const partitions = lags.filter((p) => p.lag > 0).map((p) => `p${p.partition}: ${p.lag} (end ${p.end}, committed ${p.committed ?? 'never'})`);
+      parts.push(`${what} ${total(lags)} [${partitions.join(', ')}]`);
+    }
+  }
+  return parts.length ? parts.join('; ') : 'drained';
+}
+
+export interface DrainResult {
+  /** Milliseconds from `since` until everything was drained at once; null when not within the bound. */
+  ms: number | null;
+  /** When not drained: what was left at the last reading (which part, which partitions). */
+  left: string | null;
+}
+
+/** Watches from `since` until the relay backlog and both consumer groups' lag are 0 at once, at most `boundMs`. */
+export async function timeToDrain(relayUrl: string, brokers: string, groupId: string, since: number, boundMs: number): Promise<DrainResult> {
+  let left = 'never read';
   while (Date.now() - since < boundMs) {
     const [backlog, lag] = await Promise.all([relayBacklog(relayUrl), consumerLag(brokers, groupId)]);
-    if (backlog === 0 && lag === 0) return Date.now() - since;
+    const reading = { relayBacklog: backlog, ...lag };
+    if (isDrained(reading)) return { ms: Date.now() - since, left: null };
+    left = describeUndrained(reading);
     await new Promise((r) => setTimeout(r, 1000));
   }
-  return null;
+  return { ms: null, left };
 }

@@ -99,9 +99,10 @@ describe('judge', () => {
       ],
       appliedCreates: new Map([['u4', 2]]),
       drainMs: new Map([['redis killed', null]]),
+      drainLeft: new Map([['redis killed', 'user.retry.v1 lag (group -retry) 3 [p0: 3 (end 3, committed never)]']]),
     }));
     expect(v.phases[0]).toMatchObject({ writtenAfterRefusal: 2, ambiguous: 1, stuck: 1, duplicated: 1, drainMs: null });
-    expect(v.violations.some((l) => l.includes('never reached 0'))).toBe(true);
+    expect(v.violations).toContain('[redis killed] the relay backlog or the consumer lag never reached 0 (left: user.retry.v1 lag (group -retry) 3 [p0: 3 (end 3, committed never)])');
     expect(formatSummary(v.phases[0])).toContain('drain=never');
   });
 });

@@ -29,6 +29,8 @@ export interface Evidence {
   kafkaEventIds: Set<string>;
   /** Per phase: ms from the fault's end until the relay backlog and the consumer lag were 0; null = never (within the bound). */
   drainMs: Map<string, number | null>;
+  /** Per phase that never drained: what was left at the last reading (relay backlog, which group's lag, which partitions). */
+  drainLeft?: Map<string, string>;
 }
 
 export interface PhaseSummary {
@@ -135,7 +137,7 @@ export function judge(evidence: Evidence): Verdict {
     else violations.push(`event ${eventId} is recorded more than once in processed_events`);
   }
   for (const [phase, ms] of evidence.drainMs) {
-    if (ms === null) violations.push(`[${phase}] the relay backlog or the consumer lag never reached 0`);
+    if (ms === null) violations.push(`[${phase}] the relay backlog or the consumer lag never reached 0 (left: ${evidence.drainLeft?.get(phase) ?? 'unknown'})`);
     summary(phase).drainMs = ms;
   }
   return { phases: [...phases.values()], violations };

@@ -12,7 +12,7 @@ import type { RejectionRecords, RequestTrace } from '../domain/ports';
 import { isRequestId, requestOutcome, type RequestOutcomeDeps } from '../domain/request-outcome';
 import { requestState } from '../domain/request-state';
 import { updateUser } from '../domain/update-user';
-import { createUserSchema, parseWith, updateUserSchema, usernameSchema } from '../domain/validation';
+import { createUserSchema, parseWith, updateUserSchema, usernameSchema } from '@usersys/api-contract';
 import { ERRORS } from '../errors';
 
 export interface RouteDeps extends CreateUserDeps, RequestOutcomeDeps {

@@ -6,7 +6,7 @@ import { appendInTurn, hashPassword, inTurn, recordRequest, type HandOffDeps } f
 import type { MarkResult, PendingMarkerValue } from '@usersys/pending-marker';
 import type { PendingMarkers, RequestTrace } from './ports';
 import { lookupUnavailable, reserveContacts, usernameTaken, type HeldContacts, type UniquenessDeps } from './uniqueness';
-import type { CreateUserInput } from './validation';
+import type { CreateUserInput } from '@usersys/api-contract';
 
 export type CreateUserDeps = UniquenessDeps & HandOffDeps & { markers: PendingMarkers };
 
@@ -102,7 +102,7 @@ async function afterUniqueness(deps: CreateUserDeps, input: CreateUserInput, tra
 const sameSignUp = (marker: PendingMarkerValue, input: CreateUserInput): boolean => !marker.contacts || (marker.contacts.email === input.email && marker.contacts.phone === input.phone);
 
 /** How long a double submit waits for the first sign-up's marker to be confirmed (far above a live sign-up's marker-to-WAL time). */
-export const CONFIRMATION_WAIT_MS = 2_000;
+export const CONFIRMATION_WAIT_MS = 5_000;
 const CONFIRMATION_POLL_MS = 20;
 
 /**

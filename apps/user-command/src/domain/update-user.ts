@@ -4,7 +4,7 @@ import { existingUser, type ExistingUserDeps } from './existing-user';
 import { appendInTurn, revokeOldCredentials, hashPassword, inTurn, recordRequest, revokeSessionsAtAccept, type HandOffDeps } from './hand-off';
 import type { Contacts, RequestTrace } from './ports';
 import { reserveContacts, type UniquenessDeps } from './uniqueness';
-import type { UpdateUserInput } from './validation';
+import type { UpdateUserInput } from '@usersys/api-contract';
 
 export type UpdateUserDeps = UniquenessDeps & ExistingUserDeps & HandOffDeps;
 

@@ -1,5 +1,6 @@
 import { normalizeEmail, normalizePhone } from './normalize';
-import { createUserSchema, parseWith, updateUserSchema, usernameSchema } from './validation';
+import { parseWith } from './problems';
+import { createUserSchema, updateUserSchema, usernameSchema } from './schemas';
 
 const valid = { username: 'alice_01', password: 'correct horse', email: '  Alice@Example.COM ', phone: '+49 151 1234-5678' };
 
@@ -25,6 +26,10 @@ describe('create validation', () => {
     [{ password: 'short' }, 'password'],
     [{ password: 'é'.repeat(37) }, 'password'],
     [{ email: 'not-an-email' }, 'email'],
+    [{ email: 'a@b-.example.com' }, 'email'],
+    [{ email: 'a@-b.example.com' }, 'email'],
+    [{ email: `${'a'.repeat(65)}@example.com` }, 'email'],
+    [{ email: `a@${'x'.repeat(64)}.example.com` }, 'email'],
     [{ phone: '0151 12345678' }, 'phone'],
   ])('rejects %p naming the field %s', (patch, field) => {
     const parsed = parseWith(createUserSchema, { ...valid, ...patch });
