@@ -8,7 +8,7 @@ import type { PendingMarkers, RequestTrace } from './ports';
 import { lookupUnavailable, reserveContacts, usernameTaken, type HeldContacts, type UniquenessDeps } from './uniqueness';
 import type { CreateUserInput } from '@usersys/api-contract';
 
-export type CreateUserDeps = UniquenessDeps & HandOffDeps & { markers: PendingMarkers };
+export type CreateUserDeps = UniquenessDeps & HandOffDeps & { markers: PendingMarkers; /** default CONFIRMATION_WAIT_MS (unit tests shorten it) */ confirmationWaitMs?: number };
 
 /** `eventId` is also the request id the client follows (GET /v1/requests/{requestId}). */
 export type CreateUserResult = { outcome: 'accepted'; eventId: string } | { outcome: 'in_progress'; eventId: string; ttlRemainingMs: number };
@@ -112,7 +112,7 @@ const CONFIRMATION_POLL_MS = 20;
  * as is, and the caller answers USER_PENDING (retry later), never a request id that may never be written.
  */
 async function untilConfirmed(deps: CreateUserDeps, username: string, eventId: string, mark: () => Promise<MarkResult>): Promise<MarkResult> {
-  for (const deadline = Date.now() + CONFIRMATION_WAIT_MS; ; ) {
+  for (const deadline = Date.now() + (deps.confirmationWaitMs ?? CONFIRMATION_WAIT_MS); ; ) {
     await new Promise((resolve) => setTimeout(resolve, CONFIRMATION_POLL_MS));
     let now;
     try {

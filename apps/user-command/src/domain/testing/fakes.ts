@@ -27,6 +27,8 @@ export function fakeDeps() {
   };
 
   const deps: CreateUserDeps & RequestOutcomeDeps & { rejections: { read(u: string): Promise<Rejection | null> } } = {
+    // A double submit's wait for the first sign-up's confirmation, shortened: the fakes confirm in microseconds.
+    confirmationWaitMs: 300,
     directory: {
       usernameExists: async (u) => {
         if (failures.db) throw new Error('db down');
