@@ -1,5 +1,6 @@
 import { UserCacheSeal } from '@usersys/user-cache';
 import { createPrismaClient } from '@usersys/db';
+import { TOPICS } from '@usersys/event-schema';
 import type { Logger } from '@usersys/logger';
 import { closeServer, createMetrics, createRedisClient, createServiceApp, KafkaClients, listen } from '@usersys/service-kit';
 import type { AddressInfo } from 'node:net';
@@ -8,7 +9,8 @@ import { DegradeSwitch } from './adapters/degrade-switch';
 import { KafkaEventRunner } from './adapters/kafka-runner';
 import { KafkaRepublisher } from './adapters/kafka-republisher';
 import { LoginAuditSink, PrismaAuditStore } from './adapters/login-audit-sink';
-import { createConsumerMetrics } from './adapters/metrics';
+import { KafkaLagReader } from './adapters/kafka-lag-reader';
+import { createConsumerMetrics, registerScrapeGauges } from './adapters/metrics';
 import { PrismaUserStore } from './adapters/prisma-user-store';
 import { RedisBookkeeping } from './adapters/redis-bookkeeping';
 import { tracingInstrumentation } from './adapters/tracing-instrumentation';
@@ -43,6 +45,14 @@ export async function startConsumer(config: ConsumerConfig, log: Logger): Promis
     ? new LoginAuditSink(kafka, `${config.groupId}-login-audit`, { sessionTimeoutMs: config.sessionTimeoutMs, fetchMaxWaitMs: config.fetchMaxWaitMs }, { store: new PrismaAuditStore(prisma), republisher, log, counter: consumerMetrics.loginAudit })
     : null;
 
+  // Lag and parked users are read when Prometheus scrapes (alert rules: infra/prometheus/rules/).
+  const lagReader = new KafkaLagReader(config.kafkaBrokers, [
+    { groupId: config.groupId, topic: TOPICS.events },
+    { groupId: `${config.groupId}-retry`, topic: TOPICS.retry },
+    ...(config.loginAudit ? [{ groupId: `${config.groupId}-login-audit`, topic: TOPICS.loginAudit }] : []),
+  ]);
+  registerScrapeGauges(metrics.registry, { consumerLag: () => lagReader.read(), parkedUsers: () => store.countParked() });
+
   const app = createServiceApp({
     metrics,
     log,
@@ -72,7 +82,7 @@ export async function startConsumer(config: ConsumerConfig, log: Logger): Promis
 
   const steps: Array<[string, () => Promise<unknown>]> = [
     ['kafka', () => Promise.all([runner.stop(), audit?.stop()])],
-    ['producer', () => kafka.close()],
+    ['producer', () => Promise.all([kafka.close(), lagReader.close()])],
     ['timers', async () => (clearInterval(repair), degrade.stop())],
     ['http', () => closeServer(server)],
     ['postgres', () => prisma.$disconnect()],

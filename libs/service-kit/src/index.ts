@@ -12,3 +12,5 @@ export { KafkaClients, ReconnectingProducer, ReconnectingConsumer, ConnectionWat
 export type { KafkaClientOptions, ErrorKind, WatchOptions } from './kafka-client';
 export { PasswordHashPool, HashPoolBusyError, PASSWORD_HASH_IMPLS, DEFAULT_PASSWORD_HASH_IMPL } from './password-hash-pool';
 export type { PasswordHashImpl, PasswordHashPoolOptions } from './password-hash-pool';
+export { partitionLags, readGroupLag } from './consumer-lag';
+export type { PartitionLag } from './consumer-lag';

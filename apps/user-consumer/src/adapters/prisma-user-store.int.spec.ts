@@ -172,6 +172,17 @@ describe('PrismaUserStore', () => {
     expect((await store.parkedUsers([name])).size).toBe(0);
   });
 
+  it('counts parked users by status (the user_consumer_parked_users gauge)', async () => {
+    const before = await store.countParked();
+    const [a, b, c] = [uniqueName(), uniqueName(), uniqueName()];
+    await store.setHead(createdEvent(a), {}, { attempts: 1, status: 'retrying', error: 'boom' });
+    await store.setHead(createdEvent(b), {}, { attempts: 2, status: 'retrying', error: 'boom' });
+    await store.setHead(createdEvent(c), {}, { attempts: 5, status: 'dead', error: 'boom', reason: 'retries_exhausted' });
+    expect(await store.countParked()).toEqual({ retrying: before.retrying + 2, dead: before.dead + 1 });
+    expect(await store.nextParked(a)).toBeNull(); // nothing queued behind it: unparked
+    expect(await store.countParked()).toEqual({ retrying: before.retrying + 1, dead: before.dead + 1 });
+  });
+
   describe('accounts', () => {
     const outcome = (eventId: string) => prisma.processedEvent.findUnique({ where: { eventId }, select: { outcome: true, reason: true } });
     const row = (username: string) => prisma.user.findUnique({ where: { username }, select: { accountId: true, credentialVersion: true, state: true, nickname: true } });

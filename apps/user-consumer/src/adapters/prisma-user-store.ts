@@ -354,6 +354,13 @@ def AS (UPDATE consumer_deferred_columns SET columns = columns - 'nickname' WHER
     return new Map(rows.map((r) => [r.username, { ...r, status: r.status as ParkState['status'] }]));
   }
 
+  /** How many users are parked, by status (the parked-users gauge; an alert fires on dead ones). */
+  async countParked(): Promise<{ retrying: number; dead: number }> {
+    const rows = await this.prisma.parkedUser.groupBy({ by: ['status'], _count: { _all: true } });
+    const count = (status: ParkState['status']) => rows.find((r) => r.status === status)?._count._all ?? 0;
+    return { retrying: count('retrying'), dead: count('dead') };
+  }
+
   async setHead(event: EventEnvelope, headers: Headers, state: HeadState, value?: Buffer | null): Promise<void> {
     const data = {
       headEventId: event.eventId,
