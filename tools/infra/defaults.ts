@@ -19,7 +19,11 @@ export const DEFAULT_PORTS = {
   redisCluster: 7001,
   /** HAProxy in front of the gateways (the issue's cluster topology: :8080). */
   haproxy: 8080,
+  prometheus: 9090,
 } as const;
+
+/** The services' own default ports (the contract's): Prometheus scrapes these until `npm start` names its instances. */
+export const SERVICE_PORTS = { 'auth-gateway': 8080, 'user-command': 8081, 'wal-relay': 9464, 'user-consumer': 9465 } as const;
 
 /** The auth-gateway replicas HAProxy balances in cluster mode (HAPROXY_BACKENDS overrides). */
 export const DEFAULT_HAPROXY_BACKENDS = ['127.0.0.1:8091', '127.0.0.1:8092'];
@@ -38,7 +42,7 @@ export const VERSIONS = {
     { module: 'v1.76.0', label: 'v2.13.0' },
   ],
   /** Debian packages (apt-get, root only). */
-  debian: { redis: 'redis-server', postgres: 'postgresql', java: 'openjdk-17-jre-headless', maven: 'maven', haproxy: 'haproxy', curl: 'curl' },
+  debian: { redis: 'redis-server', postgres: 'postgresql', java: 'openjdk-17-jre-headless', maven: 'maven', haproxy: 'haproxy', curl: 'curl', prometheus: 'prometheus' },
 } as const;
 
 export const JAEGER_MODULE = 'github.com/jaegertracing/jaeger';

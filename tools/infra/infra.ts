@@ -7,12 +7,13 @@ import { haproxy } from './haproxy';
 import { jaeger } from './jaeger';
 import { kafka } from './kafka';
 import { postgres } from './postgres';
+import { prometheus } from './prometheus';
 import { ensureDir, InfraError, portOpen, run, sayToStdout, takeLock, type Say } from './proc';
 import { redis } from './redis';
 import { redisCluster } from './redis-cluster';
 import { CLUSTER_SERVICES, readSettings, SERVICE_NAMES, type InfraSettings, type ServiceName } from './settings';
 
-export const COMPONENTS: Record<ServiceName, Component> = { redis, postgres, kafka, jaeger, 'redis-cluster': redisCluster, haproxy };
+export const COMPONENTS: Record<ServiceName, Component> = { redis, postgres, kafka, jaeger, prometheus, 'redis-cluster': redisCluster, haproxy };
 
 export interface UpOptions {
   /** Three Kafka brokers (replication 3, min ISR 2) instead of one. */
@@ -57,9 +58,9 @@ export async function up(ctx: Context, options: UpOptions = {}): Promise<string[
     // 1) install/download/build what is missing (sequential: apt and builds are heavy)
     for (const c of selected([...SERVICE_NAMES])) await c.prepare(ctx);
     // 2) start everything not yet running; Kafka first as its JVM takes longest to come up
-    for (const c of selected(['kafka', 'jaeger', 'redis', 'postgres', 'redis-cluster', 'haproxy'])) await c.start(ctx);
+    for (const c of selected(['kafka', 'jaeger', 'redis', 'postgres', 'prometheus', 'redis-cluster', 'haproxy'])) await c.start(ctx);
     // 3) wait for each one to really answer (+ create role/databases/topics/cluster)
-    for (const c of selected(['redis', 'postgres', 'jaeger', 'kafka', 'redis-cluster', 'haproxy'])) await c.ready(ctx);
+    for (const c of selected(['redis', 'postgres', 'jaeger', 'kafka', 'prometheus', 'redis-cluster', 'haproxy'])) await c.ready(ctx);
   });
   ctx.say(`all up in ${Math.round((Date.now() - started) / 1000)}s:`);
   return envLines(ctx, wanted);
@@ -68,7 +69,7 @@ export async function up(ctx: Context, options: UpOptions = {}): Promise<string[
 /** Stops what we started (graceful, then SIGKILL). */
 export async function down(ctx: Context): Promise<void> {
   await locked(ctx, async () => {
-    for (const c of pick(ctx, ['haproxy', 'jaeger', 'kafka', 'redis-cluster', 'postgres', 'redis'], [...SERVICE_NAMES])) await c.stop(ctx);
+    for (const c of pick(ctx, ['haproxy', 'prometheus', 'jaeger', 'kafka', 'redis-cluster', 'postgres', 'redis'], [...SERVICE_NAMES])) await c.stop(ctx);
   });
 }
 
@@ -123,6 +124,6 @@ function globMatch(pattern: string, name: string): boolean {
 
 /** The connection variables (KEY=value) of the given services. */
 export function envLines(ctx: Context, services: ServiceName[] = ctx.settings.services): string[] {
-  const order: ServiceName[] = ['postgres', 'redis', 'kafka', 'jaeger', 'redis-cluster', 'haproxy'];
+  const order: ServiceName[] = ['postgres', 'redis', 'kafka', 'jaeger', 'prometheus', 'redis-cluster', 'haproxy'];
   return order.filter((s) => services.includes(s)).flatMap((s) => Object.entries(COMPONENTS[s].env(ctx)).map(([k, v]) => `${k}=${v}`));
 }

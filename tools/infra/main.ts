@@ -6,7 +6,8 @@ import { CLUSTER_SERVICES, readSettings } from './settings';
 import { CREDENTIALS } from './defaults';
 
 export const USAGE = `Local infrastructure for the usersys monorepo, without Docker:
-Redis, PostgreSQL, Kafka (KRaft) and Jaeger v2 as plain processes on 127.0.0.1.
+Redis, PostgreSQL, Kafka (KRaft), Jaeger v2 and Prometheus (with the alert rules of
+infra/prometheus/rules/) as plain processes on 127.0.0.1.
 
   tools/infra.sh up [--kafka-cluster]   start (idempotent), wait until ready, print URLs
   tools/infra.sh up --cluster           the replicated topology: 3 Kafka brokers (replication 3,
@@ -25,7 +26,7 @@ so another clone on the same machine starts without any network access.
 The program is tools/infra/ (one module per component); defaults live in tools/infra/defaults.ts.
 
 Environment:
-  INFRA_SERVICES   subset to act on (default "redis postgres kafka jaeger"; also redis-cluster, haproxy)
+  INFRA_SERVICES   subset to act on (default "redis postgres kafka jaeger prometheus"; also redis-cluster, haproxy)
   REDIS_PORT (6379) PG_PORT (5432) KAFKA_PORT (9092) KAFKA_CONTROLLER_PORT (KAFKA_PORT + 1)
   REDIS_USER (usersys) REDIS_PASSWORD (the development one in libs/config): Redis's only ACL user
     (the \`default\` user is off); clients connect with redis://$REDIS_USER:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT
@@ -33,6 +34,8 @@ Environment:
   JAEGER_THRIFT_HTTP_PORT (14268) JAEGER_QUERY_GRPC_PORT (16685)
   REDIS_CLUSTER_PORT (7001: nodes on 7001..7006, buses on +10000)
   HAPROXY_PORT (8080) HAPROXY_BACKENDS (127.0.0.1:8091,127.0.0.1:8092: the gateway replicas)
+  PROMETHEUS_PORT (9090) PROMETHEUS_RETENTION (7d); what it scrapes: <data>/prometheus/targets/<app>.json
+    (npm start writes its instances there; until then the services' default ports)
   INFRA_DATA_DIR (<repo>/.data)
   KAFKA_VERSION (try 3.9.2 then 3.9.1)  KAFKA_HEAP ("-Xms512m -Xmx1g")  PG_BIN (auto)
 

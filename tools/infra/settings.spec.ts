@@ -6,14 +6,15 @@ import { InfraError } from './proc';
 import { readSettings, REPO } from './settings';
 
 describe('infrastructure settings', () => {
-  it('defaults to the shared ports, <repo>/.data and the four single-node services', () => {
+  it('defaults to the shared ports, <repo>/.data and the five single-node services', () => {
     const s = readSettings({});
     expect(s.dataDir).toBe(path.join(REPO, '.data'));
     expect(s.cacheDir).toBe(path.join(os.homedir(), '.cache/usersys'));
-    expect(s.services).toEqual(['redis', 'postgres', 'kafka', 'jaeger']);
+    expect(s.services).toEqual(['redis', 'postgres', 'kafka', 'jaeger', 'prometheus']);
     expect(s.servicesGiven).toBe(false);
     expect([s.redis.port, s.postgres.port, s.kafka.port, s.kafka.controllerPort, s.jaeger.uiPort]).toEqual([6379, 5432, 9092, 9093, 16686]);
     expect(s.haproxy.port).toBe(DEFAULT_PORTS.haproxy);
+    expect(s.prometheus).toEqual({ port: 9090, retention: '7d' });
   });
 
   it('honours the same environment overrides tools/infra.sh always did', () => {
@@ -24,7 +25,7 @@ describe('infrastructure settings', () => {
   });
 
   it('refuses an unknown service or a bad port with the one-line error', () => {
-    expect(() => readSettings({ INFRA_SERVICES: 'redis mongo' })).toThrow(new InfraError('INFRA_SERVICES', 'failed', "unknown service 'mongo' (known: redis postgres kafka jaeger redis-cluster haproxy)"));
+    expect(() => readSettings({ INFRA_SERVICES: 'redis mongo' })).toThrow(new InfraError('INFRA_SERVICES', 'failed', "unknown service 'mongo' (known: redis postgres kafka jaeger prometheus redis-cluster haproxy)"));
     expect(() => readSettings({ PG_PORT: '70000' })).toThrow(/^infra: PG_PORT failed: '70000' is not a port number$/);
   });
 });

@@ -5,10 +5,10 @@ import path from 'node:path';
 import { CREDENTIALS, DEFAULT_HAPROXY_BACKENDS, DEFAULT_PORTS, VERSIONS } from './defaults';
 import { InfraError } from './proc';
 
-export const SERVICE_NAMES = ['redis', 'postgres', 'kafka', 'jaeger', 'redis-cluster', 'haproxy'] as const;
+export const SERVICE_NAMES = ['redis', 'postgres', 'kafka', 'jaeger', 'prometheus', 'redis-cluster', 'haproxy'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 /** What `up` starts without --cluster (and INFRA_SERVICES' default). */
-export const DEFAULT_SERVICES: ServiceName[] = ['redis', 'postgres', 'kafka', 'jaeger'];
+export const DEFAULT_SERVICES: ServiceName[] = ['redis', 'postgres', 'kafka', 'jaeger', 'prometheus'];
 /** What `up --cluster` adds: Kafka switches to three brokers, plus these. */
 export const CLUSTER_SERVICES: ServiceName[] = ['redis-cluster', 'haproxy'];
 
@@ -28,6 +28,7 @@ export interface InfraSettings {
   jaeger: { uiPort: number; queryGrpcPort: number; otlpGrpcPort: number; otlpHttpPort: number; thriftHttpPort: number };
   redisCluster: { port: number };
   haproxy: { port: number; backends: string[] };
+  prometheus: { port: number; retention: string };
 }
 
 type Env = Record<string, string | undefined>;
@@ -77,5 +78,6 @@ export function readSettings(env: Env = process.env): InfraSettings {
     },
     redisCluster: { port: port(env, 'REDIS_CLUSTER_PORT', DEFAULT_PORTS.redisCluster) },
     haproxy: { port: port(env, 'HAPROXY_PORT', DEFAULT_PORTS.haproxy), backends: words(env.HAPROXY_BACKENDS) ?? [...DEFAULT_HAPROXY_BACKENDS] },
+    prometheus: { port: port(env, 'PROMETHEUS_PORT', DEFAULT_PORTS.prometheus), retention: env.PROMETHEUS_RETENTION || '7d' },
   };
 }

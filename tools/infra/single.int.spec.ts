@@ -1,4 +1,4 @@
-// The single-node set (Redis, PostgreSQL, Kafka, Jaeger) through the real entry point,
+// The single-node set (Redis, PostgreSQL, Kafka, Jaeger, Prometheus) through the real entry point,
 // `bash tools/infra.sh`, on ALTERNATE ports in a private data directory: never the shared
 // infrastructure's default ports or <repo>/.data.
 import { execFile } from 'node:child_process';
@@ -36,8 +36,8 @@ describe('tools/infra.sh: the single-node set on alternate ports', () => {
   let kafkaPort: number;
 
   beforeAll(async () => {
-    // one base, nine ports: Redis, PostgreSQL, Kafka + controller, five for Jaeger
-    const base = await freePortBase([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    // one base, ten ports: Redis, PostgreSQL, Kafka + controller, five for Jaeger, Prometheus
+    const base = await freePortBase([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     [redisPort, kafkaPort] = [base, base + 2];
     env = {
       INFRA_DATA_DIR: dataDir,
@@ -50,6 +50,7 @@ describe('tools/infra.sh: the single-node set on alternate ports', () => {
       JAEGER_OTLP_GRPC_PORT: String(base + 6),
       JAEGER_OTLP_HTTP_PORT: String(base + 7),
       JAEGER_THRIFT_HTTP_PORT: String(base + 8),
+      PROMETHEUS_PORT: String(base + 9),
       KAFKA_HEAP: '-Xms128m -Xmx384m',
     };
   });
@@ -59,11 +60,11 @@ describe('tools/infra.sh: the single-node set on alternate ports', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('up starts all four, says each is ready and prints the connection variables', async () => {
+  it('up starts all five, says each is ready and prints the connection variables', async () => {
     const up = await infraSh(['up'], env);
     expect(up.stderr).toBe('');
     expect(up.code).toBe(0);
-    for (const svc of ['redis', 'postgres', 'jaeger', 'kafka']) expect(up.stdout).toMatch(new RegExp(`^infra: ${svc} +ready on `, 'm'));
+    for (const svc of ['redis', 'postgres', 'jaeger', 'kafka', 'prometheus']) expect(up.stdout).toMatch(new RegExp(`^infra: ${svc} +ready on `, 'm'));
     expect(up.stdout).toContain(`  REDIS_URL=redis://usersys:usersys-dev-redis-pw@127.0.0.1:${redisPort}\n`);
     expect(up.stdout).toContain(`  DATABASE_URL=postgresql://usersys:usersys@127.0.0.1:${env.PG_PORT}/usersys\n`);
     expect(up.stdout).toContain(`  KAFKA_BROKERS=127.0.0.1:${kafkaPort}\n`);
@@ -72,7 +73,7 @@ describe('tools/infra.sh: the single-node set on alternate ports', () => {
   it('status shows every service up; the servers answer and Kafka has the contract topics', async () => {
     const status = await infraSh(['status'], env);
     expect(status.code).toBe(0);
-    expect(status.stdout.match(/^(redis|postgres|kafka|jaeger) +up +pid \d+ +127\.0\.0\.1:\d+/gm)).toHaveLength(4);
+    expect(status.stdout.match(/^(redis|postgres|kafka|jaeger|prometheus) +up +pid \d+ +127\.0\.0\.1:\d+/gm)).toHaveLength(5);
     expect(await redisPing(redisPort, 'usersys', 'usersys-dev-redis-pw')).toBe(true);
     const admin = new Kafka({ clientId: 'infra-spec', brokers: [`127.0.0.1:${kafkaPort}`], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
@@ -81,6 +82,15 @@ describe('tools/infra.sh: the single-node set on alternate ports', () => {
     } finally {
       await admin.disconnect();
     }
+  });
+
+  it('Prometheus runs the alert rules and scrapes the default ports until npm start names its instances', async () => {
+    const rules = (await (await fetch(`http://127.0.0.1:${env.PROMETHEUS_PORT}/api/v1/rules`)).json()) as { data: { groups: { name: string; file: string }[] } };
+    expect(rules.data.groups.map((g) => g.name).sort()).toEqual(['usersys.availability', 'usersys.login', 'usersys.write-path']);
+    expect(rules.data.groups.every((g) => g.file.startsWith(path.join(REPO, 'infra/prometheus/rules/')))).toBe(true);
+    const targets = (await (await fetch(`http://127.0.0.1:${env.PROMETHEUS_PORT}/api/v1/targets`)).json()) as { data: { activeTargets: { labels: Record<string, string> }[] } };
+    const byJob = Object.fromEntries(targets.data.activeTargets.map((t) => [t.labels.job, t.labels.instance]));
+    expect(byJob).toEqual({ 'auth-gateway': '127.0.0.1:8080', 'user-command': '127.0.0.1:8081', 'wal-relay': '127.0.0.1:9464', 'user-consumer': '127.0.0.1:9465' });
   });
 
   it('a second up leaves the running servers alone', async () => {
@@ -105,10 +115,10 @@ describe('tools/infra.sh: the single-node set on alternate ports', () => {
   it('down stops everything; status then exits 3', async () => {
     const down = await infraSh(['down'], env);
     expect(down.code).toBe(0);
-    for (const svc of ['jaeger', 'kafka', 'postgres', 'redis']) expect(down.stdout).toMatch(new RegExp(`^infra: ${svc} stopped`, 'm'));
+    for (const svc of ['prometheus', 'jaeger', 'kafka', 'postgres', 'redis']) expect(down.stdout).toMatch(new RegExp(`^infra: ${svc} stopped`, 'm'));
     const status = await infraSh(['status'], env);
     expect(status.code).toBe(3);
-    expect(status.stdout.match(/^\S+ +down +pid - /gm)).toHaveLength(4);
+    expect(status.stdout.match(/^\S+ +down +pid - /gm)).toHaveLength(5);
     expect(await redisPing(redisPort, 'usersys', 'usersys-dev-redis-pw', 500)).toBe(false);
   });
 
