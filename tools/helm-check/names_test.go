@@ -95,6 +95,9 @@ func TestNamesAreValidForTheAPIServer(t *testing.T) {
 			for _, p := range r.PDBs {
 				checkMeta(t, "PodDisruptionBudget", p.ObjectMeta)
 			}
+			for _, c := range r.ConfigMaps {
+				checkMeta(t, "ConfigMap", c.ObjectMeta)
+			}
 		})
 	}
 }

@@ -83,6 +83,7 @@ type Rendered struct {
 	Jobs         []*batchv1.Job
 	HPAs         []*autoscalingv2.HorizontalPodAutoscaler
 	PDBs         []*policyv1.PodDisruptionBudget
+	ConfigMaps   []*corev1.ConfigMap
 }
 
 // decodeStrict decodes one document into out, refusing unknown and duplicate fields.
@@ -131,6 +132,9 @@ func decodeAll(stream []byte) (*Rendered, error) {
 		case "policy/v1 PodDisruptionBudget":
 			o := &policyv1.PodDisruptionBudget{}
 			r.PDBs, target = append(r.PDBs, o), o
+		case "v1 ConfigMap":
+			o := &corev1.ConfigMap{}
+			r.ConfigMaps, target = append(r.ConfigMaps, o), o
 		default:
 			return nil, fmt.Errorf("unexpected kind %q %q (add it to decodeAll and to the rules)", meta.APIVersion, meta.Kind)
 		}

@@ -2,6 +2,12 @@ import { createKafka, readGroupLag } from '@usersys/service-kit';
 import type { Admin } from 'kafkajs';
 import type { GroupLag } from './metrics';
 
+/**
+ * kafkajs' own short retries: needed (the first request after connecting fails with a retriable "No
+ * brokers in the broker pool" while the metadata loads) and kept short (the scrape waits at most 3 s).
+ */
+const LAG_READ_RETRY = { retries: 2, initialRetryTime: 100, maxRetryTime: 500 };
+
 /** A consumer group and the topic it reads. */
 export interface GroupTopic {
   groupId: string;
@@ -19,7 +25,7 @@ export class KafkaLagReader {
   constructor(
     private readonly brokers: string[],
     private readonly groups: GroupTopic[],
-    private readonly newAdmin: () => Admin = () => createKafka({ clientId: 'user-consumer-lag', brokers, requestTimeoutMs: 2000, connectionTimeoutMs: 2000, retry: { retries: 0 } }).admin(),
+    private readonly newAdmin: () => Admin = () => createKafka({ clientId: 'user-consumer-lag', brokers, requestTimeoutMs: 2000, connectionTimeoutMs: 2000, retry: LAG_READ_RETRY }).admin(),
   ) {}
 
   async read(): Promise<GroupLag[]> {
