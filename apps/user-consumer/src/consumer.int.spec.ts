@@ -116,6 +116,11 @@ describe('user-consumer against Kafka, Redis and PostgreSQL', () => {
     expect(letter.headers['dlq-error']).toContain('injected failure');
     await waitFor('user parked as dead', async () => (await prisma.parkedUser.findUnique({ where: { username: name } }))?.status === 'dead');
     expect(await prisma.user.findUnique({ where: { username: name } })).toBeNull();
+    // the gauge the UsersParkedDead alert reads, from the consumer's own /metrics
+    const dead = await prisma.parkedUser.count({ where: { status: 'dead' } });
+    expect(dead).toBeGreaterThan(0);
+    const page = await (await fetch(`http://127.0.0.1:${consumer.port}/metrics`)).text();
+    expect(page).toMatch(new RegExp(`^user_consumer_parked_users\\{status="dead"[^}]*\\} ${dead}$`, 'm'));
 
     const listed = await tool('list', '--username', name, '--json');
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ eventId: create.eventId, username: name, stage: 'write', parked: 'dead' })]);
