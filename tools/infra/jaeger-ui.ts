@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Context } from './component';
 import { JAEGER_UI, VERSIONS } from './defaults';
-import { aptInstall, hasCommand, InfraError, isRoot, run } from './proc';
+import { aptInstall, hasCommand, InfraError, isRoot, needCommand, run } from './proc';
 
 /** Where the unpacked `jaeger-ui/` folder of the crate lives; its `build/` is the assets path. */
 export const jaegerUiDir = (cacheDir: string): string => path.join(cacheDir, `jaeger-ui-${JAEGER_UI.crate}-${JAEGER_UI.version}`);
@@ -110,4 +110,17 @@ export function verifiedCrate(candidates: string[], sha256: string = JAEGER_UI.s
   const i = sums.indexOf(sha256);
   if (i < 0) throw new InfraError('jaeger-ui', 'failed', `${candidates[0]} has sha256 ${sums[0]}, expected ${sha256}`);
   return candidates[i];
+}
+
+/**
+ * Debian's chromium, for the Jaeger UI's browser test (apps/e2e/src/jaeger-ui.e2e.spec.ts drives it
+ * with playwright-core): `tools/infra.sh browser`, which `npm test` runs. Resolves with its path.
+ */
+export async function ensureBrowser(ctx: Context): Promise<string> {
+  if (process.env.CHROMIUM_PATH) {
+    if (!existsSync(process.env.CHROMIUM_PATH)) throw new InfraError('browser', 'missing', `CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist`);
+    return process.env.CHROMIUM_PATH;
+  }
+  await needCommand('chromium', VERSIONS.debian.chromium, ctx.settings.logsDir, ctx.say);
+  return (await run('sh', ['-c', 'command -v chromium'])).trim();
 }
