@@ -35,7 +35,7 @@ describe('Jaeger UI in a browser', () => {
     // every service exports its own batches: wait until all four are in Jaeger before looking
     await poll(`trace ${traceId} with all four services`, async () => ((await servicesInTrace(system.jaeger, traceId)).services.size === SERVICES.length ? true : undefined), 60_000, 500);
 
-    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1100 } });
     await page.goto(`${system.jaeger}/search`);
     expect(await page.title()).toBe('Jaeger UI'); // not the placeholder page of a Jaeger without its UI
 
@@ -61,6 +61,6 @@ describe('Jaeger UI in a browser', () => {
     // what docs/jaeger-ui-trace.png (the README's picture) was taken from
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.mouse.move(0, 0); // no hover highlight in the picture
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'jaeger-ui-trace.png'), fullPage: true });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'jaeger-ui-trace.png') });
   });
 });
