@@ -26,6 +26,8 @@ export async function prepareJaegerUi(ctx: Context): Promise<string | null> {
     await fetchJaegerUi(ctx, log);
     return assets;
   } catch (err) {
+    // another infra program (another data dir) may have unpacked it meanwhile
+    if (existsSync(path.join(assets, 'index.html'))) return assets;
     const why = err instanceof InfraError ? err.message.replace(/^infra: /, '') : String((err as Error)?.message ?? err);
     appendFileSync(log, `${why}\n`);
     ctx.say(`jaeger    no Jaeger UI (${why}): Jaeger serves its API only; see ${log}`);
