@@ -14,7 +14,7 @@ async function main(): Promise<void> {
       `  user-command   ${url('user-command')}        (internal)`,
       `  wal-relay      ${url('wal-relay')}/metrics`,
       `  user-consumer  ${url('user-consumer')}/metrics`,
-      '  Jaeger         http://127.0.0.1:16686/api/v3/services',
+      '  Jaeger UI      http://127.0.0.1:16686   (search: service user-command, tags enduser.id=<username>)',
       'Ctrl-C stops the services (the infrastructure keeps running: `bash tools/infra.sh down`).',
       '',
     ].join('\n'),
