@@ -49,6 +49,9 @@ describe('npm start -- --cluster: the cluster topology on private infrastructure
   let proxy: string;
   /** The connection variables the services got (from the private infrastructure). */
   let shared: Record<string, string>;
+  /** The user the sign-up test creates; the kill/restart test logs in as it. */
+  let user: { username: string; password: string; email: string; phone: string };
+  const login = () => fetch(`${proxy}/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username: user.username, password: user.password }) });
 
   beforeAll(async () => {
     const [gateway1, gateway2] = [await freePort(), await freePort()];
@@ -117,7 +120,7 @@ describe('npm start -- --cluster: the cluster topology on private infrastructure
 
   it('through HAProxy: sign-up ends applied, the user logs in, and both gateways serve logins', async () => {
     const id = Math.random().toString(36).slice(2, 10);
-    const user = { username: `cluster_${id}`, password: `pw-${id}-secret`, email: `cluster.${id}@example.com`, phone: `+49 151 ${String(Date.now()).slice(-9)}` };
+    user = { username: `cluster_${id}`, password: `pw-${id}-secret`, email: `cluster.${id}@example.com`, phone: `+49 151 ${String(Date.now()).slice(-9)}` };
     const res = await fetch(`${proxy}/v1/users`, { method: 'POST', headers: json, body: JSON.stringify(user) });
     expect(res.status).toBe(202);
     const { requestId } = (await res.json()) as { requestId: string };
@@ -128,17 +131,32 @@ describe('npm start -- --cluster: the cluster topology on private infrastructure
     });
     expect(outcome).toBe('applied');
 
-    const login = await fetch(`${proxy}/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username: user.username, password: user.password }) });
-    expect(login.status).toBe(200);
-    expect(await login.json()).toEqual(expect.objectContaining({ accessToken: expect.any(String), refreshToken: expect.any(String) }));
+    const first = await login();
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual(expect.objectContaining({ accessToken: expect.any(String), refreshToken: expect.any(String) }));
 
     // HAProxy balances each request (round robin over the gateways it checks healthy)
     const gateways = services.instances.filter((i) => i.app === 'auth-gateway').map((i) => services.urlOf(i.name));
     const counts = await eventually('a successful login on each gateway', 60, async () => {
-      await fetch(`${proxy}/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username: user.username, password: user.password }) });
+      await login();
       const c = await Promise.all(gateways.map(successfulLogins));
       return c.every((n) => n > 0) ? c : undefined;
     });
     expect(counts.every((n) => n > 0)).toBe(true);
+  });
+
+  it('an instance killed by name leaves the others serving, and restarts by name', async () => {
+    const before = services.processes.get('auth-gateway-2')!;
+    await services.kill('auth-gateway-2');
+    expect(before.signalCode).toBe('SIGKILL');
+    expect(services.processes.get('auth-gateway-1')!.exitCode).toBeNull();
+    // HAProxy takes the dead gateway out (and redispatches a refused connection): logins still succeed
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await login()).status);
+    expect(statuses).toEqual(Array(6).fill(200));
+
+    await services.restart('auth-gateway-2');
+    expect(services.processes.get('auth-gateway-2')!.pid).not.toBe(before.pid);
+    await eventually('auth-gateway-2 ready again', 60, async () => ((await fetch(`${services.urlOf('auth-gateway-2')}/readyz`)).status === 200 ? true : undefined));
   });
 });
