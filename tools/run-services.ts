@@ -6,8 +6,7 @@
 // Ctrl-C stops them all gracefully.
 import { parseArgs } from 'node:util';
 import { createContext, readSettings } from '@usersys/infra';
-import { startServices, Supervisor, type RunningServices } from '@usersys/service-runner';
-import { clusterStartOptions } from './cluster-start';
+import { clusterStartOptions, startServices, Supervisor, type RunningServices } from '@usersys/service-runner';
 
 const HELP = `usage: npm start [-- --cluster]
   (no flag)   the four services, one process each (gateway on :8080)
