@@ -101,6 +101,8 @@ describe('npm start -- --cluster: the cluster topology on private infrastructure
     for (const { name } of services.instances) {
       await eventually(`${name} ready`, 60, async () => ((await fetch(`${services.urlOf(name)}/readyz`)).status === 200 ? true : undefined));
     }
+    // HAProxy lets a gateway in after two passed checks (1 s apart): until then it answers 503 itself
+    await eventually('HAProxy forwarding to a ready gateway', 30, async () => ((await fetch(`${proxy}/readyz`)).status === 200 ? true : undefined));
   });
 
   it('the three consumers are members of one group; each command replica has its own WAL', async () => {
