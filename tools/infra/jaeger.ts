@@ -58,7 +58,13 @@ async function build(ctx: Context, version: string, label: string): Promise<bool
     await run('chmod', ['-R', 'u+w', src]);
     mkdirSync(out, { recursive: true });
     const ldflags = `-X ${JAEGER_MODULE}/internal/version.latestVersion=${label} -X ${JAEGER_MODULE}/internal/version.commitSHA=${version}`;
-    await run('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', path.join(out, 'jaeger.tmp'), './cmd/jaeger'], { cwd: src, env: goEnv, logFile: buildLog }).catch(() => {
+    // -v: every package goes to the log as it is compiled; the progress lines show the latest
+    await run('go', ['build', '-v', '-trimpath', '-ldflags', ldflags, '-o', path.join(out, 'jaeger.tmp'), './cmd/jaeger'], {
+      cwd: src,
+      env: goEnv,
+      logFile: buildLog,
+      progress: { say: ctx.say, what: `jaeger    building Jaeger ${label}` },
+    }).catch(() => {
       rmSync(path.join(out, 'jaeger.tmp'), { force: true });
       throw new InfraError('jaeger', 'failed', `go build of ${JAEGER_MODULE}@${version} failed`, buildLog);
     });
@@ -126,7 +132,7 @@ export const jaeger: Component = {
   async ready(ctx) {
     const p = pid(ctx);
     if (p === null) throw new InfraError('jaeger', 'failed', 'process exited during start-up', log(ctx));
-    const outcome = await waitUntil(60, p, () => isReady(ctx));
+    const outcome = await waitUntil(60, p, () => isReady(ctx), { say: ctx.say, what: 'jaeger    waiting for its ports', logFile: log(ctx) });
     if (outcome === 'died') throw new InfraError('jaeger', 'failed', 'process exited during start-up', log(ctx));
     if (outcome === 'timeout') {
       throw new InfraError('jaeger', 'failed', `no answer on http://127.0.0.1:${ctx.settings.jaeger.uiPort}/api/services (or OTLP/thrift ports closed) after 60s`, log(ctx));
