@@ -51,6 +51,8 @@ usage() {
   cat <<'EOF'
 usage: bash tools/bootstrap.sh start|test|prepare|bench|tool <file.ts> [args]
   start    (npm start) prepare, then run the four services (Ctrl-C stops them; the infrastructure stays)
+           --cluster: 3 Kafka brokers, a Redis Cluster, HAProxy on :8080 and replicated services
+           (README "Cluster mode"; `bash tools/infra.sh down` before going back to plain npm start)
   test     (npm test) prepare, then typecheck, lint, unit, integration, end-to-end and invariant tests
   prepare  Node 24 (into .tools/), npm ci when package-lock.json changed, prisma generate,
            the infrastructure (tools/infra.sh up; logs in .data/logs/), migrations

@@ -10,7 +10,6 @@ const REPO = path.resolve(__dirname, '..');
 /** tools/*.ts that are not commands, or must not be started here. */
 const NOT_COMMANDS = new Map([
   ['tools/cli.ts', 'the shared argument helpers'],
-  ['tools/run-services.ts', 'npm start (bootstrap.sh start --help below) ends there; it has no options of its own'],
 ]);
 
 type Command = { name: string; cmd: string; args: string[] };
