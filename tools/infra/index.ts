@@ -10,3 +10,4 @@ export { redisClusterNodes, redisClusterProcesses, clusterInfo } from './redis-c
 export { haproxyConfig } from './haproxy';
 export { writeScrapeTargets, singleTargets, prometheusConfig, SCRAPED_APPS, RULES_GLOB, type ScrapeTarget, type ScrapedApp } from './prometheus';
 export { redisPing } from './redis';
+export { freePortBase } from './ports.spec-helper';
