@@ -1,9 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { prometheusConfig, SCRAPED_APPS, singleTargets, writeScrapeTargets } from './prometheus';
-import { readSettings, REPO } from './settings';
+import { SCRAPED_APPS, singleTargets, writeScrapeTargets } from './prometheus';
+import { readSettings } from './settings';
 
 describe('Prometheus of the local infrastructure', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'usersys-prometheus-spec-'));
@@ -35,15 +34,5 @@ describe('Prometheus of the local infrastructure', () => {
     ]);
     expect(read('user-consumer')).toHaveLength(1);
     expect(read('wal-relay')).toEqual([]);
-  });
-
-  it('writes a configuration promtool accepts, with the rules of infra/prometheus/rules and one job per app', () => {
-    const config = prometheusConfig(REPO, targetsDir);
-    expect(config).toContain(`rule_files:\n  - "${path.join(REPO, 'infra/prometheus/rules/*.yml')}"`);
-    expect(config.match(/^ {2}- job_name: (\S+)$/gm)?.map((l) => l.split(': ')[1])).toEqual([...SCRAPED_APPS]);
-    const file = path.join(dataDir, 'prometheus.yml');
-    writeFileSync(file, config);
-    const out = execFileSync('promtool', ['check', 'config', file], { encoding: 'utf8' });
-    expect(out).toMatch(/SUCCESS: 3 rule files found/);
   });
 });
