@@ -70,6 +70,8 @@ export interface RequestRecord {
    * request's id) reads that instead of a `pending` that would never end.
    */
   notWritten?: string;
+  /** The WAL (user-command's WAL_NAME) the request was appended to, so the requests of a lost WAL can be found. */
+  wal?: string;
 }
 
 export const DEFAULT_USER_CACHE_TTL_MS = 10 * 60_000;

@@ -58,10 +58,14 @@ export class RedisRejections implements RejectionRecords {
 
 /** `user:request:<requestId>` through the shared user-cache lib (TTL 25 h). */
 export class RedisRequestRecords implements RequestRecords {
-  constructor(private readonly redis: RedisClient) {}
+  /** `walName`: stamped on every record, so an operator can settle the requests of a WAL that was lost (tools/lost-wal.ts). */
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly walName?: string,
+  ) {}
 
   write(requestId: string, record: RequestRecord): Promise<void> {
-    return writeRequestRecord(this.redis, requestId, record);
+    return writeRequestRecord(this.redis, requestId, this.walName ? { ...record, wal: this.walName } : record);
   }
 
   read(requestId: string): Promise<RequestRecord | null> {
