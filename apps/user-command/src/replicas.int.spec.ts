@@ -1,17 +1,14 @@
 import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
-import { createLogger } from '@usersys/logger';
-import { PendingMarkerStore } from '@usersys/pending-marker';
 import { ownerOf } from '@usersys/service-kit';
 import { readSessionRevocation } from '@usersys/user-cache';
 import { Redis } from 'ioredis';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import net from 'node:net';
-import { PrismaConsumerRecords } from './adapters/prisma-consumer-records';
-import { PrismaUserDirectory } from './adapters/prisma-user-directory';
-import { RedisContactReservations, RedisRejections, RedisSessionRevocations, ScannedRequestRecords } from './adapters/redis-user-keys';
-import { settleLostWal } from './domain/lost-wal';
+import path from 'node:path';
+import type { LostWalReport } from './domain/lost-wal';
 import { call, ensureRequestOutcomeColumns, newUser, startInProcess, walEvents } from './testing/in-process';
 
 // Two real user-command replicas (real Redis under a key prefix of their own, a throw-away
@@ -104,29 +101,25 @@ describe('user-command replicas: the fence and a lost WAL', () => {
     a = await start(urls[0], [urls[0]], 'uc-a');
     expect(await call(a.url, 'GET', `/internal/requests/${signUpId}`)).toMatchObject({ body: { state: 'pending' } });
 
-    const log = createLogger('lost-wal', { level: 'silent' });
-    const realRedis = new Redis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL, { keyPrefix });
-    const directory = new PrismaUserDirectory(prisma);
-    const deps = {
-      requests: new ScannedRequestRecords(realRedis, keyPrefix),
-      consumerRecords: new PrismaConsumerRecords(prisma),
-      markers: new PendingMarkerStore(realRedis, { ttlMs: 0 }),
-      reservations: new RedisContactReservations(realRedis, log),
-      rejections: new RedisRejections(realRedis),
-      accounts: { find: (u: string) => directory.loadForCache(u), stateOf: (u: string) => directory.stateOf(u) },
-      sessions: new RedisSessionRevocations(realRedis),
+    // The operator's tool, as run by `npm run lost-wal`, against this system's Redis (key prefix) and database.
+    const lostWal = (...args: string[]) => {
+      const result = spawnSync(process.execPath, ['--import', 'tsx', 'apps/user-command/src/lost-wal.ts', '--wal', 'uc-b', '--json', ...args], {
+        cwd: path.resolve(__dirname, '../../..'),
+        encoding: 'utf8',
+        env: { ...process.env, DATABASE_URL: db.url, REDIS_KEY_PREFIX: keyPrefix, LOG_LEVEL: 'silent' },
+        timeout: 60_000,
+      });
+      if (result.status !== 0) throw new Error(`lost-wal exited ${result.status}: ${result.stderr}`);
+      return JSON.parse(result.stdout) as LostWalReport;
     };
-    try {
-      const listed = await settleLostWal(deps, 'uc-b', { apply: false });
-      // The fence test's sign-up went into uc-b too: three requests of that WAL, none known to PostgreSQL.
-      expect(listed.lost.map((r) => r.requestId)).toEqual(expect.arrayContaining([signUpId, change.body.requestId]));
-      expect(listed.lost).toHaveLength(3);
-      const settled = await settleLostWal(deps, 'uc-b', { apply: true });
-      expect(settled.revocationsLowered).toEqual([existing.username]);
-      expect((await settleLostWal(deps, 'uc-b', { apply: true })).lost).toEqual([]);
-    } finally {
-      realRedis.disconnect();
-    }
+    const listed = lostWal();
+    // The fence test's sign-up went into uc-b too: three requests of that WAL, none known to PostgreSQL.
+    expect(listed.lost.map((r) => r.requestId)).toEqual(expect.arrayContaining([signUpId, change.body.requestId]));
+    expect(listed.lost).toHaveLength(3);
+    expect(await call(a.url, 'GET', `/internal/requests/${signUpId}`)).toMatchObject({ body: { state: 'pending' } }); // listing changes nothing
+    const settled = lostWal('--apply');
+    expect(settled.revocationsLowered).toEqual([existing.username]);
+    expect(lostWal('--apply').lost).toEqual([]); // settled once
 
     expect(await call(a.url, 'GET', `/internal/requests/${signUpId}`)).toMatchObject({ status: 200, body: { state: 'rejected', reason: 'wal_lost', type: 'create' } });
     expect(await call(a.url, 'GET', `/internal/requests/${change.body.requestId}`)).toMatchObject({ status: 200, body: { state: 'rejected', reason: 'wal_lost', type: 'update' } });
