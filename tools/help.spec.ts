@@ -32,6 +32,7 @@ function commands(): Command[] {
     tsTool('tools/load/main.ts'),
     tsTool('tools/trace/main.ts'),
     tsTool('tools/infra/main.ts'),
+    tsTool('apps/user-command/src/lost-wal.ts'),
     tsTool('bench/run.ts'),
   ];
 }

@@ -14,3 +14,4 @@ export { PasswordHashPool, HashPoolBusyError, PASSWORD_HASH_IMPLS, DEFAULT_PASSW
 export type { PasswordHashImpl, PasswordHashPoolOptions } from './password-hash-pool';
 export { partitionLags, readGroupLag } from './consumer-lag';
 export type { PartitionLag } from './consumer-lag';
+export { rankMembers, ownerOf } from './rendezvous';
