@@ -1,13 +1,16 @@
-import { healInstance, type ClusterSystem } from './cluster-system';
+import { killInstance, restartedBySupervisor, type ClusterSystem } from './cluster-system';
 import type { Fault } from './faults';
 
-/** SIGKILL of one replica; heal brings it back (or waits for the supervisor to) until /healthz answers. */
-const replicaKill = (pick: (s: ClusterSystem) => string, name: string, holdMs: number): Fault<ClusterSystem> => ({
-  name,
-  holdMs,
-  inject: (s) => s.services.kill(pick(s), 'SIGKILL'),
-  heal: (s) => healInstance(s, pick(s)),
-});
+/** SIGKILL of one replica; the supervisor starts it again; heal waits until the new process answers /healthz. */
+const replicaKill = (pick: (s: ClusterSystem) => string, name: string, holdMs: number): Fault<ClusterSystem> => {
+  let killedPid: number | undefined;
+  return {
+    name,
+    holdMs,
+    inject: async (s) => void (killedPid = await killInstance(s, pick(s))),
+    heal: (s) => restartedBySupervisor(s, pick(s), killedPid),
+  };
+};
 
 /** The Redis node killed by the master fault, so heal restarts that one. */
 let killedRedisMaster: string | null = null;

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { applyMigrations } from '@usersys/db';
-import { clusterTopology, startServices, type RunningServices } from '@usersys/service-runner';
+import { clusterTopology, startServices, Supervisor, type RunningServices } from '@usersys/service-runner';
 import {
   freePort,
   startPrivateHaproxy,
@@ -92,6 +92,10 @@ export async function startClusterSystem(): Promise<ClusterSystem> {
     for (const k of ['AUTH_GATEWAY_PORT', 'USER_COMMAND_PORT', 'USER_COMMAND_URL', 'WAL_RELAY_PORT', 'USER_CONSUMER_PORT']) delete env[k];
     const services = await startServices({ instances, env, logDir: path.join(__dirname, '../../../../.data/logs/e2e-cluster'), healthTimeoutMs: 120_000 });
     cleanups.push(() => services.stop());
+    // As in `npm start -- --cluster`: whatever the suite kills, the supervisor starts again.
+    const supervisor = new Supervisor(services, { log: (line) => process.stdout.write(`[cluster] ${line}\n`) });
+    supervisor.start();
+    cleanups.push(async () => supervisor.stop());
     const haproxy = await started(startPrivateHaproxy(gatewayPorts.map((p) => `127.0.0.1:${p}`)));
 
     const named = (app: string) => instances.filter((i) => i.app === app).map((i) => i.name);
@@ -131,15 +135,22 @@ async function gatewaysBehindProxy(s: ClusterSystem): Promise<number> {
   return ready;
 }
 
-/**
- * Brings a killed instance back and resolves once it answers /healthz: restarts it unless the
- * supervisor already has (then it only waits).
- */
-export async function healInstance(s: ClusterSystem, name: string): Promise<void> {
-  try {
-    await s.services.restart(name);
-  } catch (err) {
-    if (!/still running/.test((err as Error).message)) throw err;
-  }
-  await poll(`${name} healthy`, async () => ((await fetch(`${s.services.urlOf(name)}/healthz`, { signal: AbortSignal.timeout(2000) })).ok ? true : undefined), 60_000);
+/** SIGKILLs one instance; resolves once it exited (the supervisor then starts it again). Returns the killed pid. */
+export async function killInstance(s: ClusterSystem, name: string): Promise<number | undefined> {
+  const pid = s.services.processes.get(name)?.pid;
+  await s.services.kill(name, 'SIGKILL');
+  return pid;
+}
+
+/** Resolves once the supervisor has started `name` again (a process other than `killedPid`) and it answers /healthz. */
+export async function restartedBySupervisor(s: ClusterSystem, name: string, killedPid: number | undefined): Promise<void> {
+  await poll(
+    `${name} restarted by the supervisor`,
+    async () => {
+      const child = s.services.processes.get(name);
+      if (!child || child.pid === killedPid || child.exitCode !== null || child.signalCode !== null) return undefined;
+      return (await fetch(`${s.services.urlOf(name)}/healthz`, { signal: AbortSignal.timeout(2000) })).ok ? true : undefined;
+    },
+    90_000,
+  );
 }
