@@ -115,13 +115,25 @@ export async function startClusterSystem(): Promise<ClusterSystem> {
       consumerGroup,
       stop: cleanUp,
     };
-    // Ready when HAProxy has seen both gateways pass their checks: answers come from each of them.
+    // Ready when every instance says so (a consumer is not while its group forms) and HAProxy passes requests to the gateways.
+    await poll('every instance ready', async () => ((await notReady(system)).length === 0 ? true : undefined), 90_000);
     await poll('HAProxy routing to every gateway', async () => ((await gatewaysBehindProxy(system)) === SIZE.gateways ? true : undefined), 60_000);
     return system;
   } catch (err) {
     await cleanUp();
     throw err;
   }
+}
+
+/** The instances whose /readyz does not answer 200 right now. */
+export async function notReady(s: ClusterSystem): Promise<string[]> {
+  const answers = await Promise.all(
+    s.services.instances.map(async (i) => {
+      const res = await fetch(`${s.services.urlOf(i.name)}/readyz`, { signal: AbortSignal.timeout(5000) }).catch(() => null);
+      return res?.status === 200 ? null : i.name;
+    }),
+  );
+  return answers.filter((n): n is string => n !== null);
 }
 
 /**
