@@ -13,6 +13,7 @@ import {
   envSecret,
   envString,
   envUrl,
+  envUrlList,
   INTERNAL_TOKEN,
   JWT_SECRET,
   loadInfraConfig,
@@ -27,7 +28,11 @@ type Env = Record<string, string | undefined>;
 export interface GatewayConfig extends InfraConfig {
   port: number;
   host: string;
-  userCommandUrl: string;
+  /**
+   * The user-command replicas (origins): USER_COMMAND_URLS, else USER_COMMAND_URL as a list of one.
+   * Each username's writes go to one of them, chosen by rendezvous hashing (adapters/user-command-client.ts).
+   */
+  userCommandUrls: string[];
   internalToken: string;
   /** Seals the user cache entries (shared with user-command and the consumer). */
   cacheHmacKey: string;
@@ -129,7 +134,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     ...infra,
     port,
     host: envString(env, 'AUTH_GATEWAY_HOST', '127.0.0.1'),
-    userCommandUrl: envUrl(env, 'USER_COMMAND_URL', 'http://127.0.0.1:8081', ['http:', 'https:']),
+    userCommandUrls: envUrlList(env, 'USER_COMMAND_URLS', ['http:']) ?? [new URL(envUrl(env, 'USER_COMMAND_URL', 'http://127.0.0.1:8081', ['http:'])).origin],
     internalToken,
     cacheHmacKey,
     trustProxy: trustProxy(env),

@@ -9,6 +9,7 @@ export const ERRORS = {
   BODY_INVALID: { code: 110001, status: 400, message: 'validation failed' },
   UPSTREAM_UNAVAILABLE: { code: 120001, status: 503, message: 'user-command is unavailable; nothing was written, retry' },
   UPSTREAM_OUTCOME_UNKNOWN: { code: 120002, status: 504, message: 'user-command did not answer; the request may or may not have been accepted: check the user or retry' },
+  UPSTREAM_NOT_OWNER: { code: 120004, status: 503, message: 'the user-command replicas are changing; nothing was written, retry' },
   METHOD_NOT_ALLOWED: { code: 120003, status: 405, message: 'method not allowed for this path; see the Allow header' },
   INVALID_CREDENTIALS: { code: 120101, status: 401, message: 'invalid username or password' },
   LOGIN_BUSY: { code: 120102, status: 503, message: 'login is busy, please retry shortly' },

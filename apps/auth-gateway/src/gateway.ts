@@ -4,7 +4,7 @@ import type { Logger } from '@usersys/logger';
 import { FallbackRateLimiter, SharedLimitSettings, type LimitSettings } from '@usersys/rate-limiter';
 import { closeServer, createMetrics, createRedisClient, createServiceApp, listen } from '@usersys/service-kit';
 import { randomBytes } from 'node:crypto';
-import http, { type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { ensureAdminAccount } from './adapters/admin-bootstrap';
 import { registerAdminRoutes } from './adapters/admin-routes';
 import { registerApiDocsRoutes } from './adapters/api-docs-routes';
@@ -19,7 +19,7 @@ import { RedisLockoutStore } from './adapters/redis-lockout-store';
 import { RedisRefreshStore } from './adapters/redis-refresh-store';
 import { RedisRevocationLookup } from './adapters/redis-revocations';
 import { registerSessionRoutes } from './adapters/session-routes';
-import { UserCommandClient } from './adapters/user-command-client';
+import { UserCommandRouter } from './adapters/user-command-client';
 import { CachedUserDirectory } from './adapters/user-directory';
 import { registerUserRoutes } from './adapters/user-routes';
 import { WalAuditLog } from './adapters/wal-audit-log';
@@ -57,7 +57,7 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
   redis.options.enableAutoPipelining = true;
   const prisma = createPrismaClient({ databaseUrl: config.databaseUrl, poolMax: 10, applicationName: 'auth-gateway' });
   const pool = new BcryptPool({ workers: config.login.bcryptWorkers, impl: config.login.hashImpl, waitBudgetMs: config.login.hashWaitBudgetMs, metrics: { registry: metrics.registry, prefix: 'auth_gateway' } });
-  const userCommand = new UserCommandClient(config.userCommandUrl, config.internalToken);
+  const userCommand = new UserCommandRouter(config.userCommandUrls, config.internalToken);
 
   const limiterEvents = (name: string) => ({
     onDegradedChange: (degraded: boolean, err?: Error) => {
@@ -155,10 +155,8 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
       redis: () => redis.ping(),
       postgres: () => prisma.$queryRaw`SELECT 1`,
       'audit-wal': async () => auditLog.check(),
-      'user-command': () =>
-        new Promise((resolve, reject) => {
-          http.get(new URL('/healthz', config.userCommandUrl), (res) => (res.resume(), res.statusCode === 200 ? resolve(true) : reject(new Error(`status ${res.statusCode}`)))).on('error', reject);
-        }),
+      // Ready while any replica is: with one replica down only the usernames it owns wait (503), the rest are served.
+      'user-command': () => userCommand.anyReplicaHealthy(),
     },
     early: [traceparentResponseHeader],
     routes: (a) => {

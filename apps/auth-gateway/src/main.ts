@@ -12,6 +12,6 @@ runMain(async () => {
   for (const w of config.secretWarnings) log.warn({ variable: w.variable }, w.message);
   const gateway = await createGateway(config, log);
   await gateway.start();
-  log.info({ userCommand: config.userCommandUrl, trustProxy: config.trustProxy }, 'auth-gateway ready');
+  log.info({ userCommand: config.userCommandUrls, trustProxy: config.trustProxy }, 'auth-gateway ready');
   handleShutdown(log, [...gateway.shutdownSteps(), ['tracing', () => shutdownTracing()]]);
 });

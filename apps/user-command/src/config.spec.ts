@@ -16,4 +16,14 @@ describe('configuration', () => {
     expect(() => loadConfig({ SLOW_STEP_THRESHOLD: 'soon' })).toThrow(/SLOW_STEP_THRESHOLD/);
     expect(() => loadConfig({ WAL_NAME: '../escape' })).toThrow(/WAL_NAME/);
   });
+
+  it('reads the replica list and its own entry (the fence), both or neither', () => {
+    expect(loadConfig({}).replicas).toBeNull();
+    const env = { USER_COMMAND_URLS: 'http://127.0.0.1:8081/, http://127.0.0.1:8082', USER_COMMAND_SELF: 'http://127.0.0.1:8082/' };
+    expect(loadConfig(env).replicas).toEqual({ members: ['http://127.0.0.1:8081', 'http://127.0.0.1:8082'], self: 'http://127.0.0.1:8082' });
+    expect(() => loadConfig({ USER_COMMAND_URLS: env.USER_COMMAND_URLS })).toThrow(/USER_COMMAND_SELF/);
+    expect(() => loadConfig({ USER_COMMAND_SELF: env.USER_COMMAND_SELF })).toThrow(/USER_COMMAND_URLS/);
+    expect(() => loadConfig({ ...env, USER_COMMAND_SELF: 'http://127.0.0.1:8083' })).toThrow(/not in USER_COMMAND_URLS/);
+    expect(() => loadConfig({ ...env, USER_COMMAND_URLS: 'http://127.0.0.1:8081,http://127.0.0.1:8081/' })).toThrow(/twice/);
+  });
 });

@@ -1,6 +1,9 @@
-import { CACHE_HMAC_KEY, checkRedisUrl, ConfigError, envDurationMs, envEnum, envInt, envPort, envSecret, envString, INTERNAL_TOKEN, loadInfraConfig, type InfraConfig, type SecretWarning } from '@usersys/config';
+import { CACHE_HMAC_KEY, checkRedisUrl, ConfigError, envDurationMs, envUrlList, envEnum, envInt, envPort, envSecret, envString, INTERNAL_TOKEN, loadInfraConfig, type InfraConfig, type SecretWarning } from '@usersys/config';
 import { DEFAULT_PASSWORD_HASH_IMPL, PASSWORD_HASH_IMPLS, type PasswordHashImpl } from '@usersys/service-kit';
 import path from 'node:path';
+import type { ReplicaSet } from './domain/ownership';
+
+type Env = Record<string, string | undefined>;
 
 export interface UserCommandConfig extends InfraConfig {
   port: number;
@@ -23,11 +26,24 @@ export interface UserCommandConfig extends InfraConfig {
   /** How long an email/phone reservation lives when nobody releases it. */
   reservationTtlMs: number;
   dbPoolMax: number;
+  /** USER_COMMAND_URLS + USER_COMMAND_SELF: the replicas and which one this is (the fence); null = the only replica. */
+  replicas: ReplicaSet | null;
   /** Secrets left at development values (and similar), logged once each at start-up (main.ts). */
   secretWarnings: SecretWarning[];
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): UserCommandConfig {
+/** Both or neither: the list the gateways route by, and this replica's own entry in it. */
+function replicaSet(env: Env): ReplicaSet | null {
+  const members = envUrlList(env, 'USER_COMMAND_URLS', ['http:']);
+  const self = envUrlList(env, 'USER_COMMAND_SELF', ['http:']);
+  if (!members && !self) return null;
+  if (!members) throw new ConfigError('USER_COMMAND_SELF', 'needs USER_COMMAND_URLS (the list it is one of)');
+  if (!self || self.length !== 1) throw new ConfigError('USER_COMMAND_SELF', 'must name this replica: one URL of USER_COMMAND_URLS');
+  if (!members.includes(self[0])) throw new ConfigError('USER_COMMAND_SELF', `${self[0]} is not in USER_COMMAND_URLS`);
+  return { members, self: self[0] };
+}
+
+export function loadConfig(env: Env = process.env): UserCommandConfig {
   const secretWarnings: SecretWarning[] = [];
   const internalToken = envSecret(env, INTERNAL_TOKEN, secretWarnings);
   const cacheHmacKey = envSecret(env, CACHE_HMAC_KEY, secretWarnings);
@@ -52,6 +68,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bodyLimit: `${envInt(env, 'BODY_LIMIT_KB', 16, { min: 1, max: 1024 })}kb`,
     reservationTtlMs: envDurationMs(env, 'CONTACT_RESERVATION_TTL', '15m'),
     dbPoolMax: envInt(env, 'DB_POOL_MAX', 10, { min: 1, max: 200 }),
+    replicas: replicaSet(env),
     secretWarnings,
   };
 }

@@ -17,4 +17,5 @@ export const ERRORS = {
   REQUEST_NOT_FOUND: { code: 110012, status: 404, message: 'request not found' },
   WAL_OUTCOME_UNKNOWN: { code: 110013, status: 500, message: 'the request reached the write-ahead log but could not be confirmed on disk; follow it by its request id before retrying' },
   HASHING_BUSY: { code: 110014, status: 503, message: 'password hashing is busy; nothing was written, retry after the time in Retry-After' },
+  NOT_OWNER: { code: 110015, status: 421, message: 'this replica does not own that username (the replica lists differ); nothing was written, retry' },
 } as const satisfies Record<string, ErrorSpec>;

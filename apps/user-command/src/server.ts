@@ -7,6 +7,7 @@ import { WalWriter } from '@usersys/wal';
 import type { Server } from 'node:http';
 import { BcryptHasher } from './adapters/bcrypt-hasher';
 import { registerRoutes } from './adapters/http-routes';
+import { UsernameOwnership } from './domain/ownership';
 import { PrismaUserDirectory } from './adapters/prisma-user-directory';
 import { PrismaConsumerRecords } from './adapters/prisma-consumer-records';
 import { RedisContactReservations, RedisRejections, RedisRequestRecords, RedisSessionRevocations, RedisUserCache } from './adapters/redis-user-keys';
@@ -48,7 +49,8 @@ export async function startUserCommand(config: UserCommandConfig, log: Logger): 
         markers: new PendingMarkerStore(redis, { ttlMs: config.pendingMarkerTtlMs }),
         events: new WalEventLog(wal),
         rejections: new RedisRejections(redis),
-        requests: new RedisRequestRecords(redis),
+        requests: new RedisRequestRecords(redis, config.walName),
+        ownership: new UsernameOwnership(config.replicas),
         sessions: new RedisSessionRevocations(redis),
         consumerRecords: new PrismaConsumerRecords(prisma),
         step: createStepRunner(metrics.registry, log, config.slowStepMs),
@@ -61,7 +63,7 @@ export async function startUserCommand(config: UserCommandConfig, log: Logger): 
   const server = await listen(app, config.port, config.host, log);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  log.info({ wal: config.walPath, bcryptCost: config.bcryptCost, hashWorkers: config.hashWorkers, hashImpl: config.hashImpl, hashWaitBudgetMs: config.hashWaitBudgetMs }, 'user-command ready');
+  log.info({ wal: config.walPath, bcryptCost: config.bcryptCost, hashWorkers: config.hashWorkers, hashImpl: config.hashImpl, hashWaitBudgetMs: config.hashWaitBudgetMs, replicas: config.replicas }, 'user-command ready');
 
   const shutdownSteps: [string, () => Promise<void>][] = [
     ['http', () => closeServer(server)],

@@ -56,7 +56,7 @@ const COMMON = {
 };
 const upstreamErrors = {
   '500': error('100002 internal error; 110013 reached the write-ahead log but not confirmed on disk: follow `details.requestId` before retrying', { Location: { ...LOCATION, required: false } }),
-  '503': error('100008 account check impossible (Redis and PostgreSQL down), 120001 user-command unavailable (nothing written), 110006 Redis, 110007 write-ahead log, 110009 database unavailable, 110014 password hashing busy', { 'Retry-After': RETRY_AFTER }),
+  '503': error('100008 account check impossible (Redis and PostgreSQL down), 120001 user-command unavailable (nothing written), 120004 user-command replicas changing (nothing written), 110006 Redis, 110007 write-ahead log, 110009 database unavailable, 110014 password hashing busy', { 'Retry-After': RETRY_AFTER }),
   '504': error('120002 user-command did not answer: the outcome is unknown'),
 };
 const commonErrors = (extra400 = '') => ({

@@ -83,6 +83,32 @@ export function envList(env: Env, name: string, fallback: string): string[] {
   return list;
 }
 
+/**
+ * A comma-separated list of URLs, each reduced to its origin (`http://host:port`), or null when
+ * unset. Origins, so two services that spell one URL differently still name the same member.
+ */
+export function envUrlList(env: Env, name: string, protocols: string[]): string[] | null {
+  const value = raw(env, name);
+  if (value === undefined) return null;
+  const origins = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      let url: URL;
+      try {
+        url = new URL(entry);
+      } catch {
+        throw new ConfigError(name, `"${entry}" is not a valid URL`);
+      }
+      if (!protocols.includes(url.protocol)) throw new ConfigError(name, `"${entry}" must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+      return url.origin;
+    });
+  if (origins.length === 0) throw new ConfigError(name, 'must list at least one URL');
+  if (new Set(origins).size !== origins.length) throw new ConfigError(name, 'lists one URL twice');
+  return origins;
+}
+
 /** `host:port,host:port` (empty or unset: an empty list). */
 export function envHostPorts(env: Env, name: string): string[] {
   const list = (raw(env, name) ?? '')

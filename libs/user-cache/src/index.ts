@@ -21,6 +21,7 @@ export {
   writeRequestRecord,
   readRequestRecord,
   revokeSessionsBefore,
+  lowerRevocationVersion,
   readRevokedBefore,
   readSessionRevocation,
 } from './user-cache';

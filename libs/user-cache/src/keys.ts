@@ -21,7 +21,7 @@
  *   user:reserve:phone:<phone>     same for a phone number (canonical form)
  *   user:rejected:{<username>}     JSON Rejection, written by the consumer when an accepted request
  *                                  lost in the database; read by user-command's state endpoint
- *   user:request:<requestId>       JSON RequestRecord {type, username, acceptedAt}, TTL 25 h; written by
+ *   user:request:<requestId>       JSON RequestRecord {type, username, acceptedAt, wal}, TTL 25 h; written by
  *                                  user-command before the WAL append of every accepted write (request id =
  *                                  event id), read by its request-state endpoint (GET /internal/requests/:id)
  *                                  until PostgreSQL knows the event's outcome

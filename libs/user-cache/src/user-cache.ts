@@ -70,6 +70,8 @@ export interface RequestRecord {
    * request's id) reads that instead of a `pending` that would never end.
    */
   notWritten?: string;
+  /** The WAL (user-command's WAL_NAME) the request was appended to, so the requests of a lost WAL can be found. */
+  wal?: string;
 }
 
 export const DEFAULT_USER_CACHE_TTL_MS = 10 * 60_000;
@@ -138,6 +140,26 @@ export interface SessionRevocation {
  */
 export async function revokeSessionsBefore(redis: RedisClient, accountId: string, atMs: number, ttlMs = DEFAULT_REQUEST_TTL_MS, minVersion = 0): Promise<void> {
   await redis.eval(RAISE, 1, revokedBeforeKey(accountId), String(Math.floor(atMs)), String(ttlMs), String(Math.floor(minVersion)));
+}
+
+// The one exception to "only ever raised": the version part is lowered to ARGV[1] when it is above
+// it; the time part and the TTL stay (sessions already logged out stay logged out).
+const LOWER_VERSION = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local ms, ver = string.match(raw, '^(%d+):?(%d*)$')
+if not ms or (tonumber(ver) or 0) <= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], string.format('%d:%d', tonumber(ms), tonumber(ARGV[1])), 'KEEPTTL')
+return 1`;
+
+/**
+ * Lowers the revocation's minimum credential version to `version` (the account's version in
+ * PostgreSQL) when it names a higher one. Only for a change that will never be applied: its WAL
+ * was lost (user-command's lost-WAL settlement). Otherwise every new login of the account would
+ * be refused until the marker expires, waiting for a version that never comes. True when lowered.
+ */
+export async function lowerRevocationVersion(redis: RedisClient, accountId: string, version: number): Promise<boolean> {
+  return (await redis.eval(LOWER_VERSION, 1, revokedBeforeKey(accountId), String(Math.floor(version)))) === 1;
 }
 
 /** The account's revocation (null: none recorded). */

@@ -1,6 +1,6 @@
 import { trace } from '@usersys/tracing';
 import type { Express } from 'express';
-import type { UserCommandClient } from './user-command-client';
+import type { UserCommandRouter } from './user-command-client';
 import { asyncRoute, callerHeaders, relayUpstream, requireAdminCaller, type Authentication } from './http-common';
 
 /**
@@ -9,7 +9,7 @@ import { asyncRoute, callerHeaders, relayUpstream, requireAdminCaller, type Auth
  * request id, 404, ...) passes through. Disabling raises the account's credential version, so
  * its tokens stop working (SessionCheck); enabling lets it log in again with new ones.
  */
-export function registerAccountAdminRoutes(app: Express, deps: Authentication & { userCommand: UserCommandClient }): void {
+export function registerAccountAdminRoutes(app: Express, deps: Authentication & { userCommand: UserCommandRouter }): void {
   for (const action of ['disable', 'enable'] as const) {
     app.post(
       `/admin/users/:username/${action}`,
@@ -17,7 +17,7 @@ export function registerAccountAdminRoutes(app: Express, deps: Authentication & 
         const caller = await requireAdminCaller(req, deps);
         const username = String(req.params.username);
         trace.getActiveSpan()?.setAttribute('enduser.id', username);
-        relayUpstream(res, await deps.userCommand.forward({ method: 'POST', path: `/internal/users/${encodeURIComponent(username)}/${action}`, body: req.body ?? {}, headers: callerHeaders(req, caller) }));
+        relayUpstream(res, await deps.userCommand.forward({ method: 'POST', path: `/internal/users/${encodeURIComponent(username)}/${action}`, routeKey: username, body: req.body ?? {}, headers: callerHeaders(req, caller) }));
       }),
     );
   }

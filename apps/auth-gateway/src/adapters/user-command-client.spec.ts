@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { UserCommandClient } from './user-command-client';
+import { UserCommandClient, UserCommandRouter } from './user-command-client';
 
 // Real sockets, no user-command: a port nobody listens on, and a server that takes the request
 // and never answers (or drops the connection). 503 must only ever mean "nothing was written".
@@ -37,5 +37,55 @@ describe('UserCommandClient failures', () => {
     await expect(client.forward({ method: 'POST', path: '/internal/users', body: { a: 1 } })).rejects.toMatchObject({ status: 504, code: 120002 });
     client.close();
     await s.close();
+  });
+});
+
+describe('UserCommandRouter (rendezvous hashing over the replicas)', () => {
+  // Two fake replicas that say who they are; the router must pick the one rendezvous hashing names.
+  async function replica(name: string, status = 200) {
+    const seen: string[] = [];
+    const s = await server((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ replica: name }));
+    });
+    return { ...s, seen };
+  }
+  const names = Array.from({ length: 40 }, (_, i) => `user-${i}`);
+
+  it('sends each username to its owner, and only there', async () => {
+    const [a, b] = [await replica('a'), await replica('b')];
+    const router = new UserCommandRouter([a.url, b.url], 'token', 1000);
+    for (const name of names) {
+      const res = await router.forward({ method: 'PATCH', path: `/internal/users/${name}`, routeKey: name, body: {} });
+      const owner = router.ownerOf(name) === a.url ? 'a' : 'b';
+      expect(JSON.parse(res.body.toString())).toEqual({ replica: owner });
+    }
+    // Both replicas got some names (40 names, two members).
+    expect(a.seen.length).toBeGreaterThan(0);
+    expect(b.seen.length).toBeGreaterThan(0);
+    expect(a.seen.length + b.seen.length).toBe(names.length);
+    router.close();
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('owner down: a write is refused with 503 + Retry-After (no hand-over); a read is answered by the next replica', async () => {
+    const [a, b] = [await replica('a'), await replica('b')];
+    await a.close(); // a's port now refuses connections
+    const router = new UserCommandRouter([a.url, b.url], 'token', 1000);
+    const ownedByA = names.find((n) => router.ownerOf(n) === a.url) as string;
+    await expect(router.forward({ method: 'PATCH', path: `/internal/users/${ownedByA}`, routeKey: ownedByA, body: {} })).rejects.toMatchObject({ status: 503, code: 120001, headers: { 'Retry-After': '1' } });
+    expect(b.seen).toEqual([]);
+    const read = await router.forward({ method: 'GET', path: `/internal/users/${ownedByA}`, routeKey: ownedByA });
+    expect(JSON.parse(read.body.toString())).toEqual({ replica: 'b' });
+    router.close();
+    await b.close();
+  });
+
+  it('the owner refusing the name (421, its fence) becomes 503 120004 + Retry-After', async () => {
+    const a = await replica('a', 421);
+    const router = new UserCommandRouter([a.url], 'token', 1000);
+    await expect(router.forward({ method: 'DELETE', path: '/internal/users/alice', routeKey: 'alice' })).rejects.toMatchObject({ status: 503, code: 120004, headers: { 'Retry-After': '1' } });
+    router.close();
+    await a.close();
   });
 });

@@ -1,4 +1,4 @@
-import { AppError } from '@usersys/service-kit';
+import { AppError, rankMembers } from '@usersys/service-kit';
 import http from 'node:http';
 import { ERRORS } from '../errors';
 
@@ -15,16 +15,16 @@ export interface ForwardResponse {
   body: Buffer;
 }
 
-/**
- * Calls user-command over keep-alive HTTP with the internal credential. node:http is used on
- * purpose: the HTTP auto-instrumentation injects the current trace context into these requests.
- */
 /** How a failed call to user-command is reported: a request that may have been acted on is never a plain 503. */
 export function upstreamFailure(sent: boolean, err: NodeJS.ErrnoException): (typeof ERRORS)['UPSTREAM_UNAVAILABLE' | 'UPSTREAM_OUTCOME_UNKNOWN'] {
   const neverArrived = err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN';
   return sent && !neverArrived ? ERRORS.UPSTREAM_OUTCOME_UNKNOWN : ERRORS.UPSTREAM_UNAVAILABLE;
 }
 
+/**
+ * Calls one user-command replica over keep-alive HTTP with the internal credential. node:http is used on
+ * purpose: the HTTP auto-instrumentation injects the current trace context into these requests.
+ */
 export class UserCommandClient {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   private readonly base: URL;
@@ -84,7 +84,84 @@ export class UserCommandClient {
     });
   }
 
+  healthz(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      http.get(new URL('/healthz', this.base), (res) => (res.resume(), res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`)))).on('error', reject);
+    });
+  }
+
   close(): void {
     this.agent.destroy();
+  }
+}
+
+/** What a call is routed by: the username it is about, or (a request-id lookup) the request id. */
+export interface RoutedRequest extends ForwardRequest {
+  routeKey: string;
+}
+
+/** A failure that proves the request never reached the replica, so another one may be asked. */
+const neverArrived = (err: unknown) => err instanceof AppError && err.code === ERRORS.UPSTREAM_UNAVAILABLE.code;
+
+/**
+ * The user-command replicas, each username owned by one of them (rendezvous hashing over
+ * USER_COMMAND_URLS, the same function user-command's fence uses). Why: a username's writes then go
+ * through one WAL and one relay into its one Kafka partition, so they are applied in the order they
+ * were accepted, whichever gateway took them.
+ *
+ * - Writes go to the owner only. Owner unreachable → 503 + Retry-After (120001): no hand-over to
+ *   another replica, since the owner's WAL may still hold earlier writes for that name (the
+ *   supervisor restarts it in seconds; a replica that is not coming back is an operator action,
+ *   see the README's "Routing").
+ * - The owner refusing the name (421 from its fence: its replica list differs from this gateway's,
+ *   during a membership change) → 503 + Retry-After (120004), nothing was written.
+ * - Reads (GET) change nothing and every replica answers them alike (PostgreSQL and Redis): the
+ *   owner first, then the next replica in the ranking when the owner cannot be reached.
+ */
+export class UserCommandRouter {
+  private readonly replicas = new Map<string, UserCommandClient>();
+
+  constructor(
+    readonly urls: readonly string[],
+    internalToken: string,
+    timeoutMs?: number,
+  ) {
+    if (urls.length === 0) throw new Error('UserCommandRouter: no user-command replica');
+    for (const url of urls) this.replicas.set(url, new UserCommandClient(url, internalToken, timeoutMs));
+  }
+
+  /** The replica that owns a username (or a request id). */
+  ownerOf(routeKey: string): string {
+    return rankMembers(this.urls, routeKey)[0];
+  }
+
+  async forward(req: RoutedRequest): Promise<ForwardResponse> {
+    const ranking = rankMembers(this.urls, req.routeKey);
+    const candidates = req.method === 'GET' ? ranking : ranking.slice(0, 1);
+    for (let i = 0; ; i++) {
+      try {
+        const response = await this.replica(candidates[i]).forward(req);
+        if (response.status === 421) throw new AppError(ERRORS.UPSTREAM_NOT_OWNER, undefined, { headers: { 'Retry-After': '1' } });
+        return response;
+      } catch (err) {
+        if (i + 1 < candidates.length && neverArrived(err)) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** Resolves once any replica answers /healthz with 200 (the gateway's readiness check). */
+  anyReplicaHealthy(): Promise<unknown> {
+    return Promise.any(this.urls.map((url) => this.replica(url).healthz()));
+  }
+
+  close(): void {
+    for (const client of this.replicas.values()) client.close();
+  }
+
+  private replica(url: string): UserCommandClient {
+    const client = this.replicas.get(url);
+    if (!client) throw new Error(`unknown user-command replica ${url}`);
+    return client;
   }
 }

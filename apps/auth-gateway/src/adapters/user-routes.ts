@@ -7,13 +7,13 @@ import type { CurrentPasswordCheck } from '../domain/current-password-check';
 import { createUserSchema, gatewayUpdateUserSchema, parseRequest } from '../domain/request-schemas';
 import { ERRORS } from '../errors';
 import { asyncRoute, callerHeaders as identity, callerOf, clientIp, relayUpstream as relay, type Authentication } from './http-common';
-import type { UserCommandClient } from './user-command-client';
+import type { UserCommandRouter } from './user-command-client';
 
 /** Request ids are event ids: random UUIDs. Checked here so nothing else reaches user-command's path. */
 const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface UserRouteDeps extends Authentication {
-  userCommand: UserCommandClient;
+  userCommand: UserCommandRouter;
   writeLimiter: FallbackRateLimiter;
   currentPassword: CurrentPasswordCheck;
   onRateLimited?: () => void;
@@ -54,9 +54,10 @@ export function registerUserRoutes(app: Express, deps: UserRouteDeps): void {
       const caller = await callerOf(req, deps);
       if (typeof req.body?.username === 'string') trace.getActiveSpan()?.setAttribute('enduser.id', req.body.username);
       // Checked here and again in user-command (same schema); the raw body is forwarded, user-command normalises it.
-      parseRequest(createUserSchema, req.body ?? {}, undefined, ERRORS.BODY_INVALID);
+      // The parsed username (as user-command's fence parses it) picks the replica that owns the name.
+      const { username } = parseRequest(createUserSchema, req.body ?? {}, undefined, ERRORS.BODY_INVALID);
       await limitWrites(req, caller);
-      relay(res, await deps.userCommand.forward({ method: 'POST', path: '/internal/users', body: req.body ?? {}, headers: identity(req, caller) }));
+      relay(res, await deps.userCommand.forward({ method: 'POST', path: '/internal/users', routeKey: username, body: req.body ?? {}, headers: identity(req, caller) }));
     }),
   );
 
@@ -67,7 +68,7 @@ export function registerUserRoutes(app: Express, deps: UserRouteDeps): void {
       const requestId = String(req.params.requestId);
       if (!REQUEST_ID.test(requestId)) throw new AppError(ERRORS.BAD_REQUEST, 'requestId: must be a UUID');
       trace.getActiveSpan()?.setAttribute('event.id', requestId);
-      relay(res, await deps.userCommand.forward({ method: 'GET', path: `/internal/requests/${requestId}`, headers: { 'x-caller-role': 'anonymous', 'x-client-ip': clientIp(req) } }));
+      relay(res, await deps.userCommand.forward({ method: 'GET', path: `/internal/requests/${requestId}`, routeKey: requestId, headers: { 'x-caller-role': 'anonymous', 'x-client-ip': clientIp(req) } }));
     }),
   );
 
@@ -76,7 +77,7 @@ export function registerUserRoutes(app: Express, deps: UserRouteDeps): void {
     '/v1/users/:username/state',
     asyncRoute(async (req, res) => {
       const { caller, username } = await guarded(req, 'read');
-      relay(res, await deps.userCommand.forward({ method: 'GET', path: path(username, '/state'), headers: identity(req, caller) }));
+      relay(res, await deps.userCommand.forward({ method: 'GET', path: path(username, '/state'), routeKey: username, headers: identity(req, caller) }));
     }),
   );
 
@@ -84,7 +85,7 @@ export function registerUserRoutes(app: Express, deps: UserRouteDeps): void {
     '/v1/users/:username',
     asyncRoute(async (req, res) => {
       const { caller, username } = await guarded(req, 'read');
-      relay(res, await deps.userCommand.forward({ method: 'GET', path: path(username), headers: identity(req, caller) }));
+      relay(res, await deps.userCommand.forward({ method: 'GET', path: path(username), routeKey: username, headers: identity(req, caller) }));
     }),
   );
 
@@ -95,7 +96,7 @@ export function registerUserRoutes(app: Express, deps: UserRouteDeps): void {
       parseRequest(gatewayUpdateUserSchema, req.body ?? {}, undefined, ERRORS.BODY_INVALID);
       await limitWrites(req, caller);
       const body = await deps.currentPassword.bodyToForward({ admin: caller.kind === 'user' && caller.role === 'admin', username, network: clientNetwork(clientIp(req)), body: req.body ?? {} });
-      relay(res, await deps.userCommand.forward({ method: 'PATCH', path: path(username), body, headers: identity(req, caller) }));
+      relay(res, await deps.userCommand.forward({ method: 'PATCH', path: path(username), routeKey: username, body, headers: identity(req, caller) }));
     }),
   );
 
@@ -104,7 +105,7 @@ export function registerUserRoutes(app: Express, deps: UserRouteDeps): void {
     asyncRoute(async (req, res) => {
       const { caller, username } = await guarded(req, 'force_delete');
       await limitWrites(req, caller);
-      relay(res, await deps.userCommand.forward({ method: 'DELETE', path: path(username, '/force'), headers: identity(req, caller) }));
+      relay(res, await deps.userCommand.forward({ method: 'DELETE', path: path(username, '/force'), routeKey: username, headers: identity(req, caller) }));
     }),
   );
 
@@ -113,7 +114,7 @@ export function registerUserRoutes(app: Express, deps: UserRouteDeps): void {
     asyncRoute(async (req, res) => {
       const { caller, username } = await guarded(req, 'delete');
       await limitWrites(req, caller);
-      relay(res, await deps.userCommand.forward({ method: 'DELETE', path: path(username), headers: identity(req, caller) }));
+      relay(res, await deps.userCommand.forward({ method: 'DELETE', path: path(username), routeKey: username, headers: identity(req, caller) }));
     }),
   );
 }

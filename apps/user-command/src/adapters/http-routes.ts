@@ -9,6 +9,7 @@ import { createUser, type CreateUserDeps } from '../domain/create-user';
 import { deleteUser } from '../domain/delete-user';
 import { getUser } from '../domain/get-user';
 import type { RejectionRecords, RequestTrace } from '../domain/ports';
+import type { UsernameOwnership } from '../domain/ownership';
 import { isRequestId, requestOutcome, type RequestOutcomeDeps } from '../domain/request-outcome';
 import { requestState } from '../domain/request-state';
 import { updateUser } from '../domain/update-user';
@@ -17,6 +18,8 @@ import { ERRORS } from '../errors';
 
 export interface RouteDeps extends CreateUserDeps, RequestOutcomeDeps {
   rejections: RejectionRecords;
+  /** The fence: writes only for usernames this replica owns. */
+  ownership: UsernameOwnership;
   internalToken: string;
   log: Logger;
 }
@@ -73,6 +76,7 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
     asyncRoute(async (req, res) => {
       const input = parsed(createUserSchema, req.body);
       trace.getActiveSpan()?.setAttribute('enduser.id', input.username);
+      deps.ownership.checkWrite(input.username);
       const result = await createUser(deps, input, requestTrace());
       logAdminAction(deps.log, callerOf(req), input.username, 'create', result.eventId, Object.keys(input));
       if (result.outcome === 'accepted') deps.log.info({ username: input.username, status: 'accepted', eventId: result.eventId, eventType: 'user.created' }, 'sign-up accepted');
@@ -116,6 +120,7 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
     '/internal/users/:username',
     asyncRoute(async (req, res) => {
       const username = pathUser(req);
+      deps.ownership.checkWrite(username);
       const caller = callerOf(req);
       authorize(caller, 'self-or-admin', username); // before validation: say nothing to a stranger
       const input = parsed(updateUserSchema, req.body);
@@ -130,6 +135,7 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
     '/internal/users/:username',
     asyncRoute(async (req, res) => {
       const username = pathUser(req);
+      deps.ownership.checkWrite(username);
       const caller = callerOf(req);
       const { eventId } = await deleteUser(deps, caller, username, 'soft', requestTrace());
       deps.log.info({ username, status: 'accepted', eventId, eventType: 'user.deleted', caller: caller.id }, 'delete accepted');
@@ -142,6 +148,7 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
     '/internal/users/:username/force',
     asyncRoute(async (req, res) => {
       const username = pathUser(req);
+      deps.ownership.checkWrite(username);
       const caller = callerOf(req);
       const { eventId } = await deleteUser(deps, caller, username, 'force', requestTrace());
       deps.log.info({ username, status: 'accepted', eventId, eventType: 'user.force_deleted', caller: caller.id }, 'force delete accepted');
@@ -156,6 +163,7 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
       `/internal/users/:username/${change}`,
       asyncRoute(async (req, res) => {
         const username = pathUser(req);
+        deps.ownership.checkWrite(username);
         const caller = callerOf(req);
         const { eventId } = await changeAccountAccess(deps, caller, username, change, requestTrace());
         deps.log.info({ username, status: 'accepted', eventId, eventType: `user.${change}d`, caller: caller.id }, `${change} accepted`);

@@ -1,6 +1,8 @@
 import type { Logger } from '@usersys/logger';
-import { fillCachedUser, readCachedUser, readRejection, readRequestRecord, releaseContact, reserveContact, revokeSessionsBefore, writeRequestRecord, UserCacheSeal, type CachedUser, type ContactKind, type Rejection, type RequestRecord } from '@usersys/user-cache';
+import { fillCachedUser, lowerRevocationVersion, readCachedUser, readRejection, readRequestRecord, recordRejection, releaseContact, requestKey, reserveContact, revokeSessionsBefore, writeRequestRecord, UserCacheSeal, type CachedUser, type ContactKind, type Rejection, type RequestRecord } from '@usersys/user-cache';
 import type { RedisClient } from '@usersys/service-kit';
+import { Cluster, type Redis } from 'ioredis';
+import type { AcceptedRequests } from '../domain/lost-wal';
 import type { ContactReservations, RejectionRecords, RequestRecords, SessionRevocations, UserCache } from '../domain/ports';
 
 /**
@@ -54,18 +56,55 @@ export class RedisRejections implements RejectionRecords {
   read(username: string): Promise<Rejection | null> {
     return readRejection(this.redis, username);
   }
+
+  /** Only the lost-WAL settlement writes one here (the consumer writes the others). */
+  record(username: string, rejection: { eventId: string; reason: string }): Promise<void> {
+    return recordRejection(this.redis, username, rejection);
+  }
 }
 
 /** `user:request:<requestId>` through the shared user-cache lib (TTL 25 h). */
 export class RedisRequestRecords implements RequestRecords {
-  constructor(private readonly redis: RedisClient) {}
+  /** `walName`: stamped on every record, so an operator can settle the requests of a WAL that was lost (tools/lost-wal.ts). */
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly walName?: string,
+  ) {}
 
   write(requestId: string, record: RequestRecord): Promise<void> {
-    return writeRequestRecord(this.redis, requestId, record);
+    return writeRequestRecord(this.redis, requestId, this.walName ? { ...record, wal: this.walName } : record);
   }
 
   read(requestId: string): Promise<RequestRecord | null> {
     return readRequestRecord(this.redis, requestId);
+  }
+}
+
+/**
+ * Every request record, for the lost-WAL settlement (an operator tool, not the request path): SCAN
+ * over every master (a Cluster spreads the untagged keys over all of them). SCAN matches and
+ * returns whole keys, so the key prefix is added to the pattern and cut from what comes back.
+ */
+export class ScannedRequestRecords extends RedisRequestRecords implements AcceptedRequests {
+  constructor(
+    private readonly client: RedisClient,
+    private readonly keyPrefix: string,
+  ) {
+    super(client);
+  }
+
+  async *all(): AsyncIterable<{ requestId: string; record: RequestRecord }> {
+    const nodes: Redis[] = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
+    const keyStart = this.keyPrefix + requestKey('');
+    for (const node of nodes) {
+      for await (const keys of node.scanStream({ match: `${keyStart}*`, count: 1000 }) as AsyncIterable<string[]>) {
+        for (const key of keys) {
+          const requestId = key.slice(keyStart.length);
+          const record = await this.read(requestId);
+          if (record) yield { requestId, record };
+        }
+      }
+    }
   }
 }
 
@@ -75,5 +114,10 @@ export class RedisSessionRevocations implements SessionRevocations {
 
   revokeBefore(accountId: string, atMs: number, minVersion: number): Promise<void> {
     return revokeSessionsBefore(this.redis, accountId, atMs, undefined, minVersion);
+  }
+
+  /** Only the lost-WAL settlement: the version a lost change would have brought is never coming. */
+  lowerMinVersion(accountId: string, version: number): Promise<boolean> {
+    return lowerRevocationVersion(this.redis, accountId, version);
   }
 }
