@@ -60,8 +60,9 @@ describe(`cluster topology (seed ${SEED})`, () => {
     const token = (await loginAs(cs.gateway, user.username, user.password)).accessToken;
     const direct = cs.gateways.map((g) => cs.services.urlOf(g));
     const accepted: { nickname: string; requestId: string }[] = [];
-    // One relay frozen while the updates are accepted: had two replicas' WALs taken this username's
-    // writes, the frozen one's would reach Kafka after the other's, and an older value would win.
+    // One relay frozen while the updates are accepted, and until the last one is applied (unless it
+    // sits in the frozen relay's WAL: then it waits for the thaw). Had two replicas' WALs taken this
+    // username's writes, the frozen one's would reach Kafka after the other's, and an older value would win.
     const frozenRelay = cs.services.processes.get(cs.relays[0])!.pid!;
     process.kill(frozenRelay, 'SIGSTOP');
     try {
@@ -70,6 +71,7 @@ describe(`cluster topology (seed ${SEED})`, () => {
         const answer = await patch(direct[i % direct.length], token, user.username, { nickname });
         if (answer.status === 202 && answer.requestId) accepted.push({ nickname, requestId: answer.requestId });
       }
+      if (accepted.length > 0) await untilApplied(cs.gateway, accepted.at(-1)!.requestId, 15_000).catch(() => 'in the frozen WAL');
     } finally {
       process.kill(frozenRelay, 'SIGCONT');
     }
