@@ -1,3 +1,4 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { applyMigrations } from '@usersys/db';
@@ -66,13 +67,9 @@ export async function startClusterSystem(): Promise<ClusterSystem> {
     };
     const gatewayPorts = await ports(SIZE.gateways);
     const commandPorts = await ports(SIZE.commands);
-    const instances = clusterTopology({
-      gatewayPorts,
-      commandPorts,
-      relayPorts: await ports(SIZE.commands),
-      consumerPorts: await ports(SIZE.consumers),
-      walRoot: path.join(os.tmpdir(), `usersys-cluster-wal-${Date.now()}`),
-    });
+    const walRoot = await mkdtemp(path.join(os.tmpdir(), 'usersys-cluster-wal-'));
+    cleanups.push(() => rm(walRoot, { recursive: true, force: true }));
+    const instances = clusterTopology({ gatewayPorts, commandPorts, relayPorts: await ports(SIZE.commands), consumerPorts: await ports(SIZE.consumers), walRoot });
     const brokers = kafka.brokers.join(',');
     const consumerGroup = `user-consumer-cluster-${Date.now()}`;
     const env = await systemEnv({
