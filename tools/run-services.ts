@@ -5,29 +5,14 @@
 // An instance that exits is restarted with backoff (the supervisor logs each exit and restart);
 // Ctrl-C stops them all gracefully.
 import { parseArgs } from 'node:util';
-import { CLUSTER_SERVICES, createContext, DEFAULT_SERVICES, envLines, readSettings } from '@usersys/infra';
-import { clusterTopology, startServices, Supervisor, type RunningServices, type StartOptions } from '@usersys/service-runner';
+import { createContext, readSettings } from '@usersys/infra';
+import { clusterStartOptions, startServices, Supervisor, type RunningServices } from '@usersys/service-runner';
 
 const HELP = `usage: npm start [-- --cluster]
   (no flag)   the four services, one process each (gateway on :8080)
   --cluster   the replicated topology: HAProxy :8080 → 2 auth-gateways, 2 user-command replicas
               (each with its own WAL and wal-relay), 3 user-consumers in one group, on 3 Kafka
               brokers and a Redis Cluster (bootstrap runs \`infra.sh up --cluster\` first)`;
-
-/** The cluster topology on the running cluster-mode infrastructure: its brokers, Redis Cluster nodes and HAProxy backends. */
-function clusterStart(): StartOptions {
-  const ctx = createContext(readSettings(), () => {}, { cluster: true });
-  const env = Object.fromEntries(envLines(ctx, [...DEFAULT_SERVICES, ...CLUSTER_SERVICES]).map((line) => line.split(/=(.*)/s).slice(0, 2)));
-  if (!env.REDIS_CLUSTER_NODES || (env.KAFKA_BROKERS ?? '').split(',').length < 3) {
-    throw new Error('the cluster infrastructure is not running: bash tools/infra.sh up --cluster');
-  }
-  const gatewayPorts = ctx.settings.haproxy.backends.map((b) => Number(b.split(':').pop()));
-  return {
-    instances: clusterTopology({ gatewayPorts }),
-    env: { KAFKA_BROKERS: env.KAFKA_BROKERS, REDIS_CLUSTER_NODES: env.REDIS_CLUSTER_NODES },
-    healthTimeoutMs: 180_000, // nine processes compiling TypeScript at once on a small machine
-  };
-}
 
 function singleBanner(services: RunningServices): string[] {
   return [
@@ -60,7 +45,7 @@ function clusterBanner(services: RunningServices): string[] {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { cluster: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) return void process.stdout.write(`${HELP}\n`);
-  const services = await startServices({ echo: true, ...(values.cluster ? clusterStart() : {}) });
+  const services = await startServices({ echo: true, ...(values.cluster ? clusterStartOptions(createContext(readSettings(), () => {}, { cluster: true })) : {}) });
   process.stdout.write(['', ...(values.cluster ? clusterBanner(services) : singleBanner(services)), ''].join('\n'));
   const supervisor = new Supervisor(services);
   supervisor.start();
