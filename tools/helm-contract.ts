@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TOPICS } from '@usersys/event-schema';
+import { exitOnHelp } from './cli';
 
 export const HELM_CONTRACT_FILE = path.resolve(__dirname, '../infra/helm/usersys/files/contract.json');
 
@@ -18,6 +19,7 @@ export function helmContractText(): string {
 }
 
 if (require.main === module) {
+  exitOnHelp('usage: node --import tsx tools/helm-contract.ts\nRewrites infra/helm/usersys/files/contract.json from libs/event-schema (no options).');
   writeFileSync(HELM_CONTRACT_FILE, helmContractText());
   console.log(`wrote ${path.relative(process.cwd(), HELM_CONTRACT_FILE)}`);
 }

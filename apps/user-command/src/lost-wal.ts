@@ -9,7 +9,7 @@
 // Exit codes: 0 done (or --help), 1 failure, 2 bad usage.
 import { createPrismaClient } from '@usersys/db';
 import { createLogger } from '@usersys/logger';
-import { createRedisClient } from '@usersys/service-kit';
+import { createRedisClient, redisReady } from '@usersys/service-kit';
 import { parseArgs } from 'node:util';
 import { PrismaConsumerRecords } from './adapters/prisma-consumer-records';
 import { PrismaUserDirectory } from './adapters/prisma-user-directory';
@@ -47,6 +47,8 @@ async function main(): Promise<number> {
   const prisma = createPrismaClient({ databaseUrl: config.databaseUrl, poolMax: 2, applicationName: 'lost-wal' });
   const directory = new PrismaUserDirectory(prisma);
   try {
+    // The services' client queues nothing while disconnected (fail fast): wait for the connection first.
+    if (!(await redisReady(redis))) throw new Error('Redis is not reachable (REDIS_URL / REDIS_CLUSTER_NODES)');
     const report = await settleLostWal(
       {
         requests: new ScannedRequestRecords(redis, config.redisKeyPrefix),

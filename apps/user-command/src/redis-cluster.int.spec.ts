@@ -1,11 +1,16 @@
 import { applyMigrations } from '@usersys/db';
 import { pendingMarkerKey } from '@usersys/pending-marker';
 import { startPrivatePostgres, startPrivateRedisCluster, type PrivateRedisCluster, type PrivateService } from '@usersys/test-infra';
+import { createLogger } from '@usersys/logger';
+import { createRedisClient, redisReady } from '@usersys/service-kit';
+import { ScannedRequestRecords } from './adapters/redis-user-keys';
 import { call, newUser, startInProcess, walEvents } from './testing/in-process';
 
 // The real user-command on a Redis Cluster (REDIS_CLUSTER_NODES) with a private PostgreSQL: sign-ups
 // work, and when a master is killed under load its replica takes over; meanwhile requests whose keys
 // live on the dead master may be refused (503, retry), and every accepted (202) one is in the WAL.
+const KEY_PREFIX = 'rc-test:';
+
 describe('user-command on a Redis Cluster', () => {
   let pg: PrivateService;
   let cluster: PrivateRedisCluster;
@@ -14,7 +19,7 @@ describe('user-command on a Redis Cluster', () => {
   beforeAll(async () => {
     [pg, cluster] = await Promise.all([startPrivatePostgres(), startPrivateRedisCluster()]);
     await applyMigrations(pg.url);
-    service = await startInProcess({ databaseUrl: pg.url, redisUrl: cluster.url, redisClusterNodes: cluster.nodes, hashWorkers: 1 });
+    service = await startInProcess({ databaseUrl: pg.url, redisUrl: cluster.url, redisClusterNodes: cluster.nodes, redisKeyPrefix: KEY_PREFIX, hashWorkers: 1 });
   }, 180_000);
 
   afterAll(async () => {
@@ -30,6 +35,21 @@ describe('user-command on a Redis Cluster', () => {
     expect(await call(service.url, 'GET', `/internal/requests/${res.body.requestId}`)).toMatchObject({ status: 200, body: { state: 'pending' } });
     const again = await call(service.url, 'POST', '/internal/users', { ...newUser(), username: user.username });
     expect(again.status).toBe(409);
+  });
+
+  it('the lost-WAL settlement finds the request records on every master', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push((await call(service.url, 'POST', '/internal/users', newUser('scan'))).body.requestId as string);
+    const redis = createRedisClient({ redisUrl: cluster.url, redisClusterNodes: cluster.nodes, redisKeyPrefix: KEY_PREFIX }, createLogger('test', { level: 'silent' }));
+    try {
+      expect(await redisReady(redis)).toBe(true);
+      const found = new Map<string, string | undefined>();
+      for await (const { requestId, record } of new ScannedRequestRecords(redis, KEY_PREFIX).all()) found.set(requestId, record.wal);
+      // 12 random ids spread over the three masters' slots; each found once, under its id, with its WAL.
+      for (const id of ids) expect(found.get(id)).toBe('user-command'); // the default WAL_NAME
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('a master killed under load: refusals for a few seconds at most, nothing accepted lost', async () => {

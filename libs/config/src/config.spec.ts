@@ -1,4 +1,4 @@
-import { ConfigError, envBool, envDurationMs, envInt, envUrl, formatDuration, loadInfraConfig, parseDuration } from './index';
+import { ConfigError, envBool, envDurationMs, envInt, envUrl, envUrlList, formatDuration, loadInfraConfig, parseDuration } from './index';
 
 describe('parseDuration', () => {
   it.each([
@@ -55,5 +55,16 @@ describe('env readers', () => {
     expect(loadInfraConfig({}).redisKeyPrefix).toBe('');
     expect(loadInfraConfig({ REDIS_KEY_PREFIX: 'e2e-1:' }).redisKeyPrefix).toBe('e2e-1:');
     expect(() => loadInfraConfig({ REDIS_KEY_PREFIX: '{e2e}:' })).toThrow(/^config: REDIS_KEY_PREFIX: must not contain braces/);
+  });
+});
+
+describe('envUrlList', () => {
+  it('reads a list of URLs as origins (spellings of one URL agree), null when unset, refusing bad or repeated entries', () => {
+    expect(envUrlList({}, 'URLS', ['http:'])).toBeNull();
+    expect(envUrlList({ URLS: ' http://127.0.0.1:8081/ , HTTP://LOCALHOST:8082' }, 'URLS', ['http:'])).toEqual(['http://127.0.0.1:8081', 'http://localhost:8082']);
+    expect(() => envUrlList({ URLS: 'http://a:1,nope' }, 'URLS', ['http:'])).toThrow(/URLS.*"nope" is not a valid URL/);
+    expect(() => envUrlList({ URLS: 'https://a:1' }, 'URLS', ['http:'])).toThrow(/URLS.*http:\/\//);
+    expect(() => envUrlList({ URLS: 'http://a:1,http://a:1/' }, 'URLS', ['http:'])).toThrow(/twice/);
+    expect(() => envUrlList({ URLS: ' , ' }, 'URLS', ['http:'])).toThrow(/at least one/);
   });
 });

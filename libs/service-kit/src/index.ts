@@ -12,4 +12,4 @@ export { KafkaClients, ReconnectingProducer, ReconnectingConsumer, ConnectionWat
 export type { KafkaClientOptions, ErrorKind, WatchOptions } from './kafka-client';
 export { PasswordHashPool, HashPoolBusyError, PASSWORD_HASH_IMPLS, DEFAULT_PASSWORD_HASH_IMPL } from './password-hash-pool';
 export type { PasswordHashImpl, PasswordHashPoolOptions } from './password-hash-pool';
-export { memberId, rankMembers, ownerOf } from './rendezvous';
+export { rankMembers, ownerOf } from './rendezvous';

@@ -7,13 +7,9 @@ import { createHash } from 'node:crypto';
  * the member that ranked second for it).
  *
  * Used to send every write for one username to one user-command replica, so that username's
- * writes go through one WAL and one relay (see apps/auth-gateway's README, "Routing").
+ * writes go through one WAL and one relay (see apps/auth-gateway's README, "Routing"). Members are
+ * named by URL origin on both sides (`envUrlList` of @usersys/config), so spellings of one URL agree.
  */
-
-/** A member's identity as both sides hash it: the URL's origin, so `http://h:1/` and `http://h:1` are one member. */
-export function memberId(url: string): string {
-  return new URL(url).origin;
-}
 
 function score(member: string, key: string): bigint {
   // The first 64 bits of SHA-256: uniform, and the same on every platform and Node version.
