@@ -16,7 +16,7 @@ interface JestJson {
 }
 
 const USAGE = `usage: node --import tsx tools/run-tests.ts [all|lint|typecheck|unit]
-  all        (npm test) typecheck and lint, unit and integration tests, end-to-end tests, invariant suite;
+  all        (npm test) typecheck and lint, unit and integration tests, end-to-end tests, invariant suite, cluster suite;
              needs the infrastructure (npm test brings it up first)
   lint       (npm run lint) eslint on every project through Nx
   typecheck  (npm run typecheck) tsc on every project through Nx
