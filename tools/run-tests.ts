@@ -16,7 +16,7 @@ interface JestJson {
 }
 
 const USAGE = `usage: node --import tsx tools/run-tests.ts [all|lint|typecheck|unit]
-  all        (npm test) typecheck and lint, unit and integration tests, end-to-end tests, invariant suite;
+  all        (npm test) typecheck and lint, unit and integration tests, end-to-end tests, invariant suite, cluster suite;
              needs the infrastructure (npm test brings it up first)
   lint       (npm run lint) eslint on every project through Nx
   typecheck  (npm run typecheck) tsc on every project through Nx
@@ -68,11 +68,15 @@ const checks = nxTargets(['typecheck', 'lint']);
 // The invariant suite (faults under load, apps/e2e/src/invariants.e2e.spec.ts) runs alone, last: it
 // kills and freezes its own private infrastructure. It aims at < 10 minutes and Jest stops it at 11
 // (cleaning up); the 15-minute kill here is only a backstop for a Jest that does not exit.
+// The cluster suite (apps/e2e/src/cluster.e2e.spec.ts: the replicated topology on private
+// infrastructure, a cluster's faults under load) runs alone after it, with the same bounds.
 const INVARIANTS = 'invariants.e2e.spec.ts';
+const CLUSTER = 'cluster.e2e.spec.ts';
 const suites = [
   jest('unit and integration tests', 'jest.config.cjs', 'unit-integration.json', ['--maxWorkers=2']),
-  jest('end-to-end tests', 'apps/e2e/jest.config.cjs', 'e2e.json', ['--runInBand', `--testPathIgnorePatterns=${INVARIANTS}`]),
+  jest('end-to-end tests', 'apps/e2e/jest.config.cjs', 'e2e.json', ['--runInBand', `--testPathIgnorePatterns=${INVARIANTS}`, `--testPathIgnorePatterns=${CLUSTER}`]),
   jest('invariant suite (one fault at a time under load)', 'apps/e2e/jest.config.cjs', 'invariants.json', ['--runInBand', `apps/e2e/src/${INVARIANTS}`], 15 * 60_000),
+  jest('cluster suite (replicated topology, a cluster\'s faults under load)', 'apps/e2e/jest.config.cjs', 'cluster.json', ['--runInBand', `apps/e2e/src/${CLUSTER}`], 15 * 60_000),
 ];
 
 let passed = 0;

@@ -2,3 +2,4 @@ export { startPrivateRedis, startPrivatePostgres, startPrivateKafka, freePort } 
 export type { PrivateService } from './private-infra';
 export { waitForPartitionLeaders, fetchTopicOffsetsWhenLed, type TopicOffset } from './kafka-offsets';
 export { startPrivateRedisCluster, type PrivateRedisCluster } from './redis-cluster';
+export { startPrivateKafkaCluster, startPrivateHaproxy, freePortRange, type PrivateKafkaCluster, type PrivateHaproxy } from './cluster-infra';

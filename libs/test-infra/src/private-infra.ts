@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEV_REDIS_PASSWORD, DEV_REDIS_USER } from '@usersys/config';
 import { TOPICS } from '@usersys/event-schema';
-import { alive, childrenOf, createContext, down, readPid, readSettings, up, type ServiceName } from '@usersys/infra';
+import { alive, childrenOf, createContext, down, readPid, readSettings, up, type ServiceName, type UpOptions } from '@usersys/infra';
 import '@usersys/service-kit'; // for its kafkajs fix: no idle 1 ms timer loop (and TimeoutNegativeWarning) in test processes either
 import { Kafka, logLevel } from 'kafkajs';
 import { waitForPartitionLeaders } from './kafka-offsets';
@@ -46,11 +46,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** `up` or `down` of one service of the infrastructure program with these env overrides (its progress lines are not printed). */
-async function infra(cmd: 'up' | 'down', env: Record<string, string>): Promise<void> {
-  const ctx = createContext(readSettings({ ...process.env, ...env }), () => {});
+/**
+ * `up` or `down` of one service of the infrastructure program with these env overrides (its
+ * progress lines are not printed); `options` as for `up` (e.g. three Kafka brokers).
+ */
+export async function infra(cmd: 'up' | 'down', env: Record<string, string>, options: UpOptions = {}): Promise<void> {
+  const ctx = createContext(readSettings({ ...process.env, ...env }), () => {}, options);
   try {
-    await (cmd === 'up' ? up(ctx) : down(ctx));
+    await (cmd === 'up' ? up(ctx, options) : down(ctx));
   } catch (err) {
     throw new Error(`tools/infra ${cmd} (${env.INFRA_SERVICES}) failed: ${(err as Error).message}`);
   }
@@ -65,7 +68,7 @@ function signalSafely(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** SIGKILL to the process in `pidFile` and its children (a SIGKILLed postmaster leaves backends that still hold the port and shared memory). */
-async function killHard(pidFile: string): Promise<void> {
+export async function killHard(pidFile: string): Promise<void> {
   const pid = readPid(pidFile);
   if (pid === null) return;
   const children = childrenOf(pid);

@@ -45,9 +45,9 @@ export interface ConsumerLag {
   retry: PartitionLag[] | null;
 }
 
-/** Messages of user.events.v1 and user.retry.v1 not yet committed by the consumer's groups, per partition. */
+/** Messages of user.events.v1 and user.retry.v1 not yet committed by the consumer's groups, per partition. `brokers`: host:port, comma-separated. */
 export async function consumerLag(brokers: string, groupId: string): Promise<ConsumerLag> {
-  const admin = new Kafka({ clientId: 'invariants-lag', brokers: [brokers], logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: 5000, retry: { retries: 1 } }).admin();
+  const admin = new Kafka({ clientId: 'invariants-lag', brokers: brokers.split(','), logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: 5000, retry: { retries: 1 } }).admin();
   try {
     await admin.connect();
     return { events: await groupLag(admin, groupId, TOPICS.events), retry: await groupLag(admin, `${groupId}-retry`, TOPICS.retry) };
@@ -92,11 +92,18 @@ export interface DrainResult {
   left: string | null;
 }
 
-/** Watches from `since` until the relay backlog and both consumer groups' lag are 0 at once, at most `boundMs`. */
-export async function timeToDrain(relayUrl: string, brokers: string, groupId: string, since: number, boundMs: number): Promise<DrainResult> {
+/** Sum of the backlogs of several relays (one per command replica); null when any is unreadable. */
+export async function relaysBacklog(relayUrls: string[]): Promise<number | null> {
+  const backlogs = await Promise.all(relayUrls.map(relayBacklog));
+  return backlogs.some((b) => b === null) ? null : backlogs.reduce<number>((sum, b) => sum + b!, 0);
+}
+
+/** Watches from `since` until the backlog of every relay and both consumer groups' lag are 0 at once, at most `boundMs`. */
+export async function timeToDrain(relayUrls: string | string[], brokers: string, groupId: string, since: number, boundMs: number): Promise<DrainResult> {
   let left = 'never read';
+  const relays = typeof relayUrls === 'string' ? [relayUrls] : relayUrls;
   while (Date.now() - since < boundMs) {
-    const [backlog, lag] = await Promise.all([relayBacklog(relayUrl), consumerLag(brokers, groupId)]);
+    const [backlog, lag] = await Promise.all([relaysBacklog(relays), consumerLag(brokers, groupId)]);
     const reading = { relayBacklog: backlog, ...lag };
     if (isDrained(reading)) return { ms: Date.now() - since, left: null };
     left = describeUndrained(reading);

@@ -89,9 +89,9 @@ export async function readDatabase(databaseUrl: string): Promise<{ rows: UserRow
   }
 }
 
-/** Every `event-id` header on user.events.v1, read from the beginning up to today's end. */
+/** Every `event-id` header on user.events.v1, read from the beginning up to today's end. `brokers`: host:port, comma-separated. */
 export async function readEventIds(brokers: string, timeoutMs = 60_000): Promise<Set<string>> {
-  const kafka = new Kafka({ clientId: 'invariants-reader', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'invariants-reader', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   const ends = new Map((await fetchTopicOffsetsWhenLed(admin, TOPICS.events)).map((o) => [o.partition, Number(o.high)]));

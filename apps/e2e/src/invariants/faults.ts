@@ -4,14 +4,14 @@ import type { PrivateSystem } from './private-system';
  * One fault at a time. `inject` breaks something; `heal` puts it back and resolves once the
  * broken part answers again (a restarted service's /healthz, a restarted broker with leaders).
  */
-export interface Fault {
+export interface Fault<S = PrivateSystem> {
   name: string;
-  inject(s: PrivateSystem): Promise<void>;
+  inject(s: S): Promise<void>;
   /** How long the fault lasts before heal() (a kill's restart adds its own start-up time). */
   holdMs: number;
   /** Start the load only once the fault is in place (default: load first, then the fault). */
   loadAfterInjection?: boolean;
-  heal(s: PrivateSystem): Promise<void>;
+  heal(s: S): Promise<void>;
 }
 
 const serviceKill = (service: string): Fault => ({
@@ -35,9 +35,14 @@ export const FAULTS: Fault[] = [
 ];
 
 export function selectedFaults(env: NodeJS.ProcessEnv = process.env): Fault[] {
+  return selectFaults(FAULTS, env);
+}
+
+/** The faults of `all` that INVARIANT_FAULTS names (by the start of their name), or all of them. */
+export function selectFaults<S>(all: Fault<S>[], env: NodeJS.ProcessEnv = process.env): Fault<S>[] {
   const wanted = env.INVARIANT_FAULTS?.split(',').map((f) => f.trim().toLowerCase()).filter(Boolean);
-  if (!wanted?.length) return FAULTS;
-  const chosen = FAULTS.filter((f) => wanted.some((w) => f.name.toLowerCase().startsWith(w)));
-  if (chosen.length === 0) throw new Error(`INVARIANT_FAULTS="${env.INVARIANT_FAULTS}" matches none of: ${FAULTS.map((f) => f.name).join('; ')}`);
+  if (!wanted?.length) return all;
+  const chosen = all.filter((f) => wanted.some((w) => f.name.toLowerCase().startsWith(w)));
+  if (chosen.length === 0) throw new Error(`INVARIANT_FAULTS="${env.INVARIANT_FAULTS}" matches none of: ${all.map((f) => f.name).join('; ')}`);
   return chosen;
 }
