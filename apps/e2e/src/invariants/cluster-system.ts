@@ -15,7 +15,7 @@ import {
   type PrivateService,
 } from '@usersys/test-infra';
 import { poll, systemEnv } from '../harness';
-import { ADMIN } from './private-system';
+import { invariantEnv } from './private-system';
 
 /**
  * The replicated topology of issue 14 on private infrastructure (free ports, temp data dirs), so
@@ -73,17 +73,8 @@ export async function startClusterSystem(): Promise<ClusterSystem> {
     const brokers = kafka.brokers.join(',');
     const consumerGroup = `user-consumer-cluster-${Date.now()}`;
     const env = await systemEnv({
-      REDIS_URL: redis.url,
+      ...invariantEnv({ redisUrl: redis.url, databaseUrl: postgres.url, kafkaBrokers: brokers, consumerGroup }),
       REDIS_CLUSTER_NODES: redis.nodes.join(','),
-      DATABASE_URL: postgres.url,
-      KAFKA_BROKERS: brokers,
-      CONSUMER_GROUP_ID: consumerGroup,
-      OTEL_TRACES_EXPORTER: 'none',
-      ADMIN_USERNAME: ADMIN.username,
-      ADMIN_PASSWORD: ADMIN.password,
-      ADMIN_EMAIL: 'inv_admin@inv.test',
-      WRITE_RATE_LIMIT: '1000000',
-      LOGIN_RATE_LIMIT: '1000000',
     });
     // The per-instance ports, WAL dirs and command URLs come from the topology, not the single-mode variables.
     for (const k of ['AUTH_GATEWAY_PORT', 'USER_COMMAND_PORT', 'USER_COMMAND_URL', 'WAL_RELAY_PORT', 'USER_CONSUMER_PORT']) delete env[k];

@@ -4,6 +4,23 @@ import { startSystem, type System } from '../harness';
 
 export const ADMIN = { username: 'inv_admin', password: 'invariant-admin-pw' };
 
+/** What both invariant suites (single and cluster) run the services with, on their private infrastructure. */
+export function invariantEnv(infra: { redisUrl: string; databaseUrl: string; kafkaBrokers: string; consumerGroup: string }): Record<string, string> {
+  return {
+    REDIS_URL: infra.redisUrl,
+    DATABASE_URL: infra.databaseUrl,
+    KAFKA_BROKERS: infra.kafkaBrokers,
+    CONSUMER_GROUP_ID: infra.consumerGroup,
+    OTEL_TRACES_EXPORTER: 'none',
+    ADMIN_USERNAME: ADMIN.username,
+    ADMIN_PASSWORD: ADMIN.password,
+    ADMIN_EMAIL: 'inv_admin@inv.test',
+    // The workload's one client address would trip the shared limits; the suite judges outcomes, not limits.
+    WRITE_RATE_LIMIT: '1000000',
+    LOGIN_RATE_LIMIT: '1000000',
+  };
+}
+
 /**
  * The four services against their own Redis, PostgreSQL (migrated) and Kafka (topics created,
  * leaders elected), so the suite can kill, freeze and restart each without touching the shared
@@ -31,16 +48,7 @@ export async function startPrivateSystem(extraEnv: Record<string, string> = {}):
     await applyMigrations(postgres.url);
     const consumerGroup = `user-consumer-invariants-${Date.now()}`;
     const system = await startSystem({
-      REDIS_URL: redis.url,
-      DATABASE_URL: postgres.url,
-      KAFKA_BROKERS: kafka.url,
-      CONSUMER_GROUP_ID: consumerGroup,
-      OTEL_TRACES_EXPORTER: 'none',
-      ADMIN_USERNAME: ADMIN.username,
-      ADMIN_PASSWORD: ADMIN.password,
-      ADMIN_EMAIL: 'inv_admin@inv.test',
-      WRITE_RATE_LIMIT: '1000000',
-      LOGIN_RATE_LIMIT: '1000000',
+      ...invariantEnv({ redisUrl: redis.url, databaseUrl: postgres.url, kafkaBrokers: kafka.url, consumerGroup }),
       ...extraEnv,
     });
     return {
