@@ -1,0 +1,224 @@
+// Checks docs/capacity.md's sizing on a real run: the four services as shipped (npm start's command,
+// bcrypt cost 10) against a private Redis, PostgreSQL, Kafka and Jaeger, so every CPU-second and
+// every Redis command, PostgreSQL transaction and Kafka message counted is this run's. Phases, each
+// open loop: logins (credential-cache hits), refreshes, sign-ups, each alone, then all three at once.
+// For each phase: whole-system CPU-ms per operation and Redis commands, PostgreSQL transactions and
+// rows written, Kafka messages per operation; for the mix: the vCPU measured against the vCPU the
+// sizing model predicts from (a) the shipped benchmarks' per-operation costs (bench/lib/sizing.ts)
+// and (b) this run's single-operation phases. The first login of each seeded user (a credential-
+// cache miss: one bcrypt compare) is measured as its own phase.
+//   node --import tsx bench/sizing.bench.ts        (BENCH_QUICK=1: short smoke run)
+import { HttpClient, newUser, runStage, WaitForUser, type OperationResult, type StageRun } from '@usersys/load-suite';
+import { startServices } from '@usersys/service-runner';
+import { freePort, startPrivateKafka, startPrivateRedis } from '@usersys/test-infra';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { CpuSampler, infraProcesses } from './lib/cpu';
+import { writeResults, type Figure } from './lib/report';
+import { SHIPPED, benchDatabase, benchJaeger } from './lib/shipped';
+import { cpuMsPerSecond, shippedCosts, type Costs, type Mix, type Operation } from './lib/sizing';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const SECONDS = QUICK ? 5 : 30;
+const MIX_SECONDS = QUICK ? 5 : 60;
+const SEED_USERS = QUICK ? 40 : 300;
+/** Rates of the single phases and of the mix: well inside what 2 shared vCPUs carry. */
+const RATES: Record<Operation, number> = { login: 150, refresh: 300, signUp: 8, loginUncached: 0 };
+const MIX: Mix = { login: 100, refresh: 200, signUp: 4 };
+/** PostgreSQL flushes a backend's statistics when idle for this long (PG 15: 10 s). */
+const PG_STATS_FLUSH_MS = 11_000;
+
+interface Counters {
+  redisCommands: number;
+  pgTransactions: number;
+  pgRowsWritten: number;
+  kafkaMessages: number;
+}
+
+async function main(): Promise<void> {
+  const runId = randomBytes(3).toString('hex');
+  const [db, jaeger, redis, kafka] = await Promise.all([benchDatabase(), benchJaeger(), startPrivateRedis(), startPrivateKafka()]);
+  const ports = { gw: await freePort(), cmd: await freePort(), relay: await freePort(), consumer: await freePort() };
+  const services = await startServices({
+    logDir: path.resolve(__dirname, '../.data/logs/bench-sizing'),
+    env: {
+      AUTH_GATEWAY_PORT: String(ports.gw),
+      USER_COMMAND_PORT: String(ports.cmd),
+      USER_COMMAND_URL: `http://127.0.0.1:${ports.cmd}`,
+      WAL_RELAY_PORT: String(ports.relay),
+      USER_CONSUMER_PORT: String(ports.consumer),
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      KAFKA_BROKERS: kafka.url,
+      WAL_DIR: path.join(os.tmpdir(), `usersys-bench-sizing-wal-${runId}`),
+      // one client address sends everything: the per-client limits would measure themselves
+      ENABLE_RATE_LIMITER: 'false',
+      WRITE_RATE_LIMIT: '100000000',
+      ...SHIPPED.env,
+      ...jaeger.env,
+    },
+  });
+  const gateway = new HttpClient(`http://127.0.0.1:${ports.gw}`, 1024);
+  const redisClient = new Redis(redis.url, { lazyConnect: true });
+  await redisClient.connect();
+  const pgClient = new pg.Client({ connectionString: db.url });
+  await pgClient.connect();
+  const admin = new Kafka({ clientId: 'bench-sizing', brokers: [kafka.url], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+
+  const counters = async (): Promise<Counters> => {
+    const stats = await redisClient.info('commandstats');
+    const redisCommands = [...stats.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].filter((m) => m[1] !== 'info').reduce((s, m) => s + Number(m[2]), 0);
+    const row = (await pgClient.query('SELECT xact_commit, tup_inserted + tup_updated + tup_deleted AS written FROM pg_stat_database WHERE datname = current_database()')).rows[0] as { xact_commit: string; written: string };
+    let kafkaMessages = 0;
+    for (const topic of await admin.listTopics()) {
+      if (topic.startsWith('__')) continue;
+      for (const p of await admin.fetchTopicOffsets(topic)) kafkaMessages += Number(p.high) - Number(p.low);
+    }
+    return { redisCommands, pgTransactions: Number(row.xact_commit), pgRowsWritten: Number(row.written), kafkaMessages };
+  };
+
+  const infra = infraProcesses({ databaseUrl: db.url, redisUrl: redis.url, kafkaBrokers: kafka.url, jaegerOtlpPort: jaeger.otlpPort });
+  const sampler = new CpuSampler([...[...services.processes].map(([name, child]) => ({ name, pid: child.pid! })), ...infra]);
+  const serviceNames = [...services.processes.keys()];
+  const settleOn = [...serviceNames, 'jaeger'];
+
+  // Seeded accounts with a refresh token each; a token is in one request at a time (a reused one revokes its family).
+  const users: Array<{ username: string; password: string }> = [];
+  const refreshTokens: string[] = [];
+  const signUp = async (): Promise<OperationResult & { res?: Awaited<ReturnType<HttpClient['request']>> }> => {
+    const u = newUser(`sz${runId}`);
+    const res = await gateway.request('POST', '/v1/users', u);
+    if (res.status === 202) users.push({ username: u.username, password: u.password });
+    return { status: res.status, ok: res.status === 202, res };
+  };
+  const login = async (i: number): Promise<OperationResult> => {
+    const u = users[i % users.length];
+    const res = await gateway.request('POST', '/v1/auth/login', u);
+    return { status: res.status, ok: res.status === 200 };
+  };
+  const refresh = async (): Promise<OperationResult> => {
+    const token = refreshTokens.shift();
+    if (!token) return { status: 0, ok: false };
+    const res = await gateway.request('POST', '/v1/auth/refresh', { refreshToken: token });
+    if (res.status === 200) refreshTokens.push((JSON.parse(res.body) as { refreshToken: string }).refreshToken);
+    return { status: res.status, ok: res.status === 200 };
+  };
+  const open = (name: string, rate: number, seconds: number, op: (i: number) => Promise<OperationResult>) =>
+    runStage({ name, concurrency: 256, durationSec: seconds, thinkMs: 0, arrivalRate: rate }, (_w, i) => op(i));
+  const okCount = (run: StageRun) => run.samples.ok.filter(Boolean).length;
+  const failed = (run: StageRun) => run.samples.ok.length - okCount(run);
+
+  interface Phase {
+    name: string;
+    ops: number;
+    failed: number;
+    cpuMsPerOp: number;
+    perProcess: Record<string, number>;
+    cpuMsPerSecond: number;
+    perOp: Counters;
+  }
+  const phases: Phase[] = [];
+  /** Runs `load`, waits until quiet, reads the CPU and the counters, per accepted operation. */
+  const measure = async (name: string, load: () => Promise<{ ops: number; failed: number; seconds: number }>) => {
+    const c0 = await counters();
+    const [r0, t0] = [sampler.read(), performance.now()];
+    const { ops, failed: bad, seconds } = await load();
+    await sampler.settle({ only: settleOn });
+    const [r1, t1] = [sampler.read(), performance.now()];
+    await new Promise((r) => setTimeout(r, PG_STATS_FLUSH_MS));
+    const c1 = await counters();
+    const cpu = sampler.perOp(r0, r1, t1 - t0, ops);
+    const perOp = Object.fromEntries(Object.entries(c1).map(([k, v]) => [k, (v - c0[k as keyof Counters]) / Math.max(1, ops)])) as unknown as Counters;
+    const phase = { name, ops, failed: bad, cpuMsPerOp: cpu.system, perProcess: cpu.perProcess, cpuMsPerSecond: (cpu.system * ops) / seconds, perOp };
+    phases.push(phase);
+    process.stderr.write(`${name}: ${ops} ok, ${bad} failed; ${cpu.system.toFixed(3)} CPU-ms/op (${Object.entries(cpu.perProcess).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}); per op: ${JSON.stringify(perOp)}\n`);
+    return phase;
+  };
+
+  const rss: Record<string, number> = {};
+  try {
+    process.stderr.write(`idle baseline: ${JSON.stringify(await sampler.measureIdle(QUICK ? 2 : 5))} CPU-ms/s\n`);
+    // Seed: sign-ups at a paced rate, each followed until applied (also the sign-up warm-up).
+    const waits = new WaitForUser(gateway, 50, 60_000);
+    await runStage({ name: 'seed', concurrency: 16, requests: SEED_USERS, thinkMs: 0, ratePerSec: 15 }, async () => {
+      const r = await signUp();
+      if (r.ok && r.res) waits.track(r.res, performance.now());
+      return r;
+    });
+    await waits.drain();
+    if (users.length < SEED_USERS * 0.9) throw new Error(`sizing: only ${users.length} of ${SEED_USERS} seeded sign-ups were accepted`);
+    // First login of each seeded user: a credential-cache miss (bcrypt compare); keeps its refresh token.
+    await measure('login, credential-cache miss (first login, bcrypt cost 10)', async () => {
+      const t0 = performance.now();
+      let ok = 0;
+      let bad = 0;
+      const queue = [...users];
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          for (let u = queue.shift(); u; u = queue.shift()) {
+            const res = await gateway.request('POST', '/v1/auth/login', u);
+            if (res.status === 200) {
+              ok++;
+              refreshTokens.push((JSON.parse(res.body) as { refreshToken: string }).refreshToken);
+            } else if (res.status === 503) queue.push(u); // refused by the hash pool: try again
+            else bad++;
+          }
+        }),
+      );
+      return { ops: ok, failed: bad, seconds: (performance.now() - t0) / 1000 };
+    });
+    const single = async (name: string, op: Operation, fn: (i: number) => Promise<OperationResult>) =>
+      measure(name, async () => {
+        const run = await open(name, RATES[op], SECONDS, fn);
+        return { ops: okCount(run), failed: failed(run), seconds: run.elapsedSec };
+      });
+    const loginPhase = await single(`login, credential-cache hit, ${RATES.login}/s`, 'login', login);
+    const refreshPhase = await single(`refresh, ${RATES.refresh}/s`, 'refresh', () => refresh());
+    const signUpPhase = await single(`sign-up, bcrypt cost 10, ${RATES.signUp}/s`, 'signUp', () => signUp());
+    const mixPhase = await measure(`mix: ${MIX.login} logins + ${MIX.refresh} refreshes + ${MIX.signUp} sign-ups per second`, async () => {
+      const runs = await Promise.all([open('mix-login', MIX.login!, MIX_SECONDS, login), open('mix-refresh', MIX.refresh!, MIX_SECONDS, () => refresh()), open('mix-signup', MIX.signUp!, MIX_SECONDS, () => signUp())]);
+      return { ops: runs.reduce((s, r) => s + okCount(r), 0), failed: runs.reduce((s, r) => s + failed(r), 0), seconds: Math.max(...runs.map((r) => r.elapsedSec)) };
+    });
+    for (const [name, child] of services.processes) rss[name] = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+
+    const shipped = shippedCosts().costs;
+    const thisRun: Costs = { login: loginPhase.cpuMsPerOp, refresh: refreshPhase.cpuMsPerOp, signUp: signUpPhase.cpuMsPerOp, loginUncached: phases[0].cpuMsPerOp };
+    const measuredVcpu = mixPhase.cpuMsPerSecond / 1000;
+    const fromShipped = cpuMsPerSecond(MIX, shipped) / 1000;
+    const fromRun = cpuMsPerSecond(MIX, thisRun) / 1000;
+    const config = `${SHIPPED.label}, bcrypt cost 10; private Redis, PostgreSQL, Kafka, Jaeger; single topology`;
+    const figures: Figure[] = phases.flatMap((p) => [
+      { figure: `${p.name}: whole-system CPU per op (services + infrastructure, idle baseline removed)`, unit: 'ms', value: p.cpuMsPerOp, runs: [p.cpuMsPerOp], config, lowerIsBetter: true },
+      ...Object.entries(p.perProcess).map(([proc, v]) => ({ figure: `  ${p.name}: ${proc} CPU per op`, unit: 'ms', value: v, runs: [v], config, lowerIsBetter: true })),
+      { figure: `  ${p.name}: Redis commands per op`, unit: '', value: p.perOp.redisCommands, runs: [p.perOp.redisCommands], config },
+      { figure: `  ${p.name}: PostgreSQL transactions per op`, unit: '', value: p.perOp.pgTransactions, runs: [p.perOp.pgTransactions], config },
+      { figure: `  ${p.name}: PostgreSQL rows written per op`, unit: '', value: p.perOp.pgRowsWritten, runs: [p.perOp.pgRowsWritten], config },
+      { figure: `  ${p.name}: Kafka messages per op`, unit: '', value: p.perOp.kafkaMessages, runs: [p.perOp.kafkaMessages], config },
+      { figure: `  ${p.name}: operations (failed)`, unit: `(${p.failed})`, value: p.ops, runs: [p.ops], config },
+    ]);
+    figures.push(
+      { figure: 'mix: vCPU measured vs predicted from the shipped benchmarks (bench/lib/sizing.ts)', unit: 'vCPU', value: measuredVcpu, runs: [measuredVcpu], baseline: { name: 'predicted, shipped costs', value: fromShipped, runs: [fromShipped] }, ratio: measuredVcpu / fromShipped, config },
+      { figure: "mix: vCPU measured vs predicted from this run's single phases", unit: 'vCPU', value: measuredVcpu, runs: [measuredVcpu], baseline: { name: 'predicted, this run', value: fromRun, runs: [fromRun] }, ratio: measuredVcpu / fromRun, config },
+      ...Object.entries(rss).map(([name, mb]) => ({ figure: `  ${name} RSS after the mix`, unit: 'MiB', value: mb, runs: [mb], config })),
+    );
+    writeResults('sizing', figures, { config, rates: RATES, mix: MIX, seconds: SECONDS, mixSeconds: MIX_SECONDS, idleCpuMsPerSecond: Object.fromEntries(sampler.processes.map((p) => [p.name, sampler.idleRate(p.name)])) });
+  } finally {
+    gateway.close();
+    await admin.disconnect().catch(() => {});
+    await pgClient.end().catch(() => {});
+    redisClient.disconnect();
+    await services.stop();
+    await Promise.all([db.drop(), jaeger.destroy(), redis.destroy(), kafka.destroy()].map((p) => p.catch(() => {})));
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`sizing bench: ${(err as Error).stack}\n`);
+  process.exit(1);
+});
