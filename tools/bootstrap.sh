@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The two set-up commands of the README end here:
 #   npm start  → bash tools/bootstrap.sh start   (prepare, then run all four services)
+#   npm start -- --cluster → bash tools/bootstrap.sh start --cluster (the replicated topology:
+#                prepare brings up the cluster infrastructure, then every replica runs)
 #   npm test   → bash tools/bootstrap.sh test    (prepare, then every test)
 # "Prepare" is idempotent and quick when nothing changed: Node 24, npm ci, prisma generate,
 # infrastructure up, migrations.
@@ -62,11 +64,12 @@ ensure_prisma_client() {
   echo "$hash" > "$stamp"
 }
 
+# Arguments go to `infra.sh up` (--cluster: 3 Kafka brokers, a Redis Cluster and HAProxy).
 prepare() {
   ensure_node
   ensure_deps
   ensure_prisma_client
-  bash tools/infra.sh up
+  bash tools/infra.sh up "$@"
   log "migrations"
   node --import tsx tools/migrate.ts
   DATABASE_URL="${TEST_DATABASE_URL:-postgresql://usersys:usersys@127.0.0.1:5432/usersys_test}" node --import tsx tools/migrate.ts
@@ -74,15 +77,21 @@ prepare() {
 
 case "${1:-}" in
   start)
-    prepare
-    exec node --import tsx tools/run-services.ts
+    shift
+    case " $* " in
+      *" --help "* | *" -h "*) ensure_node; ensure_deps >&2 ;;
+      *" --cluster "*) prepare --cluster ;;
+      *) prepare ;;
+    esac
+    exec node --import tsx tools/run-services.ts "$@"
     ;;
   test)
     prepare
     exec node --import tsx tools/run-tests.ts
     ;;
   prepare)
-    prepare
+    shift
+    prepare "$@"
     ;;
   tool)
     # npm run load|trace|dlq: Node 24 and the dependencies, then the tool (the system must be up)

@@ -44,8 +44,8 @@ async function eventually<T>(seconds: number, fn: () => Promise<T | undefined>):
   }
 }
 
-async function throughProxy(port: number): Promise<{ name: string; forwardedFor: string | null } | undefined> {
-  const res = await fetch(`http://127.0.0.1:${port}/v1/anything`, { signal: AbortSignal.timeout(2000) });
+async function throughProxy(port: number, headers: Record<string, string> = {}): Promise<{ name: string; forwardedFor: string | null } | undefined> {
+  const res = await fetch(`http://127.0.0.1:${port}/v1/anything`, { headers, signal: AbortSignal.timeout(2000) });
   return res.status === 200 ? ((await res.json()) as { name: string; forwardedFor: string | null }) : undefined;
 }
 
@@ -190,10 +190,10 @@ describe('tools/infra --cluster: three brokers, a Redis Cluster and HAProxy on a
     expect((await statusLines(ctx)).filter((l) => l.name.startsWith('kafka-')).map((l) => l.state)).toEqual(['up', 'up', 'up']);
   });
 
-  it('HAProxy balances over both gateways and forwards the client address', async () => {
+  it('HAProxy balances over both gateways and forwards the client address, not one the client made up', async () => {
     const seen = new Set<string>();
     const forwarded = await eventually(30, async () => {
-      const r = await throughProxy(ctx.settings.haproxy.port);
+      const r = await throughProxy(ctx.settings.haproxy.port, { 'x-forwarded-for': '203.0.113.9' });
       if (r) seen.add(r.name);
       return seen.size === 2 ? r?.forwardedFor : undefined;
     });

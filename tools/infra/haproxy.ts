@@ -1,6 +1,7 @@
 // HAProxy (Debian's) in front of the auth-gateway replicas for the replicated topology: HTTP on
 // HAPROXY_PORT, round robin over HAPROXY_BACKENDS, each health-checked on /readyz, and the client
-// address forwarded (`option forwardfor`) so the gateways (TRUST_PROXY) still see real clients.
+// address forwarded (`option forwardfor`, replacing any the client sent) so the gateways
+// (TRUST_PROXY) still see real clients.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Component, Context } from './component';
@@ -48,6 +49,9 @@ export function haproxyConfigText(opts: { bind: string; servers: string[]; heade
     ...(opts.sections ?? []),
     'frontend gateways',
     `  bind ${opts.bind}`,
+    // HAProxy is the edge: a client's own X-Forwarded-For is dropped, so the one the gateways get
+    // names exactly the client HAProxy saw (a local client would otherwise pass a made-up address)
+    '  http-request del-header X-Forwarded-For',
     '  default_backend auth_gateway',
     '',
     'backend auth_gateway',

@@ -9,3 +9,4 @@ export { kafkaBootstrap } from './kafka';
 export { redisClusterNodes, redisClusterProcesses, clusterInfo } from './redis-cluster';
 export { haproxyConfig, haproxyConfigText } from './haproxy';
 export { redisPing } from './redis';
+export { freePortBase } from './ports.spec-helper';

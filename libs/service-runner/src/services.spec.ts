@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { REPO, SERVICES, serviceCommand } from './index';
+import { REPO, SERVICES, serviceCommand, startServices } from './index';
 
 describe('service runner', () => {
   it('knows the four services with their contract ports, write path started from the back', () => {
@@ -19,5 +19,13 @@ describe('service runner', () => {
       expect(existsSync(path.join(REPO, args[args.length - 1]))).toBe(true);
     }
     expect(existsSync(path.join(REPO, 'libs/tracing/src/register.ts'))).toBe(true);
+  });
+
+  it('refuses two instances of one name before starting anything', async () => {
+    const twice = [
+      { name: 'x', app: 'wal-relay' as const, port: 1, env: {} },
+      { name: 'x', app: 'wal-relay' as const, port: 2, env: {} },
+    ];
+    await expect(startServices({ instances: twice })).rejects.toThrow(/unique/);
   });
 });
