@@ -64,7 +64,7 @@ async function main(): Promise<void> {
 
   // CPU-ms per second / 10 = % of one core
   const percent = (name: string) => (perSecond.get(name) ?? NaN) / 10;
-  const serviceNames = SERVICES.map((s) => s.name);
+  const serviceNames: string[] = SERVICES.map((s) => s.name);
   const total = serviceNames.reduce((sum, name) => sum + percent(name), 0);
   const config = `${SHIPPED.label}; no traffic, ${seconds.toFixed(0)} s after ${SETTLE_SECONDS} s settling`;
   const figures: Figure[] = [

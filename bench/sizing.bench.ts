@@ -8,28 +8,31 @@
 // and (b) this run's single-operation phases. The first login of each seeded user (a credential-
 // cache miss: one bcrypt compare) is measured as its own phase.
 //   node --import tsx bench/sizing.bench.ts        (BENCH_QUICK=1: short smoke run)
+import { applyMigrations } from '@usersys/db';
+import { CLUSTER_SERVICES, CREDENTIALS, DEFAULT_SERVICES, createContext, down, envLines, freePortBase, readSettings, up } from '@usersys/infra';
 import { HttpClient, newUser, runStage, WaitForUser, type OperationResult, type StageRun } from '@usersys/load-suite';
-import { startServices } from '@usersys/service-runner';
+import { clusterTopology, startServices, type RunningServices } from '@usersys/service-runner';
 import { freePort, startPrivateKafka, startPrivateRedis } from '@usersys/test-infra';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { CpuSampler, infraProcesses } from './lib/cpu';
+import { CpuSampler, infraProcesses, pidListeningOn, type MeasuredProcess } from './lib/cpu';
 import { writeResults, type Figure } from './lib/report';
 import { SHIPPED, benchDatabase, benchJaeger } from './lib/shipped';
 import { cpuMsPerSecond, shippedCosts, type Costs, type Mix, type Operation } from './lib/sizing';
 
+const CLUSTER = process.argv.includes('--cluster');
 const QUICK = process.env.BENCH_QUICK === '1';
 const SECONDS = QUICK ? 5 : 30;
 const MIX_SECONDS = QUICK ? 5 : 60;
 const SEED_USERS = QUICK ? 40 : 300;
 /** Rates of the single phases and of the mix: well inside what 2 shared vCPUs carry. */
-const RATES: Record<Operation, number> = { login: 150, refresh: 300, signUp: 8, loginUncached: 0 };
-const MIX: Mix = { login: 100, refresh: 200, signUp: 4 };
+const RATES: Record<Operation, number> = { login: 100, refresh: 200, signUp: 6, loginUncached: 0 };
+const MIX: Mix = { login: 50, refresh: 100, signUp: 2 };
 /** PostgreSQL flushes a backend's statistics when idle for this long (PG 15: 10 s). */
 const PG_STATS_FLUSH_MS = 11_000;
 
@@ -40,9 +43,32 @@ interface Counters {
   kafkaMessages: number;
 }
 
-async function main(): Promise<void> {
-  const runId = randomBytes(3).toString('hex');
+/** The system under test: the four services (or the cluster topology) on private infrastructure. */
+interface System {
+  label: string;
+  gatewayUrl: string;
+  services: RunningServices;
+  /** the infrastructure's processes (PostgreSQL with its backends, Redis nodes, brokers, HAProxy, Jaeger) */
+  infra: MeasuredProcess[];
+  /** Redis servers whose commands count (a cluster's masters: replicas only replay them) */
+  redisNodes: Array<{ host: string; port: number }>;
+  redisAuth: { username?: string; password?: string };
+  databaseUrl: string;
+  kafkaBrokers: string[];
+  stop(): Promise<void>;
+}
+
+const SERVICE_ENV = {
+  // one client address sends everything: the per-client limits would measure themselves
+  ENABLE_RATE_LIMITER: 'false',
+  WRITE_RATE_LIMIT: '100000000',
+  ...SHIPPED.env,
+};
+
+/** npm start's topology: one of each service; private Redis, PostgreSQL, Kafka (one broker) and Jaeger. */
+async function singleSystem(runId: string): Promise<System> {
   const [db, jaeger, redis, kafka] = await Promise.all([benchDatabase(), benchJaeger(), startPrivateRedis(), startPrivateKafka()]);
+  const destroyInfra = () => Promise.all([db.drop(), jaeger.destroy(), redis.destroy(), kafka.destroy()].map((p) => p.catch(() => {})));
   const ports = { gw: await freePort(), cmd: await freePort(), relay: await freePort(), consumer: await freePort() };
   const services = await startServices({
     logDir: path.resolve(__dirname, '../.data/logs/bench-sizing'),
@@ -56,24 +82,136 @@ async function main(): Promise<void> {
       REDIS_URL: redis.url,
       KAFKA_BROKERS: kafka.url,
       WAL_DIR: path.join(os.tmpdir(), `usersys-bench-sizing-wal-${runId}`),
-      // one client address sends everything: the per-client limits would measure themselves
-      ENABLE_RATE_LIMITER: 'false',
-      WRITE_RATE_LIMIT: '100000000',
-      ...SHIPPED.env,
+      ...SERVICE_ENV,
       ...jaeger.env,
     },
+  }).catch(async (err: unknown) => {
+    await destroyInfra();
+    throw err;
   });
-  const gateway = new HttpClient(`http://127.0.0.1:${ports.gw}`, 1024);
-  const redisClient = new Redis(redis.url, { lazyConnect: true });
-  await redisClient.connect();
-  const pgClient = new pg.Client({ connectionString: db.url });
+  const redisUrl = new URL(redis.url);
+  return {
+    label: 'single topology (npm start): private Redis, PostgreSQL, Kafka, Jaeger',
+    gatewayUrl: `http://127.0.0.1:${ports.gw}`,
+    services,
+    infra: infraProcesses({ databaseUrl: db.url, redisUrl: redis.url, kafkaBrokers: kafka.url, jaegerOtlpPort: jaeger.otlpPort }),
+    redisNodes: [{ host: '127.0.0.1', port: redis.port }],
+    redisAuth: { username: decodeURIComponent(redisUrl.username), password: decodeURIComponent(redisUrl.password) },
+    databaseUrl: db.url,
+    kafkaBrokers: [kafka.url],
+    stop: async () => {
+      await services.stop();
+      await destroyInfra();
+    },
+  };
+}
+
+/**
+ * `npm start -- --cluster`'s topology (tools/cluster-start.ts: 2 gateways behind HAProxy, 2 command
+ * replicas each with its relay, 3 consumers) on private cluster infrastructure from tools/infra
+ * (3 brokers, replication 3, min ISR 2; a Redis Cluster 3+3; PostgreSQL; HAProxy) and a private Jaeger.
+ */
+async function clusterSystem(): Promise<System> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'usersys-bench-sizing-cluster-'));
+  const [gateway1, gateway2] = [await freePort(), await freePort()];
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+  const kafkaBase = await freePortBase(range(6));
+  const redisBase = await freePortBase([...range(6), ...range(6).map((i) => i + 10000)]);
+  const ctx = createContext(
+    readSettings({
+      ...process.env,
+      INFRA_DATA_DIR: dataDir,
+      INFRA_SERVICES: 'postgres kafka redis-cluster haproxy',
+      PG_PORT: String(await freePort()),
+      KAFKA_PORT: String(kafkaBase),
+      KAFKA_CONTROLLER_PORT: String(kafkaBase + 1),
+      KAFKA_HEAP: '-Xms128m -Xmx384m',
+      REDIS_CLUSTER_PORT: String(redisBase),
+      HAPROXY_PORT: String(await freePort()),
+      HAPROXY_BACKENDS: `127.0.0.1:${gateway1},127.0.0.1:${gateway2}`,
+    }),
+    () => {},
+    { cluster: true },
+  );
+  const jaeger = await benchJaeger();
+  let services: RunningServices | undefined;
+  const stop = async () => {
+    await services?.stop();
+    await down(ctx).catch(() => {});
+    await jaeger.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await up(ctx, { cluster: true });
+    // as tools/cluster-start.ts wires `npm start -- --cluster`: connections from the infrastructure, the gateways on HAProxy's backends
+    const shared: Record<string, string> = Object.fromEntries(envLines(ctx, [...DEFAULT_SERVICES, ...CLUSTER_SERVICES]).map((line) => line.split(/=(.*)/s).slice(0, 2)));
+    // the cluster's nodes take the development ACL user unless the infrastructure says otherwise
+    shared.REDIS_URL ??= `redis://${CREDENTIALS.redisUser}:${CREDENTIALS.redisPassword}@127.0.0.1:6379`;
+    await applyMigrations(shared.DATABASE_URL);
+    const instances = clusterTopology({
+      gatewayPorts: [gateway1, gateway2],
+      commandPorts: [await freePort(), await freePort()],
+      relayPorts: [await freePort(), await freePort()],
+      consumerPorts: [await freePort(), await freePort(), await freePort()],
+      walRoot: path.join(dataDir, 'wal'),
+    });
+    const connections = { KAFKA_BROKERS: shared.KAFKA_BROKERS, REDIS_CLUSTER_NODES: shared.REDIS_CLUSTER_NODES, REDIS_URL: shared.REDIS_URL, DATABASE_URL: shared.DATABASE_URL };
+    services = await startServices({ instances, env: { ...connections, ...SERVICE_ENV, ...jaeger.env }, logDir: path.resolve(__dirname, '../.data/logs/bench-sizing-cluster'), healthTimeoutMs: 180_000 });
+    const brokers = shared.KAFKA_BROKERS.split(',');
+    const nodes = shared.REDIS_CLUSTER_NODES.split(',').map((n) => ({ host: n.split(':')[0], port: Number(n.split(':')[1]) }));
+    const redisUrl = new URL(shared.REDIS_URL);
+    const at = (name: string, port: number, withChildren = false): MeasuredProcess[] => {
+      const pid = pidListeningOn(port);
+      return pid === undefined ? [] : [{ name, pid, withChildren }];
+    };
+    const infra = [
+      ...at('postgresql', Number(new URL(shared.DATABASE_URL).port), true),
+      ...brokers.flatMap((b, i) => at(`kafka-${i + 1}`, Number(b.split(':')[1]))),
+      ...nodes.flatMap((n, i) => at(`redis-${i + 1}`, n.port)),
+      ...at('haproxy', ctx.settings.haproxy.port),
+      ...at('jaeger', jaeger.otlpPort),
+    ];
+    const redisAuth = { username: decodeURIComponent(redisUrl.username), password: decodeURIComponent(redisUrl.password) };
+    const masters: System['redisNodes'] = [];
+    for (const n of nodes) {
+      const client = new Redis({ ...n, ...redisAuth });
+      if (/role:master/.test(await client.info('replication'))) masters.push(n);
+      client.disconnect();
+    }
+    return {
+      label: 'cluster topology (npm start -- --cluster): 2 gateways behind HAProxy, 2 command replicas + 2 relays, 3 consumers; private 3 brokers (replication 3, min ISR 2), Redis Cluster 3+3, PostgreSQL, Jaeger',
+      gatewayUrl: `http://127.0.0.1:${ctx.settings.haproxy.port}`,
+      services,
+      infra,
+      redisNodes: masters,
+      redisAuth,
+      databaseUrl: shared.DATABASE_URL,
+      kafkaBrokers: brokers,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const runId = randomBytes(3).toString('hex');
+  const system = CLUSTER ? await clusterSystem() : await singleSystem(runId);
+  const { services } = system;
+  const gateway = new HttpClient(system.gatewayUrl, 1024);
+  const redisClients = system.redisNodes.map((n) => new Redis({ ...n, ...system.redisAuth }));
+  const pgClient = new pg.Client({ connectionString: system.databaseUrl });
   await pgClient.connect();
-  const admin = new Kafka({ clientId: 'bench-sizing', brokers: [kafka.url], logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({ clientId: 'bench-sizing', brokers: system.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
 
   const counters = async (): Promise<Counters> => {
-    const stats = await redisClient.info('commandstats');
-    const redisCommands = [...stats.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].filter((m) => m[1] !== 'info').reduce((s, m) => s + Number(m[2]), 0);
+    let redisCommands = 0;
+    for (const client of redisClients) {
+      const stats = await client.info('commandstats');
+      redisCommands += [...stats.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm)].filter((m) => !['info', 'cluster|nodes', 'cluster|slots', 'cluster|shards', 'ping'].includes(m[1])).reduce((sum, m) => sum + Number(m[2]), 0);
+    }
     const row = (await pgClient.query('SELECT xact_commit, tup_inserted + tup_updated + tup_deleted AS written FROM pg_stat_database WHERE datname = current_database()')).rows[0] as { xact_commit: string; written: string };
     let kafkaMessages = 0;
     for (const topic of await admin.listTopics()) {
@@ -83,10 +221,10 @@ async function main(): Promise<void> {
     return { redisCommands, pgTransactions: Number(row.xact_commit), pgRowsWritten: Number(row.written), kafkaMessages };
   };
 
-  const infra = infraProcesses({ databaseUrl: db.url, redisUrl: redis.url, kafkaBrokers: kafka.url, jaegerOtlpPort: jaeger.otlpPort });
-  const sampler = new CpuSampler([...[...services.processes].map(([name, child]) => ({ name, pid: child.pid! })), ...infra]);
+  const sampler = new CpuSampler([...[...services.processes].map(([name, child]) => ({ name, pid: child.pid! })), ...system.infra]);
   const serviceNames = [...services.processes.keys()];
   const settleOn = [...serviceNames, 'jaeger'];
+  const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 
   // Seeded accounts with a refresh token each; a token is in one request at a time (a reused one revokes its family).
   const users: Array<{ username: string; password: string }> = [];
@@ -107,6 +245,7 @@ async function main(): Promise<void> {
     if (!token) return { status: -1, ok: false };
     const res = await gateway.request('POST', '/v1/auth/refresh', { refreshToken: token });
     if (res.status === 200) refreshTokens.push((JSON.parse(res.body) as { refreshToken: string }).refreshToken);
+    else if (res.status === 503) refreshTokens.push(token); // refused before anything happened: still valid
     return { status: res.status, ok: res.status === 200 };
   };
   const open = (name: string, rate: number, seconds: number, op: (i: number) => Promise<OperationResult>) =>
@@ -175,15 +314,19 @@ async function main(): Promise<void> {
       let ok = 0;
       const bad: Record<number, number> = {};
       const queue = [...users];
+      // as many clients as the gateway has compare workers (LOGIN_BCRYPT_WORKERS, 2): a refused
+      // attempt (503, wait budget) costs CPU and an audit record too, and is counted under 503
       await Promise.all(
-        Array.from({ length: 4 }, async () => {
+        Array.from({ length: 2 }, async () => {
           for (let u = queue.shift(); u; u = queue.shift()) {
             const res = await gateway.request('POST', '/v1/auth/login', u);
             if (res.status === 200) {
               ok++;
               refreshTokens.push((JSON.parse(res.body) as { refreshToken: string }).refreshToken);
-            } else if (res.status === 503) queue.push(u); // refused by the hash pool: try again
-            else bad[res.status] = (bad[res.status] ?? 0) + 1;
+            } else {
+              bad[res.status] = (bad[res.status] ?? 0) + 1;
+              if (res.status === 503) queue.push(u); // refused by the hash pool: try again
+            }
           }
         }),
       );
@@ -197,18 +340,24 @@ async function main(): Promise<void> {
     const loginPhase = await single(`login, credential-cache hit, ${RATES.login}/s`, 'login', login);
     const refreshPhase = await single(`refresh, ${RATES.refresh}/s`, 'refresh', () => refresh());
     const signUpPhase = await single(`sign-up, bcrypt cost 10, ${RATES.signUp}/s`, 'signUp', () => signUp());
+    // The mix's prediction counts the operations that succeeded (refused ones cost a little and are not in the model).
+    const mixDone: Mix = {};
     const mixPhase = await measure(`mix: ${MIX.login} logins + ${MIX.refresh} refreshes + ${MIX.signUp} sign-ups per second`, async () => {
       const runs = await Promise.all([open('mix-login', MIX.login!, MIX_SECONDS, login), open('mix-refresh', MIX.refresh!, MIX_SECONDS, () => refresh()), open('mix-signup', MIX.signUp!, MIX_SECONDS, () => signUp())]);
+      const seconds = Math.max(...runs.map((r) => r.elapsedSec));
+      [mixDone.login, mixDone.refresh, mixDone.signUp] = runs.map((r) => okCount(r) / seconds);
       return { ops: runs.reduce((s, r) => s + okCount(r), 0), failed: failures(runs), seconds: Math.max(...runs.map((r) => r.elapsedSec)) };
     });
-    for (const [name, child] of services.processes) rss[name] = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+    for (const [name, child] of services.processes) rss[name] = rssOf(child.pid!);
+    for (const p of system.infra) rss[p.name] = rssOf(p.pid);
 
     const shipped = shippedCosts().costs;
     const thisRun: Costs = { login: loginPhase.cpuMsPerOp, refresh: refreshPhase.cpuMsPerOp, signUp: signUpPhase.cpuMsPerOp, loginUncached: phases[0].cpuMsPerOp };
     const measuredVcpu = mixPhase.cpuMsPerSecond / 1000;
-    const fromShipped = cpuMsPerSecond(MIX, shipped) / 1000;
-    const fromRun = cpuMsPerSecond(MIX, thisRun) / 1000;
-    const config = `${SHIPPED.label}, bcrypt cost 10; private Redis, PostgreSQL, Kafka, Jaeger; single topology`;
+    const fromShipped = cpuMsPerSecond(mixDone, shipped) / 1000;
+    const fromRun = cpuMsPerSecond(mixDone, thisRun) / 1000;
+    process.stderr.write(`mix done per second: ${JSON.stringify(mixDone)}; measured ${measuredVcpu.toFixed(3)} vCPU, predicted ${fromShipped.toFixed(3)} (shipped costs), ${fromRun.toFixed(3)} (this run's phases)\n`);
+    const config = `${SHIPPED.label}, bcrypt cost 10; ${system.label}`;
     const figures: Figure[] = phases.flatMap((p) => [
       { figure: `${p.name}: whole-system CPU per op (services + infrastructure, idle baseline removed)`, unit: 'ms', value: p.cpuMsPerOp, runs: [p.cpuMsPerOp], config, lowerIsBetter: true },
       ...Object.entries(p.perProcess).map(([proc, v]) => ({ figure: `  ${p.name}: ${proc} CPU per op`, unit: 'ms', value: v, runs: [v], config, lowerIsBetter: true })),
@@ -223,14 +372,13 @@ async function main(): Promise<void> {
       { figure: "mix: vCPU measured vs predicted from this run's single phases", unit: 'vCPU', value: measuredVcpu, runs: [measuredVcpu], baseline: { name: 'predicted, this run', value: fromRun, runs: [fromRun] }, ratio: measuredVcpu / fromRun, config },
       ...Object.entries(rss).map(([name, mb]) => ({ figure: `  ${name} RSS after the mix`, unit: 'MiB', value: mb, runs: [mb], config })),
     );
-    writeResults('sizing', figures, { config, rates: RATES, mix: MIX, seconds: SECONDS, mixSeconds: MIX_SECONDS, idleCpuMsPerSecond: Object.fromEntries(sampler.processes.map((p) => [p.name, sampler.idleRate(p.name)])) });
+    writeResults(CLUSTER ? 'sizing-cluster' : 'sizing', figures, { config, rates: RATES, mix: MIX, mixSucceededPerSecond: mixDone, costsThisRun: thisRun, costsShipped: shipped, seconds: SECONDS, mixSeconds: MIX_SECONDS, idleCpuMsPerSecond: Object.fromEntries(sampler.processes.map((p) => [p.name, sampler.idleRate(p.name)])) });
   } finally {
     gateway.close();
     await admin.disconnect().catch(() => {});
     await pgClient.end().catch(() => {});
-    redisClient.disconnect();
-    await services.stop();
-    await Promise.all([db.drop(), jaeger.destroy(), redis.destroy(), kafka.destroy()].map((p) => p.catch(() => {})));
+    for (const client of redisClients) client.disconnect();
+    await system.stop();
   }
 }
 
