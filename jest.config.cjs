@@ -8,4 +8,6 @@ const projects = ['libs', 'apps']
   .concat(path.join(__dirname, 'tools', 'jest.config.cjs'), path.join(__dirname, 'bench', 'jest.config.cjs'))
   .filter((file) => existsSync(file) && !file.includes(`${path.sep}e2e${path.sep}`));
 
-module.exports = { projects };
+// testTimeout is a global option: the presets' value is ignored in a multi-project run, where
+// Jest's 5 s default then failed specs on a loaded machine.
+module.exports = { projects, testTimeout: 30000 };

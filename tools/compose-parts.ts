@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TOPIC_PARTITIONS } from '@usersys/event-schema';
 import { CONTAINER_IMAGES, DEFAULT_PORTS, haproxyConfigText } from '@usersys/infra';
+import { exitOnHelp } from './cli';
 import { type GeneratedBlock, replaceBlocks } from './generated-block';
 
 export const COMPOSE_FILE = path.resolve(__dirname, '..', 'docker-compose.yml');
@@ -101,6 +102,7 @@ export function composeHaproxyConfig(): string {
 }
 
 if (require.main === module) {
+  exitOnHelp('usage: node --import tsx tools/compose-parts.ts\nRewrites the generated parts of docker-compose.yml and infra/docker/haproxy.cfg from tools/infra/defaults.ts and libs/event-schema (no options).');
   writeFileSync(COMPOSE_FILE, composeWithParts(readFileSync(COMPOSE_FILE, 'utf8')));
   writeFileSync(COMPOSE_HAPROXY_FILE, composeHaproxyConfig());
   console.log(`compose-parts: wrote the generated parts of docker-compose.yml (topics ${topicSpecs()}) and infra/docker/haproxy.cfg`);

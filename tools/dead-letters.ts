@@ -13,7 +13,6 @@
 // Poison messages (unparsable, off-schema) are listed but cannot be replayed.
 // Environment: KAFKA_BROKERS (127.0.0.1:9092), DATABASE_URL (parking state; optional).
 // Exit codes: 0 ok, 1 failure, 2 bad usage or nothing matched.
-import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { createPrismaClient } from '@usersys/db';
@@ -22,6 +21,7 @@ import { TOPICS } from '@usersys/event-schema';
 /* eslint-disable @nx/enforce-module-boundaries */
 import { DLQ_HEADERS, flattenHeaders, RETRY_HEADERS, type Headers } from '@usersys/user-consumer/src/domain/messages';
 /* eslint-enable @nx/enforce-module-boundaries */
+import { parseCli, usageError } from './cli';
 
 interface DeadLetter {
   eventId: string | null;
@@ -40,10 +40,16 @@ interface DeadLetter {
   where: 'topic' | 'database' | 'both';
 }
 
-const usage = () => {
-  console.error('usage: dead-letters.ts list [--event-id ID] [--username NAME] [--json] | replay (--all | --event-id ID | --username NAME) | discard (--event-id ID | --username NAME)');
-  process.exit(2);
-};
+const USAGE = `usage: npm run dlq -- list    [--event-id ID] [--username NAME] [--json]
+       npm run dlq -- replay  (--all | --event-id ID | --username NAME)
+       npm run dlq -- discard (--event-id ID | --username NAME)
+Dead letters of user-consumer: topic ${TOPICS.deadLetter} and the users parked behind them (PostgreSQL).
+  list      print them (--json: as JSON)
+  replay    send them back through ${TOPICS.retry}; applying is idempotent, replaying twice changes nothing
+  discard   drop the event (recorded as processed, outcome "discarded") and release the parked events
+Environment: KAFKA_BROKERS (127.0.0.1:9092), DATABASE_URL (parking state). See docs/operations.md.
+Exit codes: 0 ok, 1 failure, 2 bad usage or nothing matched.`;
+const usage = (problem: string): never => usageError('dead-letters', problem, USAGE);
 
 async function readDeadLetterTopic(kafka: Kafka): Promise<DeadLetter[]> {
   const admin = kafka.admin();
@@ -158,14 +164,17 @@ function merge(topic: DeadLetter[], heads: DeadLetter[]): DeadLetter[] {
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { 'event-id': { type: 'string' }, username: { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' } },
-  });
+  const { values, positionals } = parseCli(
+    'dead-letters',
+    USAGE,
+    { 'event-id': { type: 'string' }, username: { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' } },
+    true,
+  );
   const command = positionals[0];
-  if (!['list', 'replay', 'discard'].includes(command ?? '')) usage();
-  if (command !== 'list' && !values.all && !values['event-id'] && !values.username) usage();
-  if (command === 'discard' && values.all) usage();
+  if (!['list', 'replay', 'discard'].includes(command ?? '')) usage(command ? `unknown command "${command}"` : 'a command is needed');
+  if (positionals.length > 1) usage(`unexpected argument "${positionals[1]}"`);
+  if (command !== 'list' && !values.all && !values['event-id'] && !values.username) usage(`${command} needs --all, --event-id or --username`);
+  if (command === 'discard' && values.all) usage('discard takes no --all: name the event or the user');
 
   const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((s) => s.trim());
   const kafka = new Kafka({ clientId: 'dead-letters-tool', brokers, logLevel: logLevel.NOTHING });

@@ -9,6 +9,14 @@
 # like Jaeger in tools/infra.sh; later runs need no network (the Go module and build caches keep the rest).
 # Errors end in one line: "helm-check: <what> failed: <why>".
 set -Eeuo pipefail
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+  cat <<'EOF'
+usage: bash tools/helm-check.sh   (no options; HELM_VERSION picks helm versions to try)
+Lints and renders infra/helm/usersys with helm (built once from the Go module proxy into
+${USERSYS_CACHE:-~/.cache/usersys}) and checks the manifests against the Kubernetes API types.
+EOF
+  exit 0
+fi
 
 REPO=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 CACHE=${USERSYS_CACHE:-$HOME/.cache/usersys}

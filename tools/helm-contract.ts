@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TOPICS, TOPIC_PARTITIONS } from '@usersys/event-schema';
 import { CONTAINER_IMAGES, CREDENTIALS, DEFAULT_PORTS, KAFKA_MODES } from '@usersys/infra';
+import { exitOnHelp } from './cli';
 import { type GeneratedBlock, replaceBlocks } from './generated-block';
 
 export const HELM_CONTRACT_FILE = path.resolve(__dirname, '../infra/helm/usersys/files/contract.json');
@@ -55,6 +56,7 @@ export function valuesWithParts(values: string): string {
 }
 
 if (require.main === module) {
+  exitOnHelp('usage: node --import tsx tools/helm-contract.ts\nRewrites infra/helm/usersys/files/contract.json and the generated blocks of its values.yaml from tools/infra/defaults.ts and libs/event-schema (no options).');
   writeFileSync(HELM_CONTRACT_FILE, helmContractText());
   writeFileSync(HELM_VALUES_FILE, valuesWithParts(readFileSync(HELM_VALUES_FILE, 'utf8')));
   console.log(`wrote ${path.relative(process.cwd(), HELM_CONTRACT_FILE)} and the generated blocks of ${path.relative(process.cwd(), HELM_VALUES_FILE)}`);

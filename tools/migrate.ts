@@ -9,26 +9,29 @@
 // migrations in `_prisma_migrations`, so either sees a database migrated by the other as up to date.
 // Exit codes: 0 ok, 1 failure (one-line message on stderr), 2 bad usage.
 // Imports libs/db/src/migrate directly (not the lib index) so this works before `prisma generate`.
-import { parseArgs } from 'node:util';
 /* eslint-disable @nx/enforce-module-boundaries -- deliberate deep imports, see above */
 import { DatabaseUnreachableError, ensureDatabaseExists, redactUrl } from '../libs/db/src/connection';
 import { applyMigrations, deployWithPrismaCli, findSchemaEngineBinary, listMigrations } from '../libs/db/src/migrate';
 import { DEFAULT_DATABASE_URL } from '../libs/db/src/paths';
 /* eslint-enable @nx/enforce-module-boundaries */
+import { parseCli, usageError } from './cli';
+
+const USAGE = `usage: node --import tsx tools/migrate.ts [--database-url URL] [--engine auto|binary|wasm]
+Applies pending Prisma migrations (prisma/migrations); npm start and npm test run it for you.
+  --database-url URL  default $DATABASE_URL, else ${DEFAULT_DATABASE_URL.replace(/:[^:@/]+@/, ':***@')}
+  --engine auto       prisma migrate deploy when a schema-engine binary is available, else the WASM engine
+  --engine binary     only the native schema-engine binary (PRISMA_SCHEMA_ENGINE_BINARY)
+  --engine wasm       only Prisma's WASM schema engine over @prisma/adapter-pg
+Exit codes: 0 ok, 1 failure (one line on stderr), 2 bad usage.`;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      'database-url': { type: 'string' },
-      engine: { type: 'string', default: 'auto' },
-    },
+  const { values } = parseCli('migrate', USAGE, {
+    'database-url': { type: 'string' },
+    engine: { type: 'string', default: 'auto' },
   });
   const databaseUrl = values['database-url'] || process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
   const engine = values.engine;
-  if (!['auto', 'binary', 'wasm'].includes(engine ?? '')) {
-    console.error(`migrate: --engine must be auto, binary or wasm (got "${engine}")`);
-    process.exit(2);
-  }
+  if (!['auto', 'binary', 'wasm'].includes(engine ?? '')) usageError('migrate', `--engine must be auto, binary or wasm (got "${engine}")`, USAGE);
 
   const binary = engine === 'wasm' ? null : findSchemaEngineBinary();
   if (engine === 'binary' && !binary) {

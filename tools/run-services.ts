@@ -6,8 +6,7 @@
 // Ctrl-C stops them all gracefully.
 import { parseArgs } from 'node:util';
 import { createContext, readSettings } from '@usersys/infra';
-import { startServices, Supervisor, type RunningServices } from '@usersys/service-runner';
-import { clusterStartOptions } from './cluster-start';
+import { clusterStartOptions, startServices, Supervisor, type RunningServices } from '@usersys/service-runner';
 
 const HELP = `usage: npm start [-- --cluster]
   (no flag)   the four services, one process each (gateway on :8080)
@@ -22,7 +21,7 @@ function singleBanner(services: RunningServices): string[] {
     `  user-command   ${services.urlOf('user-command')}        (internal)`,
     `  wal-relay      ${services.urlOf('wal-relay')}/metrics`,
     `  user-consumer  ${services.urlOf('user-consumer')}/metrics`,
-    '  Jaeger         http://127.0.0.1:16686/api/v3/services',
+    '  Jaeger UI      http://127.0.0.1:16686   (search: service user-command, tags enduser.id=<username>)',
     'Ctrl-C stops the services (the infrastructure keeps running: `bash tools/infra.sh down`).',
   ];
 }
@@ -37,7 +36,7 @@ function clusterBanner(services: RunningServices): string[] {
     `  user-command   ${urls('user-command')}   (internal; each with its own WAL)`,
     `  wal-relay      ${urls('wal-relay')}   (/metrics)`,
     `  user-consumer  ${urls('user-consumer')}   (/metrics)`,
-    '  Jaeger         http://127.0.0.1:16686/api/v3/services',
+    '  Jaeger UI      http://127.0.0.1:16686   (search: service user-command, tags enduser.id=<username>)',
     'Ctrl-C stops the services (the infrastructure keeps running: `bash tools/infra.sh down` stops it,',
     'and is needed before a plain `npm start`: HAProxy holds :8080).',
   ];

@@ -1,6 +1,8 @@
 // `npm test` ends here (after tools/bootstrap.sh has prepared Node, deps, infrastructure and
 // migrations): typecheck and lint every project through Nx, then every unit and integration test
 // in one Jest run, then the end-to-end suite against the real services. Ends with one summary line.
+// The quick loop uses the same file without infrastructure (bootstrap.sh `tool`): `npm run lint`,
+// `npm run typecheck`, `npm run test:unit` (jest.unit.config.cjs: every spec but *.int.spec.ts).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +13,24 @@ interface JestJson {
   numFailedTests: number;
   numPendingTests: number;
   success: boolean;
+}
+
+const USAGE = `usage: node --import tsx tools/run-tests.ts [all|lint|typecheck|unit]
+  all        (npm test) typecheck and lint, unit and integration tests, end-to-end tests, invariant suite;
+             needs the infrastructure (npm test brings it up first)
+  lint       (npm run lint) eslint on every project through Nx
+  typecheck  (npm run typecheck) tsc on every project through Nx
+  unit       (npm run test:unit) every spec except *.int.spec.ts: no infrastructure needed
+Results of the Jest runs: .data/test-results/*.json. Exit 0 when everything passed.`;
+const MODES = ['all', 'lint', 'typecheck', 'unit'] as const;
+const mode = process.argv[2] ?? 'all';
+if (mode === '--help' || mode === '-h' || mode === 'help') {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (!(MODES as readonly string[]).includes(mode) || process.argv.length > 3) {
+  console.error(USAGE);
+  process.exit(2);
 }
 
 const resultsDir = path.join(REPO, '.data/test-results');
@@ -33,7 +53,18 @@ function jest(title: string, config: string, file: string, extra: string[] = [],
   return existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as JestJson) : null;
 }
 
-const checks = run('typecheck and lint (nx)', process.execPath, [require.resolve('nx/bin/nx'), 'run-many', '-t', 'typecheck', 'lint', '--parallel=2', '--outputStyle=static']);
+function nxTargets(targets: string[]): boolean {
+  return run(`${targets.join(' and ')} (nx)`, process.execPath, [require.resolve('nx/bin/nx'), 'run-many', '-t', ...targets, '--parallel=2', '--outputStyle=static']);
+}
+
+if (mode === 'lint' || mode === 'typecheck') process.exit(nxTargets([mode]) ? 0 : 1);
+if (mode === 'unit') {
+  const unit = jest('unit tests (no infrastructure)', 'jest.unit.config.cjs', 'unit.json', ['--maxWorkers=2']);
+  if (unit) process.stdout.write(`\n${unit.numPassedTests} passed, ${unit.numFailedTests} failed${unit.numPendingTests ? `, ${unit.numPendingTests} skipped` : ''}\n`);
+  process.exit(unit?.success && unit.numPassedTests > 0 ? 0 : 1);
+}
+
+const checks = nxTargets(['typecheck', 'lint']);
 // The invariant suite (faults under load, apps/e2e/src/invariants.e2e.spec.ts) runs alone, last: it
 // kills and freezes its own private infrastructure. It aims at < 10 minutes and Jest stops it at 11
 // (cleaning up); the 15-minute kill here is only a backstop for a Jest that does not exit.

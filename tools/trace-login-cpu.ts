@@ -17,6 +17,16 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
+import { exitOnHelp, usageError } from './cli';
+
+const USAGE = `usage: node --import tsx tools/trace-login-cpu.ts [seconds (5)] [reps (3)]
+What tracing costs the gateway's cache-hit login: gateway CPU per login with no tracing preload, the
+shipped preload, and the preload exporting nothing (private Redis and PostgreSQL; not a benchmark of
+record, see bench/). Environment: OTHER_REGISTER, TRACE_SINK_URL + SINK_PID, ON_ENV, PROFILE_DIR.`;
+exitOnHelp(USAGE);
+for (const arg of process.argv.slice(2, 4)) if (!/^\d+$/.test(arg)) usageError('trace-login-cpu', `"${arg}" is not a whole number`, USAGE);
+if (process.argv.length > 4) usageError('trace-login-cpu', 'at most two arguments', USAGE);
+
 const REPO = path.resolve(__dirname, '..');
 const SECONDS = Number(process.argv[2] ?? 5);
 const REPS = Number(process.argv[3] ?? 3);

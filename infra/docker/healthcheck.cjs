@@ -1,5 +1,5 @@
 // HEALTHCHECK of the app images: exit 0 when this container's app answers 200 on /readyz.
-// Each app's listen port variable and default (CONTRACT.md; tools/docker-image.spec.ts checks them
+// Each app's listen port variable and default (docs/architecture.md; tools/docker-image.spec.ts checks them
 // against the apps' config).
 const PORTS = {
   'auth-gateway': ['AUTH_GATEWAY_PORT', 8080],

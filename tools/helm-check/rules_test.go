@@ -554,7 +554,7 @@ func TestMoreConsumersThanPartitionsIsRefused(t *testing.T) {
 	}
 }
 
-// The chart's default ports are the apps' own defaults (apps/*/src/config.ts, CONTRACT.md), so
+// The chart's default ports are the apps' own defaults (apps/*/src/config.ts, docs/architecture.md), so
 // the ports in values.yaml stay the one set the code declares.
 func TestDefaultPortsAreTheAppsDefaults(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(repoRoot, "apps", "*", "src", "config.ts"))

@@ -38,10 +38,24 @@ export const VERSIONS = {
     { module: 'v1.76.0', label: 'v2.13.0' },
   ],
   /** Debian packages (apt-get, root only). */
-  debian: { redis: 'redis-server', postgres: 'postgresql', java: 'openjdk-17-jre-headless', maven: 'maven', haproxy: 'haproxy', curl: 'curl' },
+  debian: { redis: 'redis-server', postgres: 'postgresql', java: 'openjdk-17-jre-headless', maven: 'maven', haproxy: 'haproxy', curl: 'curl', cargo: 'cargo', chromium: 'chromium' },
 } as const;
 
 export const JAEGER_MODULE = 'github.com/jaegertracing/jaeger';
+
+/**
+ * The Jaeger UI: the binary built from the Go module has only a placeholder page, so the real UI is
+ * the production build of Jaeger UI v2.14.1 (Apache-2.0) that the crates.io package otlp-embedded
+ * ships in `jaeger-ui/build/`. Fetched once with cargo, the .crate file checked against this sha256
+ * (the `cksum` of crates.io's index for this version).
+ */
+export const JAEGER_UI = {
+  crate: 'otlp-embedded',
+  version: '0.0.2',
+  sha256: '89d4d073869615bdc3a377db062f33220ddb55787a8b5644c56ccc8bccc6a61e',
+  folder: 'jaeger-ui/build',
+  uiVersion: 'v2.14.1',
+} as const;
 
 export const CREDENTIALS = {
   /** Keep in step with libs/config (the default REDIS_URL): Redis's only ACL user; `default` is off. */

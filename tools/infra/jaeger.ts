@@ -1,12 +1,16 @@
-// Jaeger v2 all-in-one, in-memory storage, built once from the Go module into the cache.
+// Jaeger v2 all-in-one, in-memory storage, built once from the Go module into the cache, with the
+// real Jaeger UI from jaeger-ui.ts (or its API only when the UI cannot be fetched).
 import { cpSync, existsSync, mkdtempSync, mkdirSync, renameSync, rmSync, appendFileSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Component, Context } from './component';
-import { JAEGER_MODULE, VERSIONS } from './defaults';
+import { JAEGER_MODULE, JAEGER_UI, VERSIONS } from './defaults';
+import { prepareJaegerUi } from './jaeger-ui';
 import { hasCommand, InfraError, needCommand, pidMatching, portOpen, requireFreePort, rmPid, run, spawnDaemon, stopPid, waitUntil } from './proc';
 
 let found: { bin: string; label: string } | null = null;
+/** The UI's assets directory (jaeger-ui.ts), or null: the API only. */
+let uiAssets: string | null = null;
 
 const config = (ctx: Context) => path.join(ctx.settings.repo, 'infra/jaeger/config.yaml');
 const log = (ctx: Context) => path.join(ctx.settings.logsDir, 'jaeger.log');
@@ -15,7 +19,7 @@ const pidFile = (ctx: Context) => path.join(ctx.settings.runDir, 'jaeger.pid');
 // by another clone (INFRA_DATA_DIR) still recognises that clone's Jaeger.
 const pid = (ctx: Context) => pidMatching(pidFile(ctx), 'infra/jaeger/config.yaml');
 
-/** infra/jaeger/config.yaml reads its ports from these variables (${env:...}). */
+/** infra/jaeger/config.yaml reads its ports (and JAEGER_UI_ASSETS) from these variables (${env:...}). */
 function portEnv(ctx: Context): Record<string, string> {
   const j = ctx.settings.jaeger;
   return {
@@ -54,7 +58,13 @@ async function build(ctx: Context, version: string, label: string): Promise<bool
     await run('chmod', ['-R', 'u+w', src]);
     mkdirSync(out, { recursive: true });
     const ldflags = `-X ${JAEGER_MODULE}/internal/version.latestVersion=${label} -X ${JAEGER_MODULE}/internal/version.commitSHA=${version}`;
-    await run('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', path.join(out, 'jaeger.tmp'), './cmd/jaeger'], { cwd: src, env: goEnv, logFile: buildLog }).catch(() => {
+    // -v: every package goes to the log as it is compiled; the progress lines show the latest
+    await run('go', ['build', '-v', '-trimpath', '-ldflags', ldflags, '-o', path.join(out, 'jaeger.tmp'), './cmd/jaeger'], {
+      cwd: src,
+      env: goEnv,
+      logFile: buildLog,
+      progress: { say: ctx.say, what: `jaeger    building Jaeger ${label}` },
+    }).catch(() => {
       rmSync(path.join(out, 'jaeger.tmp'), { force: true });
       throw new InfraError('jaeger', 'failed', `go build of ${JAEGER_MODULE}@${version} failed`, buildLog);
     });
@@ -64,6 +74,31 @@ async function build(ctx: Context, version: string, label: string): Promise<bool
   } finally {
     rmSync(src, { recursive: true, force: true });
   }
+}
+
+/** A binary built earlier (no network at all), else a build of the first version the proxy serves. */
+async function prepareBinary(ctx: Context): Promise<{ bin: string; label: string }> {
+  const { settings, say } = ctx;
+  await needCommand('curl', VERSIONS.debian.curl, settings.logsDir, say);
+  for (const v of VERSIONS.jaeger) {
+    const bin = path.join(settings.cacheDir, `jaeger-${v.module}/jaeger`);
+    if (existsSync(bin)) return { bin, label: v.label };
+  }
+  // Debian 12's golang (1.19) is too old for Jaeger, so no apt fallback here.
+  if (!(await hasCommand('go'))) {
+    throw new InfraError('jaeger', 'missing', `Go toolchain not found (needed once to build Jaeger into ${settings.cacheDir}); install Go >= 1.24 from https://go.dev/dl and re-run`);
+  }
+  for (const v of VERSIONS.jaeger) {
+    if (await build(ctx, v.module, v.label)) return { bin: path.join(settings.cacheDir, `jaeger-${v.module}/jaeger`), label: v.label };
+    say(`jaeger    Jaeger ${v.label} (${JAEGER_MODULE}@${v.module}) not available from the Go module proxy, trying the next version`);
+  }
+  throw new InfraError('jaeger', 'missing', `no Jaeger version could be downloaded (${VERSIONS.jaeger.map((v) => `${v.module}:${v.label}`).join(' ')})`, path.join(settings.logsDir, 'jaeger-build.log'));
+}
+
+/** Whether :16686 serves the real UI (not the binary's placeholder page). */
+async function servesUi(ctx: Context): Promise<boolean> {
+  const res = await fetch(`http://127.0.0.1:${ctx.settings.jaeger.uiPort}/search`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
+  return res?.ok === true && (await res.text()).includes('<title>Jaeger UI</title>');
 }
 
 async function isReady(ctx: Context): Promise<boolean> {
@@ -78,46 +113,36 @@ export const jaeger: Component = {
   logPatterns: ['jaeger*.log'],
 
   async prepare(ctx) {
-    const { settings, say } = ctx;
-    await needCommand('curl', VERSIONS.debian.curl, settings.logsDir, say);
-    for (const v of VERSIONS.jaeger) {
-      // a binary built earlier: no network at all
-      const bin = path.join(settings.cacheDir, `jaeger-${v.module}/jaeger`);
-      if (existsSync(bin)) {
-        found = { bin, label: v.label };
-        return;
-      }
-    }
-    // Debian 12's golang (1.19) is too old for Jaeger, so no apt fallback here.
-    if (!(await hasCommand('go'))) {
-      throw new InfraError('jaeger', 'missing', `Go toolchain not found (needed once to build Jaeger into ${settings.cacheDir}); install Go >= 1.24 from https://go.dev/dl and re-run`);
-    }
-    for (const v of VERSIONS.jaeger) {
-      if (await build(ctx, v.module, v.label)) {
-        found = { bin: path.join(settings.cacheDir, `jaeger-${v.module}/jaeger`), label: v.label };
-        return;
-      }
-      say(`jaeger    Jaeger ${v.label} (${JAEGER_MODULE}@${v.module}) not available from the Go module proxy, trying the next version`);
-    }
-    throw new InfraError('jaeger', 'missing', `no Jaeger version could be downloaded (${VERSIONS.jaeger.map((v) => `${v.module}:${v.label}`).join(' ')})`, path.join(settings.logsDir, 'jaeger-build.log'));
+    found = await prepareBinary(ctx);
+    uiAssets = await prepareJaegerUi(ctx);
   },
 
   async start(ctx) {
     if (pid(ctx) !== null) return;
     for (const [name, port] of Object.entries(portEnv(ctx))) await requireFreePort('jaeger', Number(port), name, log(ctx));
     if (!found) throw new Error('jaeger: prepare() has not run');
-    spawnDaemon('jaeger', log(ctx), pidFile(ctx), found.bin, ['--config', config(ctx)], { ...process.env, ...portEnv(ctx) });
+    spawnDaemon('jaeger', log(ctx), pidFile(ctx), found.bin, ['--config', config(ctx)], {
+      ...process.env,
+      ...portEnv(ctx),
+      // the config's ui.assets_path; empty: the binary's own placeholder page
+      JAEGER_UI_ASSETS: uiAssets ?? '',
+    });
   },
 
   async ready(ctx) {
     const p = pid(ctx);
     if (p === null) throw new InfraError('jaeger', 'failed', 'process exited during start-up', log(ctx));
-    const outcome = await waitUntil(60, p, () => isReady(ctx));
+    const outcome = await waitUntil(60, p, () => isReady(ctx), { say: ctx.say, what: 'jaeger    waiting for its ports', logFile: log(ctx) });
     if (outcome === 'died') throw new InfraError('jaeger', 'failed', 'process exited during start-up', log(ctx));
     if (outcome === 'timeout') {
       throw new InfraError('jaeger', 'failed', `no answer on http://127.0.0.1:${ctx.settings.jaeger.uiPort}/api/services (or OTLP/thrift ports closed) after 60s`, log(ctx));
     }
-    ctx.say(`jaeger    ready on http://127.0.0.1:${ctx.settings.jaeger.uiPort} (Jaeger ${found?.label}, in-memory)`);
+    const ui = `http://127.0.0.1:${ctx.settings.jaeger.uiPort}`;
+    if (uiAssets && !(await servesUi(ctx))) {
+      // started before the UI was fetched; a restart would lose the traces in memory, so only say so
+      ctx.say(`jaeger    running without its UI (started before the UI was fetched); restart it: INFRA_SERVICES=jaeger bash tools/infra.sh down && bash tools/infra.sh up`);
+    }
+    ctx.say(`jaeger    ready on ${ui} (Jaeger ${found?.label}, in-memory; ${uiAssets ? `Jaeger UI ${JAEGER_UI.uiVersion}` : 'API only, no UI'})`);
   },
 
   async stop(ctx) {

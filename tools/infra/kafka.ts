@@ -37,6 +37,15 @@ export function kafkaRunningMode(ctx: Context): Mode | null {
 }
 
 /** Short-lived CLI JVMs: client-style flags make them start noticeably faster. */
+/** How far a jar download is (the progress lines of the first start). */
+function jarsIn(dir: string): number {
+  try {
+    return readdirSync(dir).filter((f) => f.endsWith('.jar')).length;
+  } catch {
+    return 0;
+  }
+}
+
 function kafkaTool(ctx: Context, args: string[], logFile?: string): Promise<string> {
   const { java } = ctx.settings.kafka;
   return run(
@@ -185,7 +194,7 @@ export const kafka: Component = {
       const ok = await run(
         'mvn',
         ['-B', '-q', '-f', path.join(settings.repo, 'infra/kafka/pom.xml'), `-Dkafka.version=${v}`, `-Dmaven.repo.local=${path.join(cache, 'm2')}`, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${tmp}`],
-        { logFile: log },
+        { logFile: log, progress: { say, what: `kafka     fetching Kafka ${v} jars`, howFar: () => `${jarsIn(tmp)} jars so far` } },
       ).then(
         () => existsSync(path.join(tmp, `kafka_2.13-${v}.jar`)),
         () => false,
@@ -243,7 +252,7 @@ export const kafka: Component = {
       const name = nodeName(mode, n);
       const pid = nodePid(ctx, mode, n);
       if (pid === null) throw new InfraError(name, 'failed', 'process exited during start-up', nodeLog(ctx, mode, n));
-      const outcome = await waitUntil(120, pid, () => portOpen(nodePort(ctx, n)));
+      const outcome = await waitUntil(120, pid, () => portOpen(nodePort(ctx, n)), { say: ctx.say, what: `${name.padEnd(9)} waiting for port ${nodePort(ctx, n)}`, logFile: nodeLog(ctx, mode, n) });
       if (outcome === 'died') throw new InfraError(name, 'failed', 'process exited during start-up', nodeLog(ctx, mode, n));
       if (outcome === 'timeout') throw new InfraError(name, 'failed', `port ${nodePort(ctx, n)} not open after 120s`, nodeLog(ctx, mode, n));
     }

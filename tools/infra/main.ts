@@ -1,12 +1,13 @@
 // The infrastructure CLI (tools/infra.sh execs it once Node is there).
 import { execFileSync } from 'node:child_process';
 import { COMPONENTS, createContext, down, envLines, logs, reset, status, up } from './infra';
-import { InfraError, run } from './proc';
+import { ensureDir, InfraError, run } from './proc';
+import { ensureBrowser } from './jaeger-ui';
 import { CLUSTER_SERVICES, readSettings } from './settings';
 import { CREDENTIALS } from './defaults';
 
 export const USAGE = `Local infrastructure for the usersys monorepo, without Docker:
-Redis, PostgreSQL, Kafka (KRaft) and Jaeger v2 as plain processes on 127.0.0.1.
+Redis, PostgreSQL, Kafka (KRaft) and Jaeger v2 (with its UI on :16686) as plain processes on 127.0.0.1.
 
   tools/infra.sh up [--kafka-cluster]   start (idempotent), wait until ready, print URLs
   tools/infra.sh up --cluster           the replicated topology: 3 Kafka brokers (replication 3,
@@ -18,9 +19,11 @@ Redis, PostgreSQL, Kafka (KRaft) and Jaeger v2 as plain processes on 127.0.0.1.
   tools/infra.sh logs [service]         last 100 lines of the log(s)
   tools/infra.sh reset                  down + wipe the data
   tools/infra.sh env                    print the connection variables as shell exports
+  tools/infra.sh browser                install Debian's chromium when missing (the Jaeger UI's
+                                        browser test; npm test runs this), print its path
 
 Everything lives in <repo>/.data: <svc>/ data, logs/<svc>.log, run/<svc>.pid.
-Downloads and builds (Kafka jars, Jaeger binary) are cached in \${USERSYS_CACHE:-~/.cache/usersys},
+Downloads and builds (Kafka jars, Jaeger binary, Jaeger UI) are cached in \${USERSYS_CACHE:-~/.cache/usersys},
 so another clone on the same machine starts without any network access.
 The program is tools/infra/ (one module per component); defaults live in tools/infra/defaults.ts.
 
@@ -107,6 +110,12 @@ async function main(argv: string[]): Promise<number> {
       const ctx = createContext(settings);
       const running = settings.servicesGiven ? [] : await Promise.all(CLUSTER_SERVICES.map(async (s) => ((await COMPONENTS[s].status(ctx)).length ? [s] : [])));
       for (const line of envLines(ctx, [...settings.services, ...running.flat()])) process.stdout.write(`export ${line}\n`);
+      return 0;
+    }
+    case 'browser': {
+      const ctx = createContext(settings);
+      ensureDir(settings.logsDir);
+      process.stdout.write(`${await ensureBrowser(ctx)}\n`);
       return 0;
     }
     default:

@@ -94,7 +94,7 @@ export const postgres: Component = {
     const { log } = paths(ctx);
     const { port, user, password, databases } = ctx.settings.postgres;
     const isReady = () => run(path.join(bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port)]).then(() => true, () => false);
-    if ((await waitUntil(60, null, isReady)) !== 'ok') throw new InfraError('postgres', 'failed', `pg_isready: no answer on 127.0.0.1:${port} within 60s`, log);
+    if ((await waitUntil(60, null, isReady, { say: ctx.say, what: 'postgres  waiting for pg_isready', logFile: log })) !== 'ok') throw new InfraError('postgres', 'failed', `pg_isready: no answer on 127.0.0.1:${port} within 60s`, log);
     await bootstrap(ctx).catch(() => {
       throw new InfraError('postgres', 'failed', `could not create role/databases ${user}/${databases.join(' ')}`, log);
     });

@@ -1,7 +1,7 @@
 // Process plumbing shared by the components: pid files, detached daemons, ports, waiting,
 // stopping, apt-get. Nothing here knows about a particular server.
 import { execFile, spawn } from 'node:child_process';
-import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,6 +20,50 @@ export class InfraError extends Error {
 /** Progress lines ("infra: redis     ready on ..."); tests and library callers can silence them. */
 export type Say = (line: string) => void;
 export const sayToStdout: Say = (line) => process.stdout.write(`infra: ${line}\n`);
+
+/**
+ * A slow step's progress: every PROGRESS_EVERY_MS it says what is running, for how long, how far
+ * (`howFar`, else the log's last line) and where its log is, so a first start is never silent.
+ */
+export interface Progress {
+  say: Say;
+  /** e.g. "kafka     fetching Apache Kafka 3.9.2 jars" */
+  what: string;
+  howFar?: () => string;
+  logFile?: string;
+}
+
+export const PROGRESS_EVERY_MS = 15_000;
+
+/** The last non-empty line of a log (what a step is doing now), shortened. */
+export function lastLogLine(file: string): string {
+  try {
+    const size = statSync(file).size;
+    const fd = openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(Math.min(size, 4096));
+      readSync(fd, buf, 0, buf.length, size - buf.length);
+      const line = buf.toString('utf8').trimEnd().split('\n').pop()?.trim() ?? '';
+      return line.length > 100 ? `${line.slice(0, 97)}...` : line;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
+}
+
+/** Starts the progress lines of `p`; call the result when the step ends. */
+export function startProgress(p: Progress | undefined, everyMs = PROGRESS_EVERY_MS): () => void {
+  if (!p) return () => {};
+  const started = Date.now();
+  const timer = setInterval(() => {
+    const far = p.howFar ? p.howFar() : p.logFile ? lastLogLine(p.logFile) : '';
+    p.say(`${p.what}: ${Math.round((Date.now() - started) / 1000)}s so far${far ? `, ${far}` : ''}${p.logFile ? ` (log: ${p.logFile})` : ''}`);
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
 
 export const isRoot = (): boolean => process.getuid?.() === 0;
 
@@ -92,23 +136,28 @@ export interface RunOptions {
   logFile?: string;
   input?: string;
   timeoutMs?: number;
+  /** A step that may take more than a few seconds: progress lines while it runs. */
+  progress?: Progress;
 }
 
 /** Runs a command to completion; rejects on a non-zero exit. Resolves with stdout (empty when logged). */
 export function run(cmd: string, args: string[], options: RunOptions = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
+  const stopProgress = startProgress(options.progress && { logFile: options.logFile, ...options.progress });
+  return new Promise<string>((resolve, reject) => {
     const child = execFile(
       cmd,
       args,
       { env: options.env ?? process.env, cwd: options.cwd, maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 0 },
       (err, stdout, stderr) => {
-        if (options.logFile) appendFileSync(options.logFile, stdout + stderr);
         if (err) reject(Object.assign(err, { stderr }));
         else resolve(options.logFile ? '' : stdout);
       },
     );
+    // logged as it comes, so the log (and the progress lines) show what a long step is doing now
+    const logFile = options.logFile;
+    if (logFile) for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk: Buffer) => appendFileSync(logFile, chunk));
     if (options.input !== undefined) child.stdin?.end(options.input);
-  });
+  }).finally(stopProgress);
 }
 
 /** Whether `cmd` resolves on PATH (or is an executable path). */
@@ -143,13 +192,18 @@ export function spawnDaemon(name: string, logFile: string, pidFile: string, cmd:
  * Polls `check` every 250 ms until it is true. 'timeout' after `seconds`; 'died' as soon as `pid`
  * (when given) is gone, since waiting longer is pointless.
  */
-export async function waitUntil(seconds: number, pid: number | null, check: () => Promise<boolean> | boolean): Promise<'ok' | 'timeout' | 'died'> {
+export async function waitUntil(seconds: number, pid: number | null, check: () => Promise<boolean> | boolean, progress?: Progress): Promise<'ok' | 'timeout' | 'died'> {
   const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    if (await Promise.resolve(check()).catch(() => false)) return 'ok';
-    if (pid !== null && !alive(pid)) return 'died';
-    if (Date.now() >= deadline) return 'timeout';
-    await sleep(250);
+  const stopProgress = startProgress(progress && { howFar: () => `up to ${seconds}s`, ...progress });
+  try {
+    for (;;) {
+      if (await Promise.resolve(check()).catch(() => false)) return 'ok';
+      if (pid !== null && !alive(pid)) return 'died';
+      if (Date.now() >= deadline) return 'timeout';
+      await sleep(250);
+    }
+  } finally {
+    stopProgress();
   }
 }
 
@@ -180,13 +234,13 @@ export async function aptInstall(what: string, packages: string[], logsDir: stri
   if (!(await hasCommand('apt-get'))) throw new InfraError(what, 'missing', `no apt-get here; install ${packages.join(' ')} yourself`);
   say(`installing ${packages.join(' ')} with apt-get (log: ${log})`);
   if (!aptUpdated) {
-    await run('apt-get', ['update'], { logFile: log }).catch(() => {
+    await run('apt-get', ['update'], { logFile: log, progress: { say, what: 'apt-get update' } }).catch(() => {
       throw new InfraError(what, 'failed', 'apt-get update failed', log);
     });
     aptUpdated = true;
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  await run('apt-get', ['install', '-y', '--no-install-recommends', '--no-upgrade', ...packages], { logFile: log, env }).catch(() => {
+  await run('apt-get', ['install', '-y', '--no-install-recommends', '--no-upgrade', ...packages], { logFile: log, env, progress: { say, what: `apt-get install ${packages.join(' ')}` } }).catch(() => {
     throw new InfraError(what, 'failed', `apt-get install ${packages.join(' ')} failed`, log);
   });
 }

@@ -64,6 +64,7 @@ describe('tools/infra.sh: the single-node set on alternate ports', () => {
     expect(up.stderr).toBe('');
     expect(up.code).toBe(0);
     for (const svc of ['redis', 'postgres', 'jaeger', 'kafka']) expect(up.stdout).toMatch(new RegExp(`^infra: ${svc} +ready on `, 'm'));
+    expect(up.stdout).toMatch(/^infra: jaeger +ready on .*Jaeger UI v2\.14\.1/m);
     expect(up.stdout).toContain(`  REDIS_URL=redis://usersys:usersys-dev-redis-pw@127.0.0.1:${redisPort}\n`);
     expect(up.stdout).toContain(`  DATABASE_URL=postgresql://usersys:usersys@127.0.0.1:${env.PG_PORT}/usersys\n`);
     expect(up.stdout).toContain(`  KAFKA_BROKERS=127.0.0.1:${kafkaPort}\n`);
@@ -74,6 +75,9 @@ describe('tools/infra.sh: the single-node set on alternate ports', () => {
     expect(status.code).toBe(0);
     expect(status.stdout.match(/^(redis|postgres|kafka|jaeger) +up +pid \d+ +127\.0\.0\.1:\d+/gm)).toHaveLength(4);
     expect(await redisPing(redisPort, 'usersys', 'usersys-dev-redis-pw')).toBe(true);
+    // the real Jaeger UI (jaeger-ui.ts), not the placeholder page of the binary built from Go
+    const ui = await fetch(`http://127.0.0.1:${env.JAEGER_UI_PORT}/search`);
+    expect(await ui.text()).toContain('<title>Jaeger UI</title>');
     const admin = new Kafka({ clientId: 'infra-spec', brokers: [`127.0.0.1:${kafkaPort}`], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     try {

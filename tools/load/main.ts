@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   });
   const scenario = positionals[0];
   if (values.help || !scenario || ![...SCENARIOS, 'soak'].includes(scenario)) {
-    process.stderr.write(`${USAGE}\n`);
+    (values.help ? process.stdout : process.stderr).write(`${USAGE}\n`); // asked for: stdout, exit 0
     process.exit(values.help ? 0 : 2);
   }
   const num = (name: string, v: string | undefined) => {

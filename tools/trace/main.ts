@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help || (!values.user && positionals.length !== 1)) {
-    process.stderr.write(`${USAGE}\n`);
+    (values.help ? process.stdout : process.stderr).write(`${USAGE}\n`); // asked for: stdout, exit 0
     process.exit(values.help ? 0 : 2);
   }
   const jaeger = new JaegerClient(values.jaeger ?? process.env.JAEGER_QUERY_URL ?? 'http://127.0.0.1:16686');

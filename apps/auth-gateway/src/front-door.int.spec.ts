@@ -190,7 +190,7 @@ describe('write front door and admin API', () => {
     expect((await call(a, 'PATCH', `/v1/users/${dave.username}`, daveToken, { nickname: 'D' })).status).toBe(202);
   });
 
-  it('reads and changes the login limit for every replica (CONTRACT shape), admin only', async () => {
+  it('reads and changes the login limit for every replica (the shape of docs/api.md), admin only', async () => {
     expect((await call(a, 'GET', '/admin/ratelimit/login')).status).toBe(401);
     expect((await call(a, 'GET', '/admin/ratelimit/login', alice.token)).status).toBe(403);
     expect((await call(a, 'PUT', '/admin/ratelimit/login', alice.token, { value: 1 })).status).toBe(403);

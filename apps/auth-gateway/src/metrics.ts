@@ -1,7 +1,7 @@
 import type { ServiceMetrics } from '@usersys/service-kit';
 import { Counter, Gauge } from 'prom-client';
 
-/** The gateway's own metrics (names in CONTRACT.md's spirit: login fast-fails, cache, limiter degradations). */
+/** The gateway's own metrics (names in docs/architecture.md, "Metrics": login fast-fails, cache, limiter degradations). */
 /** Read at scrape time; filled in once the objects they observe exist. */
 export const gaugeSources = () => ({ loginsInFlight: () => 0, auditPending: () => 0, lastLoginQueue: () => 0 });
 

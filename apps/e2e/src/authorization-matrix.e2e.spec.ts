@@ -2,7 +2,7 @@ import { decodeJwt, decodeProtectedHeader, SignJWT, type JWTPayload } from 'jose
 import { randomUUID } from 'node:crypto';
 import { json, loginAs, signUp, startSystem, uniqueUser, untilApplied, type System, type TokenPair } from './harness';
 
-// Authorisation as CONTRACT.md states it, against the running system: every gateway route × every
+// Authorisation as docs/api.md states it, against the running system: every gateway route × every
 // kind of caller, one expected answer per cell, plus forged tokens on an authenticated route.
 // The disabled and deleted callers hold tokens taken while their account was still active.
 

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-/** Metric names are part of the contract (CONTRACT.md, "Metrics"). */
+/** Metric names are part of the contract (docs/architecture.md, "Metrics"). */
 export function createRelayMetrics(registry: Registry) {
   return {
     backlog: new Gauge({ name: 'kafka_producer_wal_backlog', help: 'WAL records not yet acknowledged by Kafka', labelNames: ['log'] as const, registers: [registry] }),

@@ -5,7 +5,7 @@ type Env = Record<string, string | undefined>;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Connection settings every service shares (CONTRACT.md, "Infrastructure settings"). */
+/** Connection settings every service shares (.env.example, "every service"). */
 export interface InfraConfig {
   databaseUrl: string;
   redisUrl: string;

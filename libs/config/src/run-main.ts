@@ -1,7 +1,7 @@
 import { ConfigError } from './env';
 
 /**
- * Runs a service's async main. A ConfigError becomes the one clear line CONTRACT.md asks for;
+ * Runs a service's async main. A ConfigError becomes the one clear line naming the variable (docs/operations.md);
  * anything else is printed in full. Either way the process exits non-zero instead of limping on.
  */
 export function runMain(main: () => Promise<void>): void {

@@ -1,6 +1,6 @@
 import type { EventEnvelope } from './envelope';
 
-/** Topic names and message headers are part of the external contract (CONTRACT.md, "Kafka"). */
+/** Topic names and message headers are part of the external contract (docs/architecture.md, "Kafka topics" and "Headers"). */
 export const TOPICS = {
   events: 'user.events.v1',
   retry: 'user.retry.v1',

@@ -40,7 +40,7 @@ export function decodeLoginAuditRecord(bytes: Buffer | string): LoginAuditRecord
   return loginAuditRecord.parse(JSON.parse(bytes.toString()));
 }
 
-/** The contract headers of a login-audit message (CONTRACT.md "Kafka"); `traceparent` comes from the sender's span. */
+/** The contract headers of a login-audit message (docs/architecture.md "Headers"); `traceparent` comes from the sender's span. */
 export function loginAuditHeaders(record: LoginAuditRecord, trace: { traceparent?: string; tracestate?: string }): Record<string, string> {
   const headers: Record<string, string> = {
     [HEADERS.eventId]: record.auditId,

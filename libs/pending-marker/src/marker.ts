@@ -17,7 +17,7 @@ export const PENDING_MARKER_MAX_JITTER_MS = 5_000;
 export const PROVISIONAL_MARKER_TTL_MS = 30_000;
 
 /**
- * `user:pending:{<username>}`: the username is a hash tag (CONTRACT.md allows it), so in a Redis
+ * `user:pending:{<username>}`: the username is a hash tag (docs/architecture.md, "Redis keys"), so in a Redis
  * Cluster the marker shares a slot with the user's cache entry and rejection record
  * (@usersys/user-cache), which user-consumer settles together in one script.
  */
@@ -30,7 +30,7 @@ export function pendingMarkerTtlMs(configuredMs: number, random: () => number = 
   return Math.max(configuredMs, PENDING_MARKER_FLOOR_MS) + Math.floor(random() * (PENDING_MARKER_MAX_JITTER_MS + 1));
 }
 
-/** What the marker records: which event and which trace wrote it (CONTRACT.md, "Redis keys"). */
+/** What the marker records: which event and which trace wrote it (docs/architecture.md, "Redis keys"). */
 export interface PendingMarkerValue {
   eventId: string;
   eventType: string;

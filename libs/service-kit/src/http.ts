@@ -8,7 +8,7 @@ import { httpMetricsMiddleware, type ServiceMetrics } from './metrics';
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
 
 /**
- * An express app with the endpoints every service serves (CONTRACT.md): `/healthz` (process up;
+ * An express app with the endpoints every service serves (docs/architecture.md): `/healthz` (process up;
  * 503 only when a `liveness` check fails, i.e. the process should be restarted), `/readyz`
  * (dependencies reachable, each check named) and `/metrics` (Prometheus text).
  */

@@ -4,3 +4,4 @@ export { APPS, SERVICES, CLUSTER_PORTS, appSpec, singleTopology, clusterTopology
 export type { AppName, AppSpec, ServiceInstance, ClusterTopologyOptions } from './topology';
 export { Supervisor } from './supervisor';
 export type { Supervisable, SupervisorOptions } from './supervisor';
+export { clusterStartOptions } from './cluster-start';

@@ -1,8 +1,9 @@
 /**
- * Redis keys about users shared by user-command, user-consumer and auth-gateway (CONTRACT.md keeps
- * only `user:pending:<username>` fixed; these are ours, documented here and in the README).
+ * Redis keys about users shared by user-command, user-consumer and auth-gateway (only
+ * `user:pending:<username>` is part of the external contract; these are ours, documented here and in
+ * docs/architecture.md, "Redis keys").
  *
- * Keys about one user carry the username as a hash tag (`{<username>}`, as CONTRACT.md allows for
+ * Keys about one user carry the username as a hash tag (`{<username>}`, as docs/architecture.md describes for
  * the pending marker): the consumer settles marker, cache entry and rejection of one user in one
  * script, and a Redis Cluster runs a script only over keys of one slot. Keys no script combines with
  * another (reservations, requests, revocations) have no tag, so they spread over the cluster.

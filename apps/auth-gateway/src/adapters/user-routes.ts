@@ -71,7 +71,7 @@ export function registerUserRoutes(app: Express, deps: UserRouteDeps): void {
     }),
   );
 
-  // The user or an admin, like the user itself (CONTRACT.md): an anonymous creator follows its request id.
+  // The user or an admin, like the user itself (docs/api.md): an anonymous creator follows its request id.
   app.get(
     '/v1/users/:username/state',
     asyncRoute(async (req, res) => {

@@ -6,7 +6,7 @@ export type UserAction = 'read' | 'update' | 'delete' | 'force_delete';
 export type Decision = 'allow' | 'unauthenticated' | 'forbidden';
 
 /**
- * CONTRACT.md: reading, changing and deleting an account needs its owner or an admin; force
+ * docs/api.md ("Who may do what"): reading, changing and deleting an account needs its owner or an admin; force
  * delete needs an admin. user-command re-checks the same rule from the caller headers.
  */
 export function authorize(caller: Caller, target: string, action: UserAction): Decision {

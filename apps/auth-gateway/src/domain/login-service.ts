@@ -55,7 +55,7 @@ function claimedUsername(body: unknown): string {
 
 /**
  * POST /v1/auth/login: the body is validated first (no I/O, so a malformed or unsafe body costs
- * nothing and reaches no store), then the order of MISSION.md section 1: fast-fail, rate limit
+ * nothing and reaches no store), then the order of docs/architecture.md ("A login"): fast-fail, rate limit
  * per client IP, user lookup, credential cache, bcrypt in the worker pool, tokens, last-login
  * batching; every attempt goes to the audit trail.
  */

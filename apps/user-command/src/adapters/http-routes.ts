@@ -93,7 +93,7 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
     '/internal/users/:username/state',
     asyncRoute(async (req, res) => {
       const username = pathUser(req);
-      authorize(callerOf(req), 'self-or-admin', username); // the gateway's rule again (CONTRACT.md: the user or an admin)
+      authorize(callerOf(req), 'self-or-admin', username); // the gateway's rule again (docs/api.md: the user or an admin)
       const state = await requestState(deps, username);
       if (!state) throw new AppError(ERRORS.USER_NOT_FOUND);
       res.json(state);

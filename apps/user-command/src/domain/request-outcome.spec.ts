@@ -5,7 +5,7 @@ import { fakeDeps } from './testing/fakes';
 const ID = '6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f';
 const accepted = { type: 'create' as const, username: 'alice', acceptedAt: '2026-12-01T10:00:00.000Z' };
 
-// Every row of the mapping (PLAN-12 item 2 / CONTRACT.md): PostgreSQL's record → what the client reads.
+// Every row of the mapping (docs/api.md, "Writes are asynchronous"): PostgreSQL's record → what the client reads.
 const rows: Array<[string, ConsumerRecord, Partial<RequestOutcome>]> = [
   ['processed applied', { kind: 'processed', username: 'alice', eventType: 'user.created', outcome: 'applied', reason: null }, { type: 'create', state: 'applied' }],
   ['processed, no outcome recorded (older rows)', { kind: 'processed', username: 'alice', eventType: 'user.updated', outcome: null, reason: null }, { type: 'update', state: 'applied' }],

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ConsumerMetrics } from '../domain/ports';
 
-/** Prometheus names (CONTRACT.md "Metrics"): consumed events by type and outcome, retries, dead letters. */
+/** Prometheus names (docs/architecture.md, "Metrics"): consumed events by type and outcome, retries, dead letters. */
 export function createConsumerMetrics(registry: Registry): ConsumerMetrics & { loginAudit: Counter<'outcome'>; degrade: Gauge } {
   const consumed = new Counter({ name: 'user_consumer_events_total', help: 'Consumed events by type and outcome', labelNames: ['type', 'outcome'] as const, registers: [registry] });
   const retries = new Counter({ name: 'user_consumer_retries_total', help: 'Events sent to user.retry.v1, by type and stage (write | bookkeeping)', labelNames: ['type', 'stage'] as const, registers: [registry] });

@@ -90,7 +90,7 @@ export interface UserStore {
   classify?(error: unknown): FailureKind;
 }
 
-/** Redis steps around the write (CONTRACT.md keys and @usersys/user-cache). */
+/** Redis steps around the write (docs/architecture.md "Redis keys" and @usersys/user-cache). */
 export interface Bookkeeping {
   /** Event id each user's pending marker names (null = no marker). Throws when Redis is unavailable. */
   markerEventIds(usernames: string[]): Promise<Map<string, string | null>>;

@@ -1,12 +1,18 @@
-// What `npm start -- --cluster` hands to startServices: the cluster topology wired to the running
+// What `npm start -- --cluster` hands to startServices: the cluster topology wired to a running
 // cluster-mode infrastructure (its brokers, Redis Cluster nodes, PostgreSQL, Jaeger and HAProxy's
-// backends, which are the gateways' ports). Shared by run-services.ts and its spec.
+// backends, which are the gateways' ports). tools/run-services.ts uses it on the default one; tests
+// on a private one (tools/infra with port overrides).
 import { CLUSTER_SERVICES, DEFAULT_SERVICES, envLines, type Context } from '@usersys/infra';
-import { clusterTopology, type ClusterTopologyOptions, type StartOptions } from '@usersys/service-runner';
+import type { StartOptions } from './services';
+import { clusterTopology, type ClusterTopologyOptions } from './topology';
 
 /** Connection variables the services take from the infrastructure (unless `env` sets them already). */
 const FROM_INFRA = ['KAFKA_BROKERS', 'REDIS_CLUSTER_NODES', 'REDIS_URL', 'DATABASE_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT'];
 
+/**
+ * `env`: variables already given (default process.env) win over the infrastructure's; pass {} to
+ * take every connection from `ctx` (a private infrastructure).
+ */
 export function clusterStartOptions(ctx: Context, topology: Omit<ClusterTopologyOptions, 'gatewayPorts'> = {}, env: Record<string, string | undefined> = process.env): StartOptions {
   const infra = Object.fromEntries(envLines(ctx, [...DEFAULT_SERVICES, ...CLUSTER_SERVICES]).map((line) => line.split(/=(.*)/s).slice(0, 2)));
   if (!infra.REDIS_CLUSTER_NODES || (infra.KAFKA_BROKERS ?? '').split(',').length < 3) {

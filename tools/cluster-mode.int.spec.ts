@@ -1,6 +1,7 @@
 // `npm start -- --cluster` on ALTERNATE ports in a private data directory: the cluster-mode
 // infrastructure (3 Kafka brokers, a Redis Cluster 3+3, PostgreSQL, HAProxy) through tools/infra,
-// then the cluster topology started by the same code run-services.ts uses (cluster-start.ts).
+// then the cluster topology started by the same code run-services.ts uses (service-runner's
+// clusterStartOptions).
 // Never touches the shared infrastructure's ports or .data.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -8,10 +9,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { applyMigrations } from '@usersys/db';
 import { createContext, down, freePortBase, readSettings, up, type Context } from '@usersys/infra';
-import { startServices, type RunningServices } from '@usersys/service-runner';
+import { clusterStartOptions, startServices, type RunningServices } from '@usersys/service-runner';
 import { freePort } from '@usersys/test-infra';
 import { Kafka, logLevel } from 'kafkajs';
-import { clusterStartOptions } from './cluster-start';
 
 const json = { 'content-type': 'application/json' };
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -42,8 +42,8 @@ async function successfulLogins(url: string): Promise<number> {
 
 describe('npm start -- --cluster: the cluster topology on private infrastructure', () => {
   jest.setTimeout(600_000);
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'usersys-cluster-start-'));
-  const consumerGroup = 'user-consumer-cluster-start';
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'usersys-cluster-mode-'));
+  const consumerGroup = 'user-consumer-cluster-mode';
   let ctx: Context;
   let services: RunningServices;
   let proxy: string;
@@ -101,10 +101,12 @@ describe('npm start -- --cluster: the cluster topology on private infrastructure
     for (const { name } of services.instances) {
       await eventually(`${name} ready`, 60, async () => ((await fetch(`${services.urlOf(name)}/readyz`)).status === 200 ? true : undefined));
     }
+    // HAProxy lets a gateway in after two passed checks (1 s apart): until then it answers 503 itself
+    await eventually('HAProxy forwarding to a ready gateway', 30, async () => ((await fetch(`${proxy}/readyz`)).status === 200 ? true : undefined));
   });
 
   it('the three consumers are members of one group; each command replica has its own WAL', async () => {
-    const admin = new Kafka({ clientId: 'cluster-start-spec', brokers: shared.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({ clientId: 'cluster-mode-spec', brokers: shared.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     try {
       const members = await eventually('3 members in the consumer group', 90, async () => {
