@@ -70,6 +70,7 @@ async function singleSystem(runId: string): Promise<System> {
   const [db, jaeger, redis, kafka] = await Promise.all([benchDatabase(), benchJaeger(), startPrivateRedis(), startPrivateKafka()]);
   const destroyInfra = () => Promise.all([db.drop(), jaeger.destroy(), redis.destroy(), kafka.destroy()].map((p) => p.catch(() => {})));
   const ports = { gw: await freePort(), cmd: await freePort(), relay: await freePort(), consumer: await freePort() };
+  const walDir = path.join(os.tmpdir(), `usersys-bench-sizing-wal-${runId}`);
   const services = await startServices({
     logDir: path.resolve(__dirname, '../.data/logs/bench-sizing'),
     env: {
@@ -81,7 +82,7 @@ async function singleSystem(runId: string): Promise<System> {
       DATABASE_URL: db.url,
       REDIS_URL: redis.url,
       KAFKA_BROKERS: kafka.url,
-      WAL_DIR: path.join(os.tmpdir(), `usersys-bench-sizing-wal-${runId}`),
+      WAL_DIR: walDir,
       ...SERVICE_ENV,
       ...jaeger.env,
     },
@@ -102,6 +103,7 @@ async function singleSystem(runId: string): Promise<System> {
     stop: async () => {
       await services.stop();
       await destroyInfra();
+      rmSync(walDir, { recursive: true, force: true });
     },
   };
 }
