@@ -2,9 +2,10 @@
 // (schema validation, interpolation, merge keys, consistency of references), and checks the rules
 // the issue that fixed the file asked for: secrets without defaults, start order on health and on
 // the one-shot jobs finishing, a health check wherever one is waited for, persistent data paths,
-// a WAL volume the app user owns, and services that scale (`--scale`).
+// a WAL volume the app user owns, services that scale (`--scale`), and gateways that trust exactly
+// their proxy.
 //
-//	go run . [-file docker-compose.yml] [-env-example .env.example] [-scale user-command,user-consumer]
+//	go run . [-file docker-compose.yml] [-env-example .env.example] [-scale auth-gateway,user-command,user-consumer]
 //
 // Built and cached by tools/compose-check.sh. Exit 0: every check passed; 1: one line per failure.
 package main
@@ -26,7 +27,7 @@ import (
 func main() {
 	file := flag.String("file", "docker-compose.yml", "the compose file")
 	envExample := flag.String("env-example", ".env.example", "lists the secrets: a line `NAME=` with nothing after it")
-	scale := flag.String("scale", "user-command,user-consumer", "services that must run as several replicas (comma-separated)")
+	scale := flag.String("scale", "auth-gateway,user-command,user-consumer", "services that must run as several replicas (comma-separated)")
 	flag.Parse()
 
 	secrets, err := requiredSecrets(*envExample)
@@ -221,6 +222,28 @@ func Check(file string, secrets []string, scaled []string) []string {
 				if dir != "" && !namedVolumeAt(svc, dir) {
 					fail("%s: log dir %s is not on a named volume", name, dir)
 				}
+			}
+		}
+	}
+
+	// A gateway behind a proxy trusts X-Forwarded-For from exactly that proxy: every TRUST_PROXY
+	// entry is the fixed address of a service of the file (a dynamic address could be any container).
+	fixed := map[string]string{}
+	for _, name := range sortedNames(project) {
+		for _, net := range project.Services[name].Networks {
+			if net != nil && net.Ipv4Address != "" {
+				fixed[net.Ipv4Address] = name
+			}
+		}
+	}
+	for _, name := range sortedNames(project) {
+		trust := value(project.Services[name].Environment, "TRUST_PROXY")
+		if trust == "" || trust == "false" {
+			continue
+		}
+		for _, entry := range strings.Split(trust, ",") {
+			if _, ok := fixed[strings.TrimSpace(entry)]; !ok {
+				fail("%s: TRUST_PROXY entry %q is not the fixed address (networks: ipv4_address) of a service in the file", name, strings.TrimSpace(entry))
 			}
 		}
 	}

@@ -10,7 +10,7 @@ import (
 // The repository's own docker-compose.yml, Dockerfile and .env.example.
 var repo = filepath.Join("..", "..")
 
-var scaled = []string{"user-command", "user-consumer"}
+var scaled = []string{"auth-gateway", "user-command", "user-consumer"}
 
 func secrets(t *testing.T) []string {
 	t.Helper()
@@ -71,6 +71,9 @@ func TestEachListedBugIsReported(t *testing.T) {
 		{"a fixed WAL_NAME", "docker-compose.yml", "USER_COMMAND_HOST: 0.0.0.0,", "USER_COMMAND_HOST: 0.0.0.0, WAL_NAME: user-command,", "user-command scales, but sets WAL_NAME"},
 		{"a fixed host port on a scaled service", "docker-compose.yml", "OTEL_SERVICE_NAME: user-consumer, USER_CONSUMER_HOST: 0.0.0.0 }", "OTEL_SERVICE_NAME: user-consumer, USER_CONSUMER_HOST: 0.0.0.0 }\n    ports: [\"127.0.0.1:9465:9465\"]", "user-consumer scales, but publishes host port 9465"},
 		{"a waited-for job that restarts", "docker-compose.yml", "    restart: \"no\"\n    environment: { <<: [*app-env, *data-env] }", "    restart: on-failure\n    environment: { <<: [*app-env, *data-env] }", "but migrate restarts"},
+		{"a fixed host port on the gateway", "docker-compose.yml", "      TRUST_PROXY: *proxy-address\n", "      TRUST_PROXY: *proxy-address\n    ports: [\"127.0.0.1:8081:8080\"]\n", "auth-gateway scales, but publishes host port 8081"},
+		{"a gateway trusting a dynamic address", "docker-compose.yml", "      TRUST_PROXY: *proxy-address\n", "      TRUST_PROXY: 172.30.88.200\n", "TRUST_PROXY entry \"172.30.88.200\""},
+		{"the proxy without its fixed address", "docker-compose.yml", "    networks: { default: { ipv4_address: *proxy-address } }\n", "", "TRUST_PROXY entry \"172.30.88.10\""},
 		{"a schema error", "docker-compose.yml", "  restart: unless-stopped\n", "  restart: unless-stopped\n  replicas_typo: 2\n", "compose-go refuses the file"},
 	}
 	for _, c := range cases {

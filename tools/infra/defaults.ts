@@ -83,3 +83,17 @@ export const REDIS_CLUSTER = { masters: 3, replicasPerMaster: 1 } as const;
 export function topicSpecs(): { topic: string; partitions: number }[] {
   return Object.entries(TOPIC_PARTITIONS).map(([topic, partitions]) => ({ topic, partitions }));
 }
+
+/**
+ * Container images of docker-compose.yml and the Helm chart (generated into them by
+ * tools/compose-parts.ts and tools/helm-contract.ts): the versions this program runs. Kafka and
+ * Jaeger are versions listed in VERSIONS; Redis, PostgreSQL and HAProxy are the major versions of
+ * Debian 12's packages (redis-server 7.0, postgresql 15, haproxy 2.6).
+ */
+export const CONTAINER_IMAGES = {
+  kafka: 'apache/kafka:3.9.1',
+  jaeger: 'jaegertracing/jaeger:2.13.0',
+  redis: 'redis:7.0',
+  postgres: 'postgres:15',
+  haproxy: 'haproxy:2.6',
+} as const;

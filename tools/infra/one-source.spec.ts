@@ -1,6 +1,7 @@
 // tools/infra/defaults.ts is the one source of the infrastructure's ports, versions and development
 // credentials. docker-compose.yml and the Helm chart cannot import it, so this fails when they
-// drift from it (topics: tools/compose-topics.spec.ts and tools/helm-contract.spec.ts).
+// drift from it. Their parts that come from it are generated (tools/compose-parts.ts,
+// tools/helm-contract.ts) and checked for staleness by those generators' specs; this reads the files.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CREDENTIALS, DEFAULT_PORTS, KAFKA_MODES, VERSIONS } from './defaults';
