@@ -43,6 +43,9 @@ export function haproxyConfigText(opts: { bind: string; servers: string[]; heade
     '  timeout client 30s',
     '  timeout server 30s',
     '  timeout http-request 10s',
+    // A check's own timeout (default: inter, 1 s). On a busy host a gateway's /readyz took longer
+    // and HAProxy marked every gateway down at once, refusing nearly all traffic with 503.
+    '  timeout check 3s',
     '  retries 2',
     '  option redispatch',
     '',
