@@ -92,8 +92,12 @@ describe('tools/infra.sh: the single-node set on alternate ports', () => {
     const rules = (await (await fetch(`http://127.0.0.1:${env.PROMETHEUS_PORT}/api/v1/rules`)).json()) as { data: { groups: { name: string; file: string }[] } };
     expect(rules.data.groups.map((g) => g.name).sort()).toEqual(['usersys.availability', 'usersys.login', 'usersys.write-path']);
     expect(rules.data.groups.every((g) => g.file.startsWith(path.join(REPO, 'infra/prometheus/rules/')))).toBe(true);
-    const targets = (await (await fetch(`http://127.0.0.1:${env.PROMETHEUS_PORT}/api/v1/targets`)).json()) as { data: { activeTargets: { labels: Record<string, string> }[] } };
-    const byJob = Object.fromEntries(targets.data.activeTargets.map((t) => [t.labels.job, t.labels.instance]));
+    // File-based discovery reads the target files shortly after start-up, not before the API answers.
+    let byJob: Record<string, string> = {};
+    for (let deadline = Date.now() + 30_000; Object.keys(byJob).length < 4 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+      const targets = (await (await fetch(`http://127.0.0.1:${env.PROMETHEUS_PORT}/api/v1/targets`)).json()) as { data: { activeTargets: { labels: Record<string, string> }[] } };
+      byJob = Object.fromEntries(targets.data.activeTargets.map((t) => [t.labels.job, t.labels.instance]));
+    }
     expect(byJob).toEqual({ 'auth-gateway': '127.0.0.1:8080', 'user-command': '127.0.0.1:8081', 'wal-relay': '127.0.0.1:9464', 'user-consumer': '127.0.0.1:9465' });
   });
 

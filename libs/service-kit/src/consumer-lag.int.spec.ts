@@ -21,6 +21,17 @@ describe('readGroupLag (real Kafka)', () => {
     await producer.connect();
     await producer.send({ topic, acks: -1, messages: Array.from({ length: 5 }, (_, i) => ({ partition: 0, value: `m${i}` })) });
     await producer.send({ topic, acks: -1, messages: [{ partition: 1, value: 'x' }] });
+    // On a fresh broker the group coordinator (the offsets topic) comes up after the first request
+    // for it: NOT_COORDINATOR until then. Wait for it here, so the tests read a settled group.
+    for (let deadline = Date.now() + 45_000; ; ) {
+      try {
+        await admin.fetchOffsets({ groupId, topics: [topic] });
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
   }, 60_000);
   afterAll(async () => {
     await producer?.disconnect().catch(() => {});
