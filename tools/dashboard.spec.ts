@@ -33,8 +33,10 @@ describe('infra/ observability config', () => {
 
   it('scrapes every app on its contract port', () => {
     const prometheus = readFileSync(path.join(REPO, 'infra/prometheus/prometheus.yml'), 'utf8');
-    expect(prometheus).toContain('wal-relay:9464');
+    // the named user-command replicas and every relay (docker-compose.yml)
+    expect(prometheus).toContain('targets: ["user-command-1:8081", "user-command-2:8081"]');
+    expect(prometheus).toContain('targets: ["wal-relay-1:9464", "wal-relay-2:9464", "wal-relay-gateway:9464"]');
     // the services that scale: every replica, found through Docker's DNS
-    for (const [app, port] of [['auth-gateway', 8080], ['user-command', 8081], ['user-consumer', 9465]]) expect(prometheus).toContain(`names: ["${app}"], type: A, port: ${port}`);
+    for (const [app, port] of [['auth-gateway', 8080], ['user-consumer', 9465]]) expect(prometheus).toContain(`names: ["${app}"], type: A, port: ${port}`);
   });
 });

@@ -3,7 +3,7 @@
 #   1. helm lint --strict, with the default values and with ci/custom-values.yaml;
 #   2. helm template;
 #   3. tools/helm-check (go test): every rendered manifest decoded strictly into its k8s.io/api type,
-#      and the chart's rules (StatefulSet + WAL sidecar, HPA/PDB, probes, resources, securityContext,
+#      and the chart's rules (StatefulSet + WAL sidecar, the user-command replica list, HPA/PDB, probes, resources, securityContext,
 #      secrets, endpoints, topics) checked over the rendered objects.
 # helm is built once from the Go module proxy (helm.sh/helm/v3) into ${USERSYS_CACHE:-~/.cache/usersys},
 # like Jaeger in tools/infra.sh; later runs need no network (the Go module and build caches keep the rest).

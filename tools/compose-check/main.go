@@ -2,10 +2,10 @@
 // (schema validation, interpolation, merge keys, consistency of references), and checks the rules
 // the issue that fixed the file asked for: secrets without defaults, start order on health and on
 // the one-shot jobs finishing, a health check wherever one is waited for, persistent data paths,
-// a WAL volume the app user owns, services that scale (`--scale`), and gateways that trust exactly
-// their proxy.
+// a WAL volume the app user owns, services that scale (`--scale`), gateways that trust exactly
+// their proxy, and user-command replicas the gateways route each username to (routing.go).
 //
-//	go run . [-file docker-compose.yml] [-env-example .env.example] [-scale auth-gateway,user-command,user-consumer]
+//	go run . [-file docker-compose.yml] [-env-example .env.example] [-scale auth-gateway,user-consumer]
 //
 // Built and cached by tools/compose-check.sh. Exit 0: every check passed; 1: one line per failure.
 package main
@@ -27,7 +27,7 @@ import (
 func main() {
 	file := flag.String("file", "docker-compose.yml", "the compose file")
 	envExample := flag.String("env-example", ".env.example", "lists the secrets: a line `NAME=` with nothing after it")
-	scale := flag.String("scale", "auth-gateway,user-command,user-consumer", "services that must run as several replicas (comma-separated)")
+	scale := flag.String("scale", "auth-gateway,user-consumer", "services that must run as several replicas (comma-separated)")
 	flag.Parse()
 
 	secrets, err := requiredSecrets(*envExample)
@@ -189,8 +189,10 @@ func Check(file string, secrets []string, scaled []string) []string {
 			if _, ok := svc.Environment["REDIS_URL"]; ok {
 				waitsFor("redis", types.ServiceConditionHealthy, "uses Redis")
 			}
-			if _, ok := svc.Environment["USER_COMMAND_URL"]; ok {
-				waitsFor("user-command", types.ServiceConditionHealthy, "calls user-command")
+			for _, replica := range commandReplicas(project) {
+				if _, ok := svc.Environment["USER_COMMAND_URLS"]; ok && !isCommandReplica(svc) {
+					waitsFor(replica, types.ServiceConditionHealthy, "calls user-command")
+				}
 			}
 			// The WAL directory is a volume the app user can write.
 			if walDir := value(svc.Environment, "WAL_DIR"); walDir != "" {
@@ -247,6 +249,8 @@ func Check(file string, secrets []string, scaled []string) []string {
 			}
 		}
 	}
+
+	failures = append(failures, checkRouting(project)...)
 
 	// Services that scale: nothing fixed per container.
 	for _, name := range scaled {

@@ -468,8 +468,8 @@ func TestEndpointsComeFromValues(t *testing.T) {
 		}
 	}
 	gw := findContainer(deployment(t, r, name("auth-gateway")).Spec.Template.Spec, "auth-gateway")
-	if v := envValue(t, gw, "USER_COMMAND_URL"); v != "http://"+name("user-command")+":8081" {
-		t.Errorf("USER_COMMAND_URL %q", v)
+	if v := envValue(t, gw, "USER_COMMAND_URLS"); !strings.HasPrefix(v, "http://"+name("user-command")+"-0."+name("user-command")+"-headless.") {
+		t.Errorf("USER_COMMAND_URLS %q", v)
 	}
 	if v := envValue(t, gw, "TRUST_PROXY"); v != "10.0.0.0/8" {
 		t.Errorf("TRUST_PROXY %q", v)
@@ -505,12 +505,14 @@ func TestServicesReachTheirPods(t *testing.T) {
 			}
 		}
 	}
+	// The gateway calls each user-command pod through the headless Service (replicas_test.go).
 	gw := deployment(t, r, name("auth-gateway"))
-	url := envValue(t, findContainer(gw.Spec.Template.Spec, "auth-gateway"), "USER_COMMAND_URL")
-	if !slices.ContainsFunc(r.Services, func(s *corev1.Service) bool {
-		return strings.HasPrefix(url, "http://"+s.Name+":") && s.Spec.ClusterIP != corev1.ClusterIPNone
-	}) {
-		t.Errorf("USER_COMMAND_URL %s names no ClusterIP Service of the chart", url)
+	for _, url := range splitList(envValue(t, findContainer(gw.Spec.Template.Spec, "auth-gateway"), "USER_COMMAND_URLS")) {
+		if !slices.ContainsFunc(r.Services, func(s *corev1.Service) bool {
+			return strings.Contains(url, "."+s.Name+"."+namespace+".svc:") && s.Spec.ClusterIP == corev1.ClusterIPNone
+		}) {
+			t.Errorf("USER_COMMAND_URLS entry %s names no headless Service of the chart", url)
+		}
 	}
 }
 

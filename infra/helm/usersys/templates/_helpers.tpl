@@ -46,6 +46,38 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- (.Files.Get "files/contract.json" | fromJson).topics | toJson -}}
 {{- end -}}
 
+{{/*
+The user-command replicas, as USER_COMMAND_URLS: every StatefulSet pod's stable address through the
+headless Service, pods 0 .. members-1 (members: userCommand.members, else userCommand.replicas). The
+gateways route each username to one of them by rendezvous hashing, and each pod refuses writes for
+names it does not own (USER_COMMAND_SELF, its own entry: usersys.userCommandSelf), so one name's
+writes go through one WAL. One address for all pods (a ClusterIP Service) would spread them.
+*/}}
+{{- define "usersys.userCommandMembers" -}}
+{{- $members := int (.Values.userCommand.members | default .Values.userCommand.replicas) -}}
+{{- if lt $members (int .Values.userCommand.replicas) -}}
+{{- fail (printf "userCommand.members (%d) is below userCommand.replicas (%v): a pod outside the replica list would refuse to start (user-command README, \"Replicas\")" $members .Values.userCommand.replicas) -}}
+{{- end -}}
+{{- $members -}}
+{{- end -}}
+
+{{/* The address of one user-command pod: include "usersys.userCommandPodUrl" (list $ "<pod name>") */}}
+{{- define "usersys.userCommandPodUrl" -}}
+{{- $root := index . 0 -}}
+{{- $name := printf "%s-user-command" (include "usersys.fullname" $root) -}}
+{{- printf "http://%s.%s-headless.%s.svc:%v" (index . 1) $name $root.Release.Namespace $root.Values.userCommand.port -}}
+{{- end -}}
+
+{{- define "usersys.userCommandUrls" -}}
+{{- $root := . -}}
+{{- $name := printf "%s-user-command" (include "usersys.fullname" .) -}}
+{{- $urls := list -}}
+{{- range $i := until (int (include "usersys.userCommandMembers" .)) -}}
+{{- $urls = append $urls (include "usersys.userCommandPodUrl" (list $root (printf "%s-%d" $name $i))) -}}
+{{- end -}}
+{{- join "," $urls -}}
+{{- end -}}
+
 {{- define "usersys.walDir" -}}
 {{- printf "%s/logs" (.Values.walMountPath | trimSuffix "/") -}}
 {{- end -}}
