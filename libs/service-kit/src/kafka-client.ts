@@ -1,6 +1,7 @@
 import {
   Kafka,
   logLevel,
+  Partitioners,
   type Consumer,
   type ConsumerConfig,
   type ConsumerRunConfig,
@@ -13,10 +14,12 @@ import {
   type ProducerRecord,
   type RecordMetadata,
   type RetryOptions,
+  type TopicMessages,
 } from 'kafkajs';
 import type { Logger } from 'pino';
 import { backoffMs } from './backoff';
 import './kafkajs-idle-fix'; // every Kafka client of the services is built here: no idle 1 ms timer loop per connection
+import { PartitionLedger } from './partition-ledger';
 
 /*
  * Why this exists: a kafkajs client that opens a connection while the broker is frozen (SIGSTOP,
@@ -309,17 +312,23 @@ function watchFor(options: Resolved, expectsSteadyProgress: boolean): Connection
   return new ConnectionWatch({ stallAfterMs: options.stallAfterMs, wedgedAfterMs: options.wedgedAfterMs, rebuildBackoff: options.rebuildBackoff, expectsSteadyProgress });
 }
 
+/** How many times one send goes back to kafkajs for records it resolved without acknowledging. */
+const UNACKNOWLEDGED_RESENDS = 5;
+
 /**
  * A kafkajs producer that is replaced by a new client (with backoff) when its connection stops
  * answering. Sends go out one at a time: after a request timeout kafkajs rolls the idempotent
  * producer's sequence numbers back while the timed-out request may still be written later, so a
  * concurrent send could reuse its sequence number, be answered as a duplicate and never be written.
+ * A send resolves only once every record's partition is acknowledged: kafkajs alone can resolve
+ * without sending the records of a partition whose leader moved (partition-ledger.ts).
  */
 export class ReconnectingProducer implements Watched {
   readonly watch: ConnectionWatch;
   private client: { producer: Producer; connecting: Promise<void> | null };
   private closed = false;
   private previous: Promise<unknown> = Promise.resolve();
+  private readonly ledger = new PartitionLedger();
 
   constructor(
     readonly name: string,
@@ -332,7 +341,8 @@ export class ReconnectingProducer implements Watched {
   }
 
   private build() {
-    const producer = createKafka(this.options).producer(this.config);
+    const createPartitioner = this.ledger.recording(this.config.createPartitioner ?? Partitioners.DefaultPartitioner);
+    const producer = createKafka(this.options).producer({ ...this.config, createPartitioner });
     const client = { producer, connecting: null as Promise<void> | null };
     producer.on(producer.events.REQUEST_TIMEOUT, () => {
       if (this.client === client) this.watch.failure(deadConnection('request timed out'));
@@ -360,12 +370,30 @@ export class ReconnectingProducer implements Watched {
     return client.connecting;
   }
 
-  send(record: ProducerRecord): Promise<RecordMetadata[]> {
-    return this.call((p) => p.send(record));
+  send({ topic, messages, ...options }: ProducerRecord): Promise<RecordMetadata[]> {
+    return this.sendBatch({ ...options, topicMessages: [{ topic, messages }] });
   }
 
   sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
-    return this.call((p) => p.sendBatch(batch));
+    return this.call((p) => this.sendEveryRecord(p, batch));
+  }
+
+  /** kafkajs' sendBatch, then again for the records whose partition it did not acknowledge (partition-ledger.ts). */
+  private async sendEveryRecord(producer: Producer, batch: ProducerBatch): Promise<RecordMetadata[]> {
+    const acknowledged: RecordMetadata[] = [];
+    let pending: TopicMessages[] = batch.topicMessages ?? [];
+    for (let attempt = 1; ; attempt++) {
+      const answer = await producer.sendBatch({ ...batch, topicMessages: pending });
+      acknowledged.push(...answer);
+      if (batch.acks === 0) return acknowledged; // nothing is acknowledged to check against
+      const skipped = this.ledger.unacknowledged(pending, answer);
+      if (skipped.length === 0) return acknowledged;
+      const records = skipped.reduce((n, t) => n + t.messages.length, 0);
+      const where = this.ledger.describe(skipped);
+      if (attempt >= UNACKNOWLEDGED_RESENDS) throw new Error(`kafka send resolved ${attempt} times without acknowledging ${records} records (${where})`);
+      this.log.warn({ kafka_client: this.name, records, partitions: where, attempt }, 'kafkajs resolved a send without sending every record (a partition leader moved); sending those again');
+      pending = skipped;
+    }
   }
 
   private call<T>(op: (producer: Producer) => Promise<T>): Promise<T> {
