@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -8,6 +8,16 @@ import path from 'node:path';
  * one is reported next to its baseline measured in the same process, as a ratio. Percentiles of
  * samples come from @usersys/load-suite's summarize (one implementation for the suite and here).
  */
+/**
+ * Figures count only on the Node the project ships (tools/bootstrap.sh's NODE_VERSION): a benchmark
+ * started with another `node` on PATH (the machine's own) measures a different runtime. Checked on
+ * import, so a wrong runtime fails before the run, not after it.
+ */
+const SHIPPED_NODE_MAJOR = /^NODE_VERSION="(\d+)\./m.exec(readFileSync(path.resolve(__dirname, '../../tools/bootstrap.sh'), 'utf8'))?.[1];
+if (process.versions.node.split('.')[0] !== SHIPPED_NODE_MAJOR) {
+  throw new Error(`benchmarks run on the shipped Node ${SHIPPED_NODE_MAJOR} (tools/bootstrap.sh), this is ${process.version}: use npm run bench, or put .tools/node/bin first on PATH`);
+}
+
 export interface Figure {
   /** e.g. "create accepted/s, bcrypt cost 4, c=64" */
   figure: string;
