@@ -57,7 +57,7 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
   redis.options.enableAutoPipelining = true;
   const prisma = createPrismaClient({ databaseUrl: config.databaseUrl, poolMax: 10, applicationName: 'auth-gateway' });
   const pool = new BcryptPool({ workers: config.login.bcryptWorkers, impl: config.login.hashImpl, waitBudgetMs: config.login.hashWaitBudgetMs, metrics: { registry: metrics.registry, prefix: 'auth_gateway' } });
-  const userCommand = new UserCommandRouter(config.userCommandUrls, config.internalToken);
+  const userCommand = new UserCommandRouter(config.userCommandUrls, config.internalToken, { onRefusal: (reason) => m.routingRefusals.inc({ reason }) });
 
   const limiterEvents = (name: string) => ({
     onDegradedChange: (degraded: boolean, err?: Error) => {

@@ -54,7 +54,7 @@ describe('UserCommandRouter (rendezvous hashing over the replicas)', () => {
 
   it('sends each username to its owner, and only there', async () => {
     const [a, b] = [await replica('a'), await replica('b')];
-    const router = new UserCommandRouter([a.url, b.url], 'token', 1000);
+    const router = new UserCommandRouter([a.url, b.url], 'token', { timeoutMs: 1000 });
     for (const name of names) {
       const res = await router.forward({ method: 'PATCH', path: `/internal/users/${name}`, routeKey: name, body: {} });
       const owner = router.ownerOf(name) === a.url ? 'a' : 'b';
@@ -71,20 +71,25 @@ describe('UserCommandRouter (rendezvous hashing over the replicas)', () => {
   it('owner down: a write is refused with 503 + Retry-After (no hand-over); a read is answered by the next replica', async () => {
     const [a, b] = [await replica('a'), await replica('b')];
     await a.close(); // a's port now refuses connections
-    const router = new UserCommandRouter([a.url, b.url], 'token', 1000);
+    const refusals: string[] = [];
+    const router = new UserCommandRouter([a.url, b.url], 'token', { timeoutMs: 1000, onRefusal: (reason) => refusals.push(reason) });
     const ownedByA = names.find((n) => router.ownerOf(n) === a.url) as string;
     await expect(router.forward({ method: 'PATCH', path: `/internal/users/${ownedByA}`, routeKey: ownedByA, body: {} })).rejects.toMatchObject({ status: 503, code: 120001, headers: { 'Retry-After': '1' } });
     expect(b.seen).toEqual([]);
     const read = await router.forward({ method: 'GET', path: `/internal/users/${ownedByA}`, routeKey: ownedByA });
     expect(JSON.parse(read.body.toString())).toEqual({ replica: 'b' });
+    // Counted once, for the refused write; the read that moved on to b was answered.
+    expect(refusals).toEqual(['unreachable']);
     router.close();
     await b.close();
   });
 
   it('the owner refusing the name (421, its fence) becomes 503 120004 + Retry-After', async () => {
     const a = await replica('a', 421);
-    const router = new UserCommandRouter([a.url], 'token', 1000);
+    const refusals: string[] = [];
+    const router = new UserCommandRouter([a.url], 'token', { timeoutMs: 1000, onRefusal: (reason) => refusals.push(reason) });
     await expect(router.forward({ method: 'DELETE', path: '/internal/users/alice', routeKey: 'alice' })).rejects.toMatchObject({ status: 503, code: 120004, headers: { 'Retry-After': '1' } });
+    expect(refusals).toEqual(['not_owner']);
     router.close();
     await a.close();
   });

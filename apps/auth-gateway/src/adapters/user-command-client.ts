@@ -95,6 +95,9 @@ export class UserCommandClient {
   }
 }
 
+/** Why a routed call was answered 503: the owner (every replica, for a read) could not be reached, or it refused the name (fence). */
+export type RoutingRefusal = 'unreachable' | 'not_owner';
+
 /** What a call is routed by: the username it is about, or (a request-id lookup) the request id. */
 export interface RoutedRequest extends ForwardRequest {
   routeKey: string;
@@ -117,6 +120,7 @@ const neverArrived = (err: unknown) => err instanceof AppError && err.code === E
  *   during a membership change) → 503 + Retry-After (120004), nothing was written.
  * - Reads (GET) change nothing and every replica answers them alike (PostgreSQL and Redis): the
  *   owner first, then the next replica in the ranking when the owner cannot be reached.
+ * Each such 503 is reported to `onRefusal` (the gateway counts them: user_command_routing_refusals_total).
  */
 export class UserCommandRouter {
   private readonly replicas = new Map<string, UserCommandClient>();
@@ -124,10 +128,10 @@ export class UserCommandRouter {
   constructor(
     readonly urls: readonly string[],
     internalToken: string,
-    timeoutMs?: number,
+    private readonly options: { timeoutMs?: number; onRefusal?: (reason: RoutingRefusal) => void } = {},
   ) {
     if (urls.length === 0) throw new Error('UserCommandRouter: no user-command replica');
-    for (const url of urls) this.replicas.set(url, new UserCommandClient(url, internalToken, timeoutMs));
+    for (const url of urls) this.replicas.set(url, new UserCommandClient(url, internalToken, options.timeoutMs));
   }
 
   /** The replica that owns a username (or a request id). */
@@ -145,6 +149,8 @@ export class UserCommandRouter {
         return response;
       } catch (err) {
         if (i + 1 < candidates.length && neverArrived(err)) continue;
+        if (err instanceof AppError && err.code === ERRORS.UPSTREAM_NOT_OWNER.code) this.options.onRefusal?.('not_owner');
+        else if (neverArrived(err)) this.options.onRefusal?.('unreachable');
         throw err;
       }
     }
