@@ -32,7 +32,7 @@ export function registerAdminRoutes(app: Express, deps: Authentication & { login
       await requireAdmin(req);
       const body = (req.body ?? {}) as { value?: unknown; window?: unknown; effective?: unknown };
       const current = deps.loginLimiter.settings;
-      if (typeof body.value !== 'number' || !Number.isInteger(body.value) || body.value < 1) throw new AppError(ERRORS.BAD_REQUEST, 'value must be a positive integer');
+      if (typeof body.value !== 'number' || !Number.isSafeInteger(body.value) || body.value < 1) throw new AppError(ERRORS.BAD_REQUEST, 'value must be a positive integer');
       if (body.effective !== undefined && typeof body.effective !== 'boolean') throw new AppError(ERRORS.BAD_REQUEST, 'effective must be a boolean');
       let windowMs = current.windowMs;
       if (body.window !== undefined) {
