@@ -196,7 +196,7 @@ describe('write front door and admin API', () => {
     expect((await call(a, 'PUT', '/admin/ratelimit/login', alice.token, { value: 1 })).status).toBe(403);
     expect(await call(a, 'GET', '/admin/ratelimit/login', adminToken)).toMatchObject({ status: 200, body: { code: 100001, message: 'ok', data: { effective: true, value: 1000, window: '2m0s' } } });
 
-    for (const bad of [{}, { value: 0 }, { value: 1.5 }, { value: 5, window: 'soon' }, { value: 5, window: '1500ms' }, { value: 5, effective: 'yes' }]) {
+    for (const bad of [{}, { value: 0 }, { value: 1.5 }, { value: 2 ** 53 }, { value: 5, window: 'soon' }, { value: 5, window: '1500ms' }, { value: 5, effective: 'yes' }]) {
       expect((await call(a, 'PUT', '/admin/ratelimit/login', adminToken, bad)).status).toBe(400);
     }
     const put = await call(a, 'PUT', '/admin/ratelimit/login', adminToken, { value: 2, window: '30s' });
