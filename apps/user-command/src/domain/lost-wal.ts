@@ -16,7 +16,7 @@ export interface LostWalDeps {
   reservations: { release(kind: ContactKind, value: string, username: string): Promise<void> };
   rejections: { record(username: string, rejection: { eventId: string; reason: string }): Promise<void> };
   accounts: { find(username: string): Promise<Pick<CachedUser, 'accountId' | 'credentialVersion'> | null>; stateOf(username: string): Promise<unknown> };
-  sessions: { lowerMinVersion(accountId: string, version: number): Promise<boolean> };
+  sessions: { lowerMinVersion(accountId: string, version: number): Promise<boolean>; revokeBefore(accountId: string, atMs: number, minVersion: number): Promise<void> };
 }
 
 export interface LostRequest {
@@ -58,6 +58,7 @@ export async function settleLostWal(deps: LostWalDeps, walName: string, options:
 
   const names = new Set(lost.map((r) => r.username));
   const stillInFlight = await namesWithOtherWritesInFlight(deps, walName, names);
+  const lowered = new Map<string, Pick<CachedUser, 'accountId' | 'credentialVersion'>>();
   for (const request of lost) {
     await deps.requests.write(request.requestId, { ...request.record, notWritten: WAL_LOST });
     if (request.type === 'create') {
@@ -65,10 +66,29 @@ export async function settleLostWal(deps: LostWalDeps, walName: string, options:
     } else if (!stillInFlight.has(request.username)) {
       // Another accepted change for the name still on its way may need the raised version: leave it.
       const account = await deps.accounts.find(request.username);
-      if (account && (await deps.sessions.lowerMinVersion(account.accountId, account.credentialVersion))) report.revocationsLowered.push(request.username);
+      if (account && (await deps.sessions.lowerMinVersion(account.accountId, account.credentialVersion))) lowered.set(request.username, account);
     }
   }
+  report.revocationsLowered = await keepRevocationsOfNewerWrites(deps, walName, lowered);
   return report;
+}
+
+/**
+ * The surviving replicas take writes while the settlement runs: a change accepted after the first
+ * look for writes in flight raises the version its revocation waits for (to the same value the lost
+ * change had raised it) and may do so before that name's version is lowered, which would then undo
+ * its revocation until the consumer applies it. Any such change wrote its request record before its
+ * raise, so a second look after every lowering sees it (or PostgreSQL already has it): its raise is
+ * redone. Returns the names whose lowering stands.
+ */
+async function keepRevocationsOfNewerWrites(deps: LostWalDeps, walName: string, lowered: Map<string, Pick<CachedUser, 'accountId' | 'credentialVersion'>>): Promise<string[]> {
+  if (lowered.size === 0) return [];
+  const inFlightNow = await namesWithOtherWritesInFlight(deps, walName, new Set(lowered.keys()));
+  for (const username of inFlightNow) {
+    const account = lowered.get(username)!;
+    await deps.sessions.revokeBefore(account.accountId, 0, account.credentialVersion + 1);
+  }
+  return [...lowered.keys()].filter((username) => !inFlightNow.has(username));
 }
 
 /** The names (among `names`) with a write accepted into another WAL that PostgreSQL does not know yet. */
@@ -81,15 +101,21 @@ async function namesWithOtherWritesInFlight(deps: LostWalDeps, walName: string, 
   return inFlight;
 }
 
-/** A lost sign-up's name: its marker (only while still its own), its reserved contacts, and a readable `rejected`. */
+/**
+ * A lost sign-up's name: its marker (only while still its own), its reserved contacts, and a readable
+ * `rejected`. The rejection is recorded (only for a name without a row: a rejection newer than a live
+ * account would read as its state) before the marker goes: while it holds the name no newer sign-up
+ * can be accepted, let alone applied, so the rejection is older than any row a later sign-up brings.
+ * Recorded after the marker was cleared, a sign-up accepted and applied in between would read
+ * `rejected wal_lost` beside its live account.
+ */
 async function releaseSignUp(deps: LostWalDeps, request: LostRequest): Promise<boolean> {
   const marker = await deps.markers.read(request.username);
   if (marker?.value && marker.value.eventId !== request.requestId) return false; // a newer sign-up holds the name
+  if (!(await deps.accounts.stateOf(request.username))) await deps.rejections.record(request.username, { eventId: request.requestId, reason: WAL_LOST });
   const contacts = marker?.value?.contacts ?? {};
   if (contacts.email) await deps.reservations.release('email', contacts.email, request.username);
   if (contacts.phone) await deps.reservations.release('phone', contacts.phone, request.username);
   if (marker) await deps.markers.clear(request.username, request.requestId);
-  // Only for a name without a row: a rejection newer than a live account would read as its state.
-  if (!(await deps.accounts.stateOf(request.username))) await deps.rejections.record(request.username, { eventId: request.requestId, reason: WAL_LOST });
   return true;
 }
