@@ -129,6 +129,18 @@ async function stopMode(ctx: Context, mode: Mode): Promise<void> {
   if (running.length) ctx.say(`kafka stopped (${mode})`);
 }
 
+/**
+ * Moves every partition's leadership back to its preferred replica (Kafka's LeaderElectionCommand):
+ * what the brokers' auto.leader.rebalance does within 5 minutes of a broker's return, on demand. The
+ * fault tests use it to move leaders while producers still hold the old metadata.
+ */
+export async function electPreferredLeaders(ctx: Context, only?: { topic: string; partition: number }, mode: Mode = ctx.kafkaMode): Promise<void> {
+  await kafka.prepare(ctx); // finds the cached jars
+  const cfg = path.join(dir(ctx, mode), 'tools.properties');
+  const which = only ? ['--topic', only.topic, '--partition', String(only.partition)] : ['--all-topic-partitions'];
+  await kafkaTool(ctx, ['org.apache.kafka.tools.LeaderElectionCommand', '--bootstrap-server', kafkaBootstrap(ctx, mode), '--admin.config', cfg, '--election-type', 'PREFERRED', ...which], toolsLog(ctx));
+}
+
 /** Creates the topics that do not exist yet; retried because freshly started cluster brokers register a bit late. */
 async function ensureTopics(ctx: Context, mode: Mode): Promise<void> {
   const bootstrap = kafkaBootstrap(ctx, mode);

@@ -3,7 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { TOPICS } from '@usersys/event-schema';
-import { KAFKA_MODES } from '@usersys/infra';
+import { createContext, electPreferredLeaders, KAFKA_MODES, readSettings } from '@usersys/infra';
 import { Kafka, logLevel } from 'kafkajs';
 import { waitForPartitionLeaders } from './kafka-offsets';
 import { infra, killHard } from './private-infra';
@@ -23,6 +23,12 @@ export interface PrivateKafkaCluster {
   restart(): Promise<void>;
   /** Resolves once every contract partition has a leader and all three replicas in sync (after a restart: the broker caught up). */
   inSync(timeoutMs?: number): Promise<void>;
+  /** Resolves once broker `node` leads no contract partition (after a kill: the controller fenced it and moved its leaderships). */
+  leadsNothing(node: number, timeoutMs?: number): Promise<void>;
+  /** Moves each partition's (or only one partition's) leadership back to its preferred replica (Kafka's preferred leader election). */
+  electPreferredLeaders(only?: { topic: string; partition: number }): Promise<void>;
+  /** The partitions of `topic` whose preferred replica (first in the assignment) is broker `node`. */
+  partitionsPreferring(node: number, topic: string): Promise<number[]>;
   /** Stops every broker and deletes the data. */
   destroy(): Promise<void>;
 }
@@ -85,9 +91,37 @@ export async function startPrivateKafkaCluster(): Promise<PrivateKafkaCluster> {
     }
   };
 
+  const leadsNothing = async (node: number, timeoutMs = 60_000) => {
+    const admin = kafkaAdmin(brokers.filter((_, i) => i + 1 !== node));
+    const deadline = Date.now() + timeoutMs;
+    try {
+      await admin.connect();
+      for (;;) {
+        const { topics } = await admin.fetchTopicMetadata({ topics: Object.values(TOPICS) }).catch(() => ({ topics: [] }));
+        if (topics.length > 0 && topics.every((t) => t.partitions.every((p) => p.leader !== node && p.leader >= 0))) return;
+        if (Date.now() > deadline) throw new Error(`kafka cluster: broker ${node} still leads partitions after ${timeoutMs / 1000}s`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  };
+
   const cluster: PrivateKafkaCluster = {
     brokers,
     dataDir,
+    leadsNothing,
+    electPreferredLeaders: (only) => electPreferredLeaders(createContext(readSettings({ ...process.env, ...env }), () => {}, options), only),
+    partitionsPreferring: async (node, topic) => {
+      const admin = kafkaAdmin(brokers);
+      try {
+        await admin.connect();
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        return topics[0].partitions.filter((p) => p.replicas[0] === node).map((p) => p.partitionId);
+      } finally {
+        await admin.disconnect().catch(() => {});
+      }
+    },
     kill: (node) => killHard(path.join(dataDir, 'run', `kafka-${node}.pid`)),
     restart: async () => {
       await infra('up', env, options);
