@@ -36,7 +36,7 @@ const COSTS = (process.env.BENCH_COSTS ?? '4,10').split(',').map(Number);
 const HASH_WORKERS = Number(process.env.HASH_WORKERS ?? 2);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? `${DEFAULT_REDIS_URL}/5`;
 const TOKEN = 'bench-internal-token';
-const STEPS = ['checkUserExist', 'ensureContactUniqueness', 'hashPassword', 'hashInWorker', 'markUserPendingCreate', 'confirmUsernameFree', 'recordRequest', 'walAppend'];
+const STEPS = ['checkUserExist', 'ensureContactUniqueness', 'hashPassword', 'hashInWorker', 'markUserPendingCreate', 'reassertContacts', 'confirmUsernameFree', 'recordRequest', 'walAppend'];
 
 /** One bcrypt hash at `cost` on this machine, now (median of a few, after one warm-up). */
 function hashMs(cost: number): { ms: number; runs: number[] } {

@@ -81,7 +81,7 @@ async function afterUniqueness(deps: CreateUserDeps, input: CreateUserInput, tra
       // A different sign-up for that name lost the race and is told so.
       throw new AppError(ERRORS.USERNAME_TAKEN, 'username is already taken (a sign-up for it is in progress)', { details: { field: 'username' } });
     }
-    await claimName(deps, username, event);
+    await claimName(deps, username, event, held);
     try {
       await appendInTurn(deps, turn, event);
     } catch (err) {
@@ -139,11 +139,23 @@ async function confirmMarker(deps: CreateUserDeps, username: string, event: Even
 /**
  * We won the pending marker; nothing is written yet. The consumer clears a marker only after its
  * row is committed, so a row that exists now was created by an earlier sign-up whose marker we
- * just replaced: ask PostgreSQL (the cache may lag), not the cache. Taken, or Redis/PostgreSQL
- * failing → give the marker back (owner-checked) and refuse.
+ * just replaced: ask PostgreSQL (the cache may lag), not the cache. The contacts reserved before
+ * the marker are taken again (HeldContacts.reassert: a settlement of a lost WAL may have released
+ * them). Taken, or Redis/PostgreSQL failing → give the marker back (owner-checked) and refuse.
  */
-async function claimName(deps: CreateUserDeps, username: string, event: EventEnvelope): Promise<void> {
+async function claimName(deps: CreateUserDeps, username: string, event: EventEnvelope, held: HeldContacts): Promise<void> {
   try {
+    await deps.step(
+      'reassertContacts',
+      async () => {
+        try {
+          await held.reassert();
+        } catch (err) {
+          throw err instanceof AppError ? err : new AppError(ERRORS.REDIS_UNAVAILABLE, undefined, { cause: err });
+        }
+      },
+      { 'enduser.id': username, 'event.id': event.eventId },
+    );
     const taken = await deps.step(
       'confirmUsernameFree',
       async () => {

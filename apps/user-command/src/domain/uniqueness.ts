@@ -19,6 +19,20 @@ export class HeldContacts {
     readonly held: Contacts,
   ) {}
 
+  /**
+   * Takes the held reservations again (a no-op while they are still this name's). Why: a
+   * reservation belongs to a name, not to a request, so whoever frees the name's earlier sign-up
+   * (lost-wal's settlement) releases them too, possibly after this request reserved them. Called
+   * once this request holds the name's pending marker, after which nobody releases them but it or
+   * the consumer. Another name took one meanwhile → 409 for that contact.
+   */
+  async reassert(): Promise<void> {
+    const kinds = KINDS.filter((k) => this.held[k] !== undefined);
+    const still = await Promise.all(kinds.map((k) => this.reservations.reserve(k, this.held[k]!, this.username)));
+    const lost = kinds.find((_, i) => !still[i]);
+    if (lost) throw new AppError(TAKEN[lost], undefined, { details: { field: lost } });
+  }
+
   /** Releases every held reservation except those `keep` names with the same value. */
   async release(keep: Contacts = {}): Promise<void> {
     await Promise.all(

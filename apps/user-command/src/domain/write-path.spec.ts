@@ -25,7 +25,7 @@ describe('create', () => {
     expect(f.reservations.get('email:alice@example.com')).toBe('alice');
     expect(f.requests.get(f.wal[0].eventId)).toEqual({ type: 'create', username: 'alice', acceptedAt: f.wal[0].occurredAt });
     expect(result).toEqual({ outcome: 'accepted', eventId: f.wal[0].eventId });
-    expect(f.steps).toEqual(['checkUserExist', 'ensureContactUniqueness', 'hashPassword', 'markUserPendingCreate', 'confirmUsernameFree', 'recordRequest', 'walAppend', 'confirmPendingMarker']);
+    expect(f.steps).toEqual(['checkUserExist', 'ensureContactUniqueness', 'hashPassword', 'markUserPendingCreate', 'reassertContacts', 'confirmUsernameFree', 'recordRequest', 'walAppend', 'confirmPendingMarker']);
     expect(f.markers.get('alice')?.confirmed).toBe(true);
   });
 
