@@ -10,7 +10,7 @@
 // uses an existing one. BENCH_TUNE=1 adds the in-flight / batch-size / compression sweep.
 // 3. Relay latency from WAL append to Kafka ack at defaults under a steady paced load
 //    (BENCH_LATENCY_RATE records/s for BENCH_LATENCY_SECONDS): the relay waits for new WAL data.
-import { TOPICS } from '@usersys/event-schema';
+import { eventHeaders, TOPICS, type EventEnvelope } from '@usersys/event-schema';
 import { percentile, summarize } from '@usersys/load-suite';
 import { startPrivateKafka, type PrivateService } from '@usersys/test-infra';
 import { WalWriter } from '@usersys/wal';
@@ -133,8 +133,8 @@ async function rawKafka(brokers: string[], s: RelaySettings): Promise<{ rate: nu
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
   const messages = Array.from({ length: RELAY_RECORDS }, (_, i) => {
-    const event = JSON.parse(records[i % records.length].toString()) as { eventId: string; username: string; type: string; trace: { traceparent: string } };
-    return { key: event.username, value: records[i % records.length], headers: { 'event-id': event.eventId, 'event-type': event.type, 'schema-version': '1', traceparent: event.trace.traceparent } };
+    const event = JSON.parse(records[i % records.length].toString()) as EventEnvelope;
+    return { key: event.username, value: records[i % records.length], headers: eventHeaders(event, event.trace) };
   });
   const [started, c0] = [performance.now(), cpu?.read()];
   for (let i = 0; i < messages.length; i += s.batch) {

@@ -1,12 +1,12 @@
 // Writes the generated parts of docker-compose.yml and infra/docker/haproxy.cfg from the one source
-// of ports, versions and topics: tools/infra/defaults.ts and libs/event-schema (TOPIC_PARTITIONS).
+// of ports, versions and topics: tools/infra/defaults.ts and libs/event-schema (TOPIC_SPECS).
 // Compose cannot import TypeScript, so its parts are generated, and tools/compose-parts.spec.ts
 // fails while a part is stale.
 //
 //   node --import tsx tools/compose-parts.ts      rewrite the generated parts
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { TOPIC_PARTITIONS } from '@usersys/event-schema';
+import { topicSpecs as contractTopicSpecs } from '@usersys/event-schema';
 import { CONTAINER_IMAGES, DEFAULT_PORTS, haproxyConfigText } from '@usersys/infra';
 import { exitOnHelp } from './cli';
 import { type GeneratedBlock, replaceBlocks } from './generated-block';
@@ -22,8 +22,8 @@ export const MAX_GATEWAY_REPLICAS = 10;
 
 /** `name:partitions ...` (compared with the topics tools/infra creates). */
 export function topicSpecs(): string {
-  return Object.entries(TOPIC_PARTITIONS)
-    .map(([topic, partitions]) => `${topic}:${partitions}`)
+  return contractTopicSpecs()
+    .map((t) => `${t.topic}:${t.partitions}`)
     .join(' ');
 }
 
@@ -64,9 +64,9 @@ export function topicsBlock(): GeneratedBlock {
       '    entrypoint: ["/bin/sh", "-ec"]',
       '    command:',
       '      - |',
-      ...Object.entries(TOPIC_PARTITIONS).map(
-        ([topic, partitions]) =>
-          `        /opt/kafka/bin/kafka-topics.sh --bootstrap-server kafka:9092 --create --if-not-exists --replication-factor 1 --topic ${topic} --partitions ${partitions}`,
+      ...contractTopicSpecs().map(
+        (t) =>
+          `        /opt/kafka/bin/kafka-topics.sh --bootstrap-server kafka:9092 --create --if-not-exists --replication-factor 1 --config retention.ms=${t.retentionMs} --topic ${t.topic} --partitions ${t.partitions}`,
       ),
     ],
   };

@@ -16,23 +16,12 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { createPrismaClient } from '@usersys/db';
-import { TOPICS } from '@usersys/event-schema';
-// Reaches into user-consumer for its message/testing helpers: tools and benchmarks may; apps and libs never do.
-/* eslint-disable @nx/enforce-module-boundaries */
-import { DLQ_HEADERS, flattenHeaders, RETRY_HEADERS, type Headers } from '@usersys/user-consumer/src/domain/messages';
-/* eslint-enable @nx/enforce-module-boundaries */
+import { flattenHeaders, HEADERS, readDeadLetter, RETRY_HEADERS, retryActionHeader, retryHeaders, TOPICS, withoutDeadLetterHeaders, type DeadLetterRecord, type Headers } from '@usersys/event-schema';
 import { parseCli, usageError } from './cli';
 
-interface DeadLetter {
-  eventId: string | null;
+/** A dead letter as the tool lists it: what its headers say (or the parking state), with its key and value. */
+interface DeadLetter extends Omit<DeadLetterRecord, 'originalTopic'> {
   username: string | null;
-  type: string | null;
-  stage: string;
-  reason: string;
-  error: string | null;
-  attempts: number;
-  at: string | null;
-  source: string | null;
   value: Buffer | null;
   headers: Headers;
   /** From PostgreSQL: the user is parked behind this event. */
@@ -75,16 +64,12 @@ async function readDeadLetterTopic(kafka: Kafka): Promise<DeadLetter[]> {
             } catch {
               // poison: not JSON
             }
+            const { originalTopic: _topic, ...letter } = readDeadLetter(headers);
             out.push({
-              eventId: headers['event-id'] ?? body.eventId ?? null,
+              ...letter,
+              eventId: letter.eventId ?? body.eventId ?? null,
               username: message.key?.toString() ?? body.username ?? null,
-              type: headers['event-type'] ?? body.type ?? null,
-              stage: headers[DLQ_HEADERS.stage] ?? 'poison',
-              reason: headers[DLQ_HEADERS.reason] ?? '',
-              error: headers[DLQ_HEADERS.error] ?? null,
-              attempts: Number(headers[DLQ_HEADERS.attempts] ?? 0),
-              at: headers[DLQ_HEADERS.at] ?? null,
-              source: headers[DLQ_HEADERS.source] ?? null,
+              type: letter.type ?? body.type ?? null,
               value: message.value,
               headers,
               where: 'topic',
@@ -115,7 +100,7 @@ async function readParkedHeads(): Promise<DeadLetter[]> {
       // Parked payloads are bytea: the message value as the topic carried it, headers as UTF-8 JSON.
       const value = Buffer.from(r.headEvent);
       const headers = JSON.parse(Buffer.from(r.headHeaders).toString('utf8')) as Headers;
-      let type: string | null = headers['event-type'] ?? null;
+      let type: string | null = headers[HEADERS.eventType] ?? null;
       try {
         type ??= (JSON.parse(value.toString('utf8')) as { type?: string }).type ?? null;
       } catch {
@@ -206,14 +191,11 @@ async function main(): Promise<void> {
       topic: TOPICS.retry,
       acks: -1,
       messages: replayable.map((d) => {
-        const headers: Headers = {};
-        for (const [k, v] of Object.entries(d.headers)) if (!Object.values(DLQ_HEADERS).includes(k as never)) headers[k] = v;
-        Object.assign(headers, {
-          [RETRY_HEADERS.attempt]: '1',
-          [RETRY_HEADERS.notBefore]: String(Date.now()),
-          [RETRY_HEADERS.stage]: d.stage === 'bookkeeping' ? 'bookkeeping' : 'write',
-          [RETRY_HEADERS.action]: command,
-        });
+        const headers: Headers = {
+          ...withoutDeadLetterHeaders(d.headers),
+          ...retryHeaders({ attempt: 1, notBefore: Date.now(), stage: d.stage === 'bookkeeping' ? 'bookkeeping' : 'write' }),
+          ...retryActionHeader(command as 'replay' | 'discard'),
+        };
         if (d.source && !headers[RETRY_HEADERS.origin]) headers[RETRY_HEADERS.origin] = d.source;
         return { key: d.username, value: d.value, headers };
       }),

@@ -1,12 +1,12 @@
 // Writes the parts of the Helm chart that come from the code, since Helm cannot import TypeScript:
 // infra/helm/usersys/files/contract.json (topic names from libs/event-schema) and the generated
-// blocks of its values.yaml (Kafka brokers' port, partitions, topic replication and image; Redis and
+// blocks of its values.yaml (Kafka brokers' port, partitions, retention, topic replication and image; Redis and
 // PostgreSQL ports and users) from tools/infra/defaults.ts and libs/event-schema.
 //
 //   node --import tsx tools/helm-contract.ts     (tools/helm-contract.spec.ts fails while it is stale)
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { TOPICS, TOPIC_PARTITIONS } from '@usersys/event-schema';
+import { TOPICS, TOPIC_SPECS } from '@usersys/event-schema';
 import { CONTAINER_IMAGES, CREDENTIALS, DEFAULT_PORTS, KAFKA_MODES } from '@usersys/infra';
 import { exitOnHelp } from './cli';
 import { type GeneratedBlock, replaceBlocks } from './generated-block';
@@ -31,9 +31,12 @@ export function valuesBlocks(): GeneratedBlock[] {
     block('kafka', [
       `brokers: kafka:${DEFAULT_PORTS.kafka}       # KAFKA_BROKERS, comma-separated`,
       '# Topic names come from libs/event-schema (files/contract.json); partitions bound the consumers:',
-      "# user-consumer replicas beyond user.events.v1's partitions would idle (the chart refuses that).",
+      `# user-consumer replicas beyond ${TOPICS.events}'s partitions would idle (the chart refuses that).`,
       'partitions:',
-      ...Object.entries(TOPICS).map(([role, topic]) => `  ${role}: ${TOPIC_PARTITIONS[topic]}`),
+      ...Object.entries(TOPIC_SPECS).map(([role, spec]) => `  ${role}: ${spec.partitions}`),
+      '# retention.ms of each topic, set when the Job creates it.',
+      'retentionMs:',
+      ...Object.entries(TOPIC_SPECS).map(([role, spec]) => `  ${role}: ${spec.retentionMs}`),
       '# A pre-install/pre-upgrade Job creating the topics (--if-not-exists) with this replication.',
       'createTopics:',
       '  enabled: true',

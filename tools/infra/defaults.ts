@@ -1,8 +1,8 @@
 // The one source of the infrastructure's default ports, versions and development credentials.
 // The program reads it (env overrides on top, see settings.ts); generators of files that cannot
-// import TypeScript (compose, Helm) read it too. Topics come from libs/event-schema (TOPIC_PARTITIONS).
+// import TypeScript (compose, Helm) read it too. Topics come from libs/event-schema (TOPIC_SPECS).
 import { DEV_REDIS_PASSWORD, DEV_REDIS_USER } from '@usersys/config';
-import { TOPIC_PARTITIONS } from '@usersys/event-schema';
+import { topicSpecs as contractTopicSpecs, type TopicSpec } from '@usersys/event-schema';
 
 export const DEFAULT_PORTS = {
   redis: 6379,
@@ -79,9 +79,9 @@ export const KAFKA_MODES = {
 /** Redis Cluster shape in cluster mode. */
 export const REDIS_CLUSTER = { masters: 3, replicasPerMaster: 1 } as const;
 
-/** Topics with their partition counts, as the program creates them. */
-export function topicSpecs(): { topic: string; partitions: number }[] {
-  return Object.entries(TOPIC_PARTITIONS).map(([topic, partitions]) => ({ topic, partitions }));
+/** Topics with their partitions and retention, as the program creates them: the contract's (libs/event-schema). */
+export function topicSpecs(): TopicSpec[] {
+  return contractTopicSpecs();
 }
 
 /**

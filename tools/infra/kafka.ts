@@ -163,7 +163,7 @@ async function ensureTopics(ctx: Context, mode: Mode): Promise<void> {
     if (!missing.length) return;
     const results = await Promise.allSettled(
       missing.map((t) =>
-        kafkaTool(ctx, [...topicCommand, '--create', '--if-not-exists', '--topic', t.topic, '--partitions', String(t.partitions), '--replication-factor', String(replication)], toolsLog(ctx)),
+        kafkaTool(ctx, [...topicCommand, '--create', '--if-not-exists', '--topic', t.topic, '--partitions', String(t.partitions), '--replication-factor', String(replication), '--config', `retention.ms=${t.retentionMs}`], toolsLog(ctx)),
       ),
     );
     missing.forEach((t, i) => results[i].status === 'fulfilled' && existing.push(t.topic));

@@ -1,9 +1,9 @@
-import { TOPICS } from '@usersys/event-schema';
+import { DLQ_HEADERS, HEADERS, TOPICS } from '@usersys/event-schema';
 import type { Logger } from '@usersys/logger';
 import { SpanStatusCode } from '@usersys/tracing';
 import type { Chunk } from './ack-tracker';
 import type { RelayConfig } from './config';
-import { deadLetter, DLQ_REASON_HEADER, type PreparedMessage } from './prepare';
+import { deadLetter, type PreparedMessage } from './prepare';
 import { RejectedRecordsError, type MessageSink, type OutgoingMessage } from './ports';
 import type { RelayMetrics } from './relay-metrics';
 
@@ -127,12 +127,12 @@ export class Lane {
     }
     const [m] = messages;
     const { log, logName, metrics } = this.deps;
-    log.error({ log: logName, lane: this.index, username: m.key, event_id: m.headers['event-id'], topic: m.topic, reason }, 'Kafka rejected a record permanently; sending it to the dead-letter topic');
+    log.error({ log: logName, lane: this.index, username: m.key, event_id: m.headers[HEADERS.eventId], topic: m.topic, reason }, 'Kafka rejected a record permanently; sending it to the dead-letter topic');
     metrics.deadLetters.inc();
     if (m.topic !== TOPICS.deadLetter) return this.deliver([deadLetter(m, reason, logName)]);
     // Even the dead-letter copy is refused (e.g. too large): keep the headers and the reason, drop
     // the value (the WAL archive, when enabled, still has it).
-    return this.deliver([{ ...m, value: Buffer.alloc(0), headers: { ...m.headers, [DLQ_REASON_HEADER]: `${m.headers[DLQ_REASON_HEADER]}; value dropped: ${reason}` } }]);
+    return this.deliver([{ ...m, value: Buffer.alloc(0), headers: { ...m.headers, [DLQ_HEADERS.reason]: `${m.headers[DLQ_HEADERS.reason]}; value dropped: ${reason}` } }]);
   }
 }
 

@@ -1,4 +1,4 @@
-import { decodeWalRecord, eventHeaders, InvalidEventError, loginAuditHeaders, TOPICS, WAL_KIND_BYTES, type TraceCarrier, type WalEntry } from '@usersys/event-schema';
+import { deadLetterHeaders, decodeWalRecord, eventHeaders, InvalidEventError, loginAuditHeaders, TOPICS, WAL_KIND_BYTES, type TraceCarrier, type WalEntry } from '@usersys/event-schema';
 import { context, extractTraceContext, injectTraceContext, SpanKind, trace, tracer, type Span } from '@usersys/tracing';
 import type { WalRecord } from '@usersys/wal';
 import type { OutgoingMessage } from './ports';
@@ -10,8 +10,6 @@ export interface PreparedMessage {
   /** Why it goes to the dead-letter topic, when it does. */
   deadLetterReason?: string;
 }
-
-export const DLQ_REASON_HEADER = 'dlq-reason';
 
 /** Where a record goes and what it says, by kind (the WAL record format is in libs/event-schema/src/wal-record.ts). */
 function route(entry: WalEntry, payload: Buffer): { topic: string; key: string; value: Buffer; trace: TraceCarrier; headers: (t: TraceCarrier) => Record<string, string>; attributes: Record<string, string> } {
@@ -72,6 +70,6 @@ export function deadLetter(message: OutgoingMessage, reason: string, logName: st
     topic: TOPICS.deadLetter,
     key: message.key,
     value: message.value,
-    headers: { ...message.headers, [DLQ_REASON_HEADER]: reason.slice(0, 1000), 'dlq-source': `wal:${logName}`, 'dlq-original-topic': message.topic },
+    headers: { ...message.headers, ...deadLetterHeaders({ reason: reason.slice(0, 1000), source: `wal:${logName}`, originalTopic: message.topic }) },
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { HEADERS } from './kafka';
+import { HEADERS } from './headers';
 import { safeText } from './safe-text';
 
 /**

@@ -51,14 +51,23 @@ export interface PendingMarkerValue {
 
 export type MarkResult = { created: true; ttlMs: number } | { created: false; ttlMs: number; existing: PendingMarkerValue | null };
 
-// Deletes the marker only when it still belongs to the given event, so a consumer finishing an
-// old event never clears the marker of a newer request for the same name.
-const CLEAR_IF_OWNER = `
-local v = redis.call('GET', KEYS[1])
-if not v then return 0 end
-local ok, decoded = pcall(cjson.decode, v)
-if ok and decoded['eventId'] == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return -1`;
+/**
+ * Lua defining `clear_marker_if_owner(key, eventId)`: deletes the marker only when it still belongs
+ * to the given event, so a consumer finishing an old event never clears the marker of a newer
+ * request for the same name. Returns 1 cleared, 0 absent, -1 another event's (or unreadable).
+ * Prepended to every script that clears a marker (`clear` here, user-consumer's settle script).
+ */
+export const CLEAR_MARKER_IF_OWNER_LUA = `
+local function clear_marker_if_owner(key, eventId)
+  local v = redis.call('GET', key)
+  if not v then return 0 end
+  local ok, decoded = pcall(cjson.decode, v)
+  if ok and type(decoded) == 'table' and decoded['eventId'] == eventId then return redis.call('DEL', key) end
+  return -1
+end`;
+
+const CLEAR_IF_OWNER = `${CLEAR_MARKER_IF_OWNER_LUA}
+return clear_marker_if_owner(KEYS[1], ARGV[1])`;
 
 // A confirmed (or older, field-less) marker gets the full TTL again; a provisional one keeps its
 // short remaining life, so a retry never prolongs a marker whose event may never reach the WAL.

@@ -1,3 +1,4 @@
+import { TOPICS } from '@usersys/event-schema';
 import { classify, type SentRequest } from './answers';
 
 /** What `GET /v1/requests/{id}` said last (or why it could not be read). */
@@ -103,7 +104,7 @@ export function judge(evidence: Evidence): Verdict {
       continue;
     }
     if (r.location !== `/v1/requests/${r.requestId}`) flag(r, 'lost', `202 with Location ${r.location ?? '(none)'}, not /v1/requests/${r.requestId}`);
-    if (!evidence.kafkaEventIds.has(r.requestId)) flag(r, 'lost', 'its event never reached user.events.v1');
+    if (!evidence.kafkaEventIds.has(r.requestId)) flag(r, 'lost', `its event never reached ${TOPICS.events}`);
     const reading = evidence.readings.get(r.requestId) ?? { kind: 'unreadable', why: 'never read' };
     if (reading.kind === 'unknown') {
       flag(r, 'lost', 'GET /v1/requests/{id} answers 404');

@@ -1,7 +1,7 @@
-import { TOPICS } from '@usersys/event-schema';
+import { flattenHeaders, TOPICS } from '@usersys/event-schema';
 import type { KafkaClients, ReconnectingConsumer } from '@usersys/service-kit';
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { flattenHeaders, type InboundMessage } from '../domain/messages';
+import type { InboundMessage } from '../domain/messages';
 import type { BatchControl } from '../domain/ports';
 import type { EventProcessor } from '../domain/processor';
 

@@ -1,3 +1,4 @@
+import { TOPICS } from '@usersys/event-schema';
 import type { PartitionLag } from '@usersys/service-kit';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ConsumerMetrics } from '../domain/ports';
@@ -8,8 +9,8 @@ export const DEAD_LETTER_REASONS = ['invalid', 'invalid_data', 'retries_exhauste
 /** Prometheus names (docs/architecture.md, "Metrics"): consumed events by type and outcome, retries, dead letters. */
 export function createConsumerMetrics(registry: Registry): ConsumerMetrics & { loginAudit: Counter<'outcome'>; degrade: Gauge } {
   const consumed = new Counter({ name: 'user_consumer_events_total', help: 'Consumed events by type and outcome', labelNames: ['type', 'outcome'] as const, registers: [registry] });
-  const retries = new Counter({ name: 'user_consumer_retries_total', help: 'Events sent to user.retry.v1, by type and stage (write | bookkeeping)', labelNames: ['type', 'stage'] as const, registers: [registry] });
-  const deadLetters = new Counter({ name: 'user_consumer_dead_letters_total', help: 'Messages sent to user.dlq.v1, by reason', labelNames: ['reason'] as const, registers: [registry] });
+  const retries = new Counter({ name: 'user_consumer_retries_total', help: `Events sent to ${TOPICS.retry}, by type and stage (write | bookkeeping)`, labelNames: ['type', 'stage'] as const, registers: [registry] });
+  const deadLetters = new Counter({ name: 'user_consumer_dead_letters_total', help: `Messages sent to ${TOPICS.deadLetter}, by reason`, labelNames: ['reason'] as const, registers: [registry] });
   // Every reason starts at 0: Prometheus' increase() cannot see the first dead letter of a series that appears with it.
   for (const reason of DEAD_LETTER_REASONS) deadLetters.inc({ reason }, 0);
   const paused = new Gauge({ name: 'user_consumer_database_paused', help: 'Partitions waiting for the database to come back', registers: [registry] });
@@ -79,7 +80,7 @@ export function registerScrapeGauges(registry: Registry, sources: ScrapeSources,
   });
   new Gauge({
     name: 'user_consumer_parked_users',
-    help: 'Users whose events wait behind a head event, by status: retrying (in user.retry.v1) or dead (in user.dlq.v1, until an operator replays or discards it); read from PostgreSQL at scrape time',
+    help: `Users whose events wait behind a head event, by status: retrying (in ${TOPICS.retry}) or dead (in ${TOPICS.deadLetter}, until an operator replays or discards it); read from PostgreSQL at scrape time`,
     labelNames: ['status'] as const,
     registers: [registry],
     async collect() {

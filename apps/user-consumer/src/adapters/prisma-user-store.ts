@@ -1,7 +1,6 @@
 import { uniqueViolationFields, type PrismaClient } from '@usersys/db';
-import { encodeEvent, revokesSessions, type EventEnvelope, type UserCreatedEvent, type UserUpdatedEvent } from '@usersys/event-schema';
+import { encodeEvent, revokesSessions, type EventEnvelope, type Headers, type UserCreatedEvent, type UserUpdatedEvent } from '@usersys/event-schema';
 import type { FailureKind } from '../domain/failure-policy';
-import type { Headers } from '../domain/messages';
 import type { HeadState, OutcomeReason, ParkedItem, ParkState, UserRow, UserStore, WriteResult } from '../domain/ports';
 import { classifyDatabaseError } from './database-errors';
 

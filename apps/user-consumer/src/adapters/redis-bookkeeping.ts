@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@usersys/event-schema';
-import { pendingMarkerKey } from '@usersys/pending-marker';
+import { CLEAR_MARKER_IF_OWNER_LUA, pendingMarkerKey } from '@usersys/pending-marker';
 import { sendEach, type RedisCall, type RedisClient } from '@usersys/service-kit';
 import { cachedUserOf, rejectionKey, RELEASE_CONTACT_LUA, reservationKey, userCacheKey, type UserCacheSeal } from '@usersys/user-cache';
 import type { Bookkeeping, UserRow, WriteResult } from '../domain/ports';
@@ -21,14 +21,8 @@ import type { Bookkeeping, UserRow, WriteResult } from '../domain/ports';
 // its TTL, as when Redis is down.
 // KEYS: marker, cache, rejection
 // ARGV: eventId|'', 'set'|'del', cacheJson, updatedAt, cacheTtlMs, rejectionJson|'', rejectionTtlMs
-const SETTLE_USER = `
-if ARGV[1] ~= '' then
-  local v = redis.call('GET', KEYS[1])
-  if v then
-    local ok, d = pcall(cjson.decode, v)
-    if ok and type(d) == 'table' and d['eventId'] == ARGV[1] then redis.call('DEL', KEYS[1]) end
-  end
-end
+const SETTLE_USER = `${CLEAR_MARKER_IF_OWNER_LUA}
+if ARGV[1] ~= '' then clear_marker_if_owner(KEYS[1], ARGV[1]) end
 if ARGV[6] ~= '' then redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7]) end
 if ARGV[2] == 'del' then
   redis.call('DEL', KEYS[2])

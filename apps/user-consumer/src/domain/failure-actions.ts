@@ -1,9 +1,10 @@
+import { RETRY_HEADERS } from '@usersys/event-schema';
 import type { RetryPolicy } from '../config';
 import { backoffMs } from './backoff';
 import type { Item } from './batch-plan';
 import type { DatabaseGate, Failed } from './database-gate';
 import { DEAD_LETTER_REASON_TEXT, decideFailure } from './failure-policy';
-import { errorText, outbound, RETRY_HEADERS, sourceOf, storedHeaders } from './messages';
+import { errorText, outbound, sourceOf, storedHeaders } from './messages';
 import type { BatchControl, ConsumerMetrics, DeadReason, HeadState, Instrumentation, ParkedItem, ParkState, Republisher, UserStore, WriteResult, Work } from './ports';
 
 /** Where a failed write came from: the main topic, the retry topic (as `attempt`), or a parked user's queue. */

@@ -1,4 +1,4 @@
-import type { RetryMeta } from './messages';
+import type { RetryMeta } from '@usersys/event-schema';
 import type { ParkState } from './ports';
 
 /**

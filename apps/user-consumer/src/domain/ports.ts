@@ -1,8 +1,8 @@
-import type { EventEnvelope } from '@usersys/event-schema';
+import type { DeadLetterStage, EventEnvelope, Headers, RetryMeta } from '@usersys/event-schema';
 import type { Logger } from '@usersys/logger';
 import type { UserRowLike } from '@usersys/user-cache';
 import type { FailureKind } from './failure-policy';
-import type { DeadLetterStage, Headers, InboundMessage, RetryMeta } from './messages';
+import type { InboundMessage } from './messages';
 
 /** A user row as the consumer needs it for the cache (CachedUser) and its decisions. */
 export type UserRow = UserRowLike;

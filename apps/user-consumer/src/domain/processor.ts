@@ -1,11 +1,11 @@
-import { decodeEvent, InvalidEventError, type EventEnvelope } from '@usersys/event-schema';
+import { decodeEvent, InvalidEventError, RETRY_HEADERS, retryMetaOf, type EventEnvelope, type RetryMeta } from '@usersys/event-schema';
 import type { Logger } from '@usersys/logger';
 import type { RetryPolicy } from '../config';
 import { backoffMs } from './backoff';
 import { planBatch, type EventItem, type Item } from './batch-plan';
 import { DatabaseGate, StopRequested, type Attempted } from './database-gate';
 import { FailureActions } from './failure-actions';
-import { errorText, outbound, RETRY_HEADERS, retryMetaOf, storedHeaders, type InboundMessage, type RetryMeta } from './messages';
+import { errorText, outbound, storedHeaders, type InboundMessage } from './messages';
 import { onMainTopicEvent, onRetryTopicEvent } from './parking';
 import type { BatchControl, Bookkeeping, ConsumerMetrics, Instrumentation, ParkedItem, ParkState, Republisher, UserStore, Work, WriteResult } from './ports';
 import { quietInstrumentation } from './quiet-instrumentation';

@@ -1,10 +1,9 @@
 import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { createLogger } from '@usersys/logger';
-import { encodeEvent, eventHeaders, TOPICS, type EventEnvelope } from '@usersys/event-schema';
+import { encodeEvent, eventHeaders, flattenHeaders, TOPICS, type EventEnvelope } from '@usersys/event-schema';
 import { Kafka, logLevel, type Producer, type RecordMetadata } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type ConsumerConfig } from '../config';
-import { flattenHeaders } from '../domain/messages';
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 export const SHARED_REDIS = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
