@@ -8,7 +8,7 @@
 //    spinning on the CPU (the control: what CPU contention alone costs), while node-rs's async
 //    hash() fills libuv's thread pool (which the WAL's fs calls share), and while the services'
 //    PasswordHashPool (hashing synchronously in worker threads, no libuv slot) runs the same load.
-import { summarize } from '@usersys/load-suite';
+import { median, summarize } from '@usersys/load-suite';
 import { DEFAULT_PASSWORD_HASH_IMPL, PasswordHashPool, type PasswordHashImpl } from '@usersys/service-kit';
 import { WalWriter } from '@usersys/wal';
 import * as nodeRs from '@node-rs/bcrypt';
@@ -16,7 +16,7 @@ import bcryptjs from 'bcryptjs';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { median, writeResults, type Figure } from './lib/report';
+import { writeResults, type Figure } from './lib/report';
 import { benchEvent } from './lib/wal-records';
 
 const QUICK = process.env.BENCH_QUICK === '1';

@@ -14,7 +14,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { createPrismaClient, createTestDatabase } from '@usersys/db';
 import { TOPICS, type EventEnvelope } from '@usersys/event-schema';
-import { summarize } from '@usersys/load-suite';
+import { median, summarize } from '@usersys/load-suite';
 import { createLogger } from '@usersys/logger';
 // Reaches into user-consumer for its message/testing helpers: tools and benchmarks may; apps and libs never do.
 /* eslint-disable @nx/enforce-module-boundaries */
@@ -24,7 +24,7 @@ import { startPrivateKafka, type PrivateService } from '@usersys/test-infra';
 import { connectProducer, produceEvents, startGroupsAtEnd, testConfig, waitFor } from '@usersys/user-consumer/src/testing/harness';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { CpuSampler, cpuFigures, infraProcesses, type CpuPerOp } from './lib/cpu';
-import { median, writeResults, type Figure } from './lib/report';
+import { writeResults, type Figure } from './lib/report';
 
 const { values } = parseArgs({
   options: {

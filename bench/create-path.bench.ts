@@ -15,7 +15,7 @@
 import bcrypt from 'bcryptjs';
 import { DEFAULT_REDIS_URL } from '@usersys/config';
 import { createTestDatabase } from '@usersys/db';
-import { summarize } from '@usersys/load-suite';
+import { median, summarize } from '@usersys/load-suite';
 import { startServices } from '@usersys/service-runner';
 import { freePort } from '@usersys/test-infra';
 import { pendingMarkerKey } from '@usersys/pending-marker';
@@ -25,7 +25,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { newRunIdentity, processCpuMs, runCreateLoad, scrapeSteps, signUpOf, stepMeans } from './lib/create-load';
-import { median, writeResults, type Figure } from './lib/report';
+import { writeResults, type Figure } from './lib/report';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const QUICK = process.env.BENCH_QUICK === '1';

@@ -7,7 +7,7 @@
 // again, i.e. every event relayed, consumed and its spans ingested). Target (issue 15): <= 6 ms.
 // The infrastructure is shared with whatever else runs on the machine; its idle rate is removed.
 //   node --import tsx bench/e2e-create.bench.ts        (BENCH_QUICK=1: short smoke run)
-import { HttpClient, newUser, runStage, summarize, WaitForUser, type StageSpec } from '@usersys/load-suite';
+import { HttpClient, median, newUser, runStage, summarize, WaitForUser, type StageSpec } from '@usersys/load-suite';
 import { startServices } from '@usersys/service-runner';
 import { freePort } from '@usersys/test-infra';
 import { randomBytes } from 'node:crypto';
@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CpuSampler, cpuFigures, infraProcesses, type CpuPerOp } from './lib/cpu';
 import { startBareServer } from './lib/processes';
-import { median, writeResults, type Figure } from './lib/report';
+import { writeResults, type Figure } from './lib/report';
 import { SHIPPED, benchDatabase, benchJaeger } from './lib/shipped';
 
 const QUICK = process.env.BENCH_QUICK === '1';

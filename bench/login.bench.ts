@@ -19,6 +19,7 @@
  * sockets and many requests in flight.
  */
 import { createPrismaClient } from '@usersys/db';
+import { median } from '@usersys/load-suite';
 import { startPrivateRedis, type PrivateService } from '@usersys/test-infra';
 import { DEFAULT_PASSWORD_HASH_IMPL } from '@usersys/service-kit';
 import bcrypt from 'bcryptjs';
@@ -28,7 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import { CpuSampler, cpuFigures, infraProcesses, type CpuPerOp } from './lib/cpu';
-import { median, type Figure, writeResults } from './lib/report';
+import { type Figure, writeResults } from './lib/report';
 import { SHIPPED, TRACING_OFF, benchDatabase, benchJaeger, startService, type ServiceConfig } from './lib/shipped';
 
 const REPO = path.resolve(__dirname, '..');

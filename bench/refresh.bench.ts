@@ -28,7 +28,7 @@
  * not the CPU-ms per refresh.
  */
 import { createPrismaClient } from '@usersys/db';
-import { HttpClient, runStage, summarize } from '@usersys/load-suite';
+import { HttpClient, median, runStage, summarize } from '@usersys/load-suite';
 import { startPrivateRedis, type PrivateService } from '@usersys/test-infra';
 import bcrypt from 'bcryptjs';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,7 +36,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CpuSampler, cpuFigures, infraProcesses, type CpuPerOp } from './lib/cpu';
 import { processCpuMs } from './lib/create-load';
-import { median, writeResults, type Figure } from './lib/report';
+import { writeResults, type Figure } from './lib/report';
 import { SHIPPED, TRACING_OFF, benchDatabase, benchJaeger, startService, type ServiceConfig, type StartedService } from './lib/shipped';
 
 const QUICK = process.env.BENCH_QUICK === '1';

@@ -11,7 +11,7 @@
 // 3. Relay latency from WAL append to Kafka ack at defaults under a steady paced load
 //    (BENCH_LATENCY_RATE records/s for BENCH_LATENCY_SECONDS): the relay waits for new WAL data.
 import { eventHeaders, TOPICS, type EventEnvelope } from '@usersys/event-schema';
-import { percentile, summarize } from '@usersys/load-suite';
+import { median, percentile, summarize } from '@usersys/load-suite';
 import { startPrivateKafka, type PrivateService } from '@usersys/test-infra';
 import { WalWriter } from '@usersys/wal';
 import { Kafka, logLevel, CompressionTypes } from 'kafkajs';
@@ -27,7 +27,7 @@ import { LogRelay, type LogRelayConfig } from '@usersys/wal-relay/src/log-relay'
 import { createRelayMetrics, type RelayMetrics } from '@usersys/wal-relay/src/relay-metrics';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { CpuSampler, cpuFigures, pidListeningOn, portOf, type CpuPerOp } from './lib/cpu';
-import { median, writeResults, type Figure } from './lib/report';
+import { writeResults, type Figure } from './lib/report';
 import { benchEvent, frameLike } from './lib/wal-records';
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);

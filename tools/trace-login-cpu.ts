@@ -9,6 +9,7 @@
 // OTHER_REGISTER=<path to another register.ts> adds a fourth gateway; TRACE_SINK_URL + SINK_PID export
 // to a real collector (Jaeger) and count its CPU too. Extra env for the "on" gateway: ON_ENV='{"TRACE_SUCCESS_SAMPLE_RATIO":"1"}'; PROFILE_DIR=/tmp/p writes V8 CPU profiles.
 import { createPrismaClient, createTestDatabase } from '@usersys/db';
+import { median } from '@usersys/load-suite';
 import { freePort, startPrivatePostgres, startPrivateRedis } from '@usersys/test-infra';
 import bcrypt from 'bcryptjs';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -131,7 +132,6 @@ async function main() {
         console.log(`${g.name} rep ${rep + 1}: ${r.requests} logins (${r.errors} errors ${JSON.stringify(r.statuses)}), ${used} CPU-ms, ${(used / r.requests).toFixed(3)} ms/login${sinkPid ? `, sink ${(sinkUsed / r.requests).toFixed(3)} ms/login` : ''}`);
       }
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const [off, on, none] = gateways.map((g) => median(g.perLogin));
     for (const g of gateways) console.log(`${g.name}: gateway ${median(g.perLogin).toFixed(3)} CPU-ms/login, sink ${median(g.sinkPerLogin).toFixed(3)}`);
     console.log(`gateway CPU per cache-hit login (median): off ${off.toFixed(3)} ms, on ${on.toFixed(3)} ms (ratio ${(on / off).toFixed(2)}), exporter none ${none.toFixed(3)} ms (on/none ${(on / none).toFixed(2)}); sink got ${spans.requests} exports, ${spans.bytes} bytes`);

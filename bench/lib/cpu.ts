@@ -10,7 +10,8 @@
  * operations for each process and for the sum.
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { median, type Figure } from './report';
+import { median } from '@usersys/load-suite';
+import type { Figure } from './report';
 
 /** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;

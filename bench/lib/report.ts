@@ -6,7 +6,7 @@ import path from 'node:path';
  * Shared output of every benchmark under bench/: a table on stdout and bench/results/<name>.json,
  * which `npm run bench` collects into bench/RESULTS.md. Figures are medians of several runs; each
  * one is reported next to its baseline measured in the same process, as a ratio. Percentiles of
- * samples come from @usersys/load-suite's summarize (one implementation for the suite and here).
+ * samples and medians of runs come from @usersys/load-suite (one implementation for the suite and here).
  */
 /**
  * Figures count only on the Node the project ships (tools/bootstrap.sh's NODE_VERSION): a benchmark
@@ -37,13 +37,6 @@ export interface Figure {
    * "tracing off (OTEL_TRACES_EXPORTER=none)"; RESULTS.md shows it in its own column.
    */
   config?: string;
-}
-
-export function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 export function spread(xs: number[]): { min: number; max: number } {

@@ -1,5 +1,6 @@
 import { DLQ_HEADERS, HEADERS, TOPICS } from '@usersys/event-schema';
 import type { Logger } from '@usersys/logger';
+import { doublingDelayMs, WakeableSleeper } from '@usersys/service-kit';
 import { SpanStatusCode } from '@usersys/tracing';
 import type { Chunk } from './ack-tracker';
 import type { RelayConfig } from './config';
@@ -29,7 +30,8 @@ export interface LaneDeps {
  */
 export class Lane {
   private readonly queue: LanePart[] = [];
-  private wake: (() => void) | null = null;
+  /** The run loop sleeps here while the queue is empty or between retries; enqueue and stop wake it. */
+  private readonly sleeper = new WakeableSleeper();
   private running = true;
   private loop: Promise<void> | null = null;
   /** Since when sends on this lane have been failing (null while healthy). */
@@ -47,38 +49,22 @@ export class Lane {
 
   enqueue(part: LanePart): void {
     this.queue.push(part);
-    this.wakeUp();
+    this.sleeper.wake();
   }
 
   /** Lets the send in flight finish (or fail once more), abandons what is queued: it lies after the checkpoint. */
   async stop(): Promise<void> {
     this.running = false;
-    this.wakeUp();
+    this.sleeper.wake();
     await this.loop;
     for (const part of this.queue.splice(0)) endSpans(part.prepared, 'relay stopped before sending; resent after restart');
-  }
-
-  private wakeUp(): void {
-    const wake = this.wake;
-    this.wake = null;
-    wake?.();
-  }
-
-  private idle(ms?: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = ms === undefined ? null : setTimeout(() => this.wakeUp(), ms);
-      this.wake = () => {
-        if (timer) clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 
   private async run(): Promise<void> {
     while (this.running) {
       const part = this.queue.shift();
       if (!part) {
-        await this.idle();
+        await this.sleeper.sleep();
         continue;
       }
       if (!(await this.deliver(part.prepared.map((p) => p.message)))) {
@@ -93,7 +79,6 @@ export class Lane {
   /** True once Kafka acknowledged every message (or its dead-letter copy); false if stopped first. */
   private async deliver(messages: OutgoingMessage[]): Promise<boolean> {
     const { sink, config, metrics, log, logName } = this.deps;
-    let delay = config.retryInitialMs;
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       try {
@@ -110,11 +95,11 @@ export class Lane {
         metrics.sendFailures.inc();
         this.failingSince ??= Date.now();
         this.lastError = (err as Error).message;
+        const delay = doublingDelayMs(attempt, { baseMs: config.retryInitialMs, maxMs: config.retryMaxMs });
         log.warn({ log: logName, lane: this.index, attempt, records: messages.length, retry_in_ms: delay, err: this.lastError }, 'kafka send failed; will retry');
         if (!this.running) return false;
-        await this.idle(delay);
+        await this.sleeper.sleep(delay);
         if (!this.running) return false;
-        delay = Math.min(delay * 2, config.retryMaxMs);
       }
     }
   }

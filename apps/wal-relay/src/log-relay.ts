@@ -1,4 +1,5 @@
 import type { Logger } from '@usersys/logger';
+import { WakeableSleeper } from '@usersys/service-kit';
 import { comparePositions, pruneSegments, readCheckpoint, WalReader, writeCheckpoint, type WalPosition, type WalRecord } from '@usersys/wal';
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
@@ -45,7 +46,8 @@ export class LogRelay {
   private running = false;
   private pump: Promise<void> | null = null;
   private checkpointer: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  /** The pump sleeps here (caught up, a full window, lingering, after a read error); the directory watch, acknowledged parts and stop wake it. */
+  private readonly sleeper = new WakeableSleeper();
   private checkpointed: WalPosition | null = null;
   private scanned = 0;
   private lastWarnAt = 0;
@@ -90,7 +92,7 @@ export class LogRelay {
     this.running = false;
     this.watcher?.close();
     this.watcher = null;
-    this.wakeUp();
+    this.sleeper.wake();
     await this.pump;
     await Promise.all(this.lanes.map((lane) => lane.stop()));
     await this.checkpointer;
@@ -99,35 +101,19 @@ export class LogRelay {
     await this.scanner.close();
   }
 
-  private wakeUp(): void {
-    const wake = this.wake;
-    this.wake = null;
-    wake?.();
-  }
-
-  private pause(ms?: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = ms === undefined ? null : setTimeout(() => this.wakeUp(), ms);
-      this.wake = () => {
-        if (timer) clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
   /** Wakes the pump when anything in the log directory changes; null (and a fast poll) if the directory cannot be watched. */
   private watchLog(): FSWatcher | null {
     const fallBack = (err: Error) => this.log.warn({ log: this.name, err: err.message, poll_ms: UNWATCHED_POLL_MS }, 'cannot watch the WAL directory; polling it instead');
     try {
       const watcher = watch(this.dir, { persistent: false }, () => {
         this.changed = true;
-        if (this.waitingForData) this.wakeUp();
+        if (this.waitingForData) this.sleeper.wake();
       });
       watcher.on('error', (err) => {
         fallBack(err);
         watcher.close();
         if (this.watcher === watcher) this.watcher = null;
-        this.wakeUp();
+        this.sleeper.wake();
       });
       return watcher;
     } catch (err) {
@@ -138,7 +124,7 @@ export class LogRelay {
 
   private async waitForData(): Promise<void> {
     this.waitingForData = true;
-    await this.pause(this.watcher ? this.config.pollIntervalMs : UNWATCHED_POLL_MS);
+    await this.sleeper.sleep(this.watcher ? this.config.pollIntervalMs : UNWATCHED_POLL_MS);
     this.waitingForData = false;
   }
 
@@ -147,7 +133,7 @@ export class LogRelay {
     const window = this.lanes.length * 2;
     while (this.running) {
       if (this.tracker.outstanding >= window) {
-        await this.pause();
+        await this.sleeper.sleep();
         continue;
       }
       try {
@@ -158,7 +144,7 @@ export class LogRelay {
           continue;
         }
         if (records.length < this.config.batchMaxRecords && this.config.lingerMs > 0) {
-          await this.pause(this.config.lingerMs);
+          await this.sleeper.sleep(this.config.lingerMs);
           if (!this.running) return; // nothing of this read is in flight: it is resent after restart
           records = records.concat(await this.reader.read(this.config.batchMaxRecords - records.length, this.config.batchMaxBytes));
         }
@@ -168,7 +154,7 @@ export class LogRelay {
         // A sealed segment that does not parse is not skipped: it waits for an operator, loudly.
         this.readError = (err as Error).message;
         this.log.error({ log: this.name, err: this.readError }, 'reading the WAL failed; retrying');
-        await this.pause(this.config.retryMaxMs);
+        await this.sleeper.sleep(this.config.retryMaxMs);
       }
     }
   }
@@ -195,7 +181,7 @@ export class LogRelay {
     if (released.length === 0) return;
     const now = Date.now();
     for (const chunk of released) for (const t of chunk.appendedAtMs) this.metrics.publishLatency.observe((now - t) / 1000);
-    this.wakeUp();
+    this.sleeper.wake();
   }
 
   private async checkpointLoop(): Promise<void> {

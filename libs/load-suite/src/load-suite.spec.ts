@@ -1,8 +1,14 @@
 import { activeWorkers, maxWorkers, runStage, splitStage } from './runner';
-import { acceptedRate, emptySamples, percentile, stageReport, summarize } from './stats';
+import { acceptedRate, emptySamples, median, percentile, stageReport, summarize } from './stats';
 import { parseRuntime, compareSamples } from './soak';
 
 describe('load suite statistics', () => {
+  it('takes the median of repeated runs, averaging the two middle ones for an even count', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([7])).toBe(7);
+    expect(median([])).toBeNaN();
+  });
   it('summarises latencies with nearest-rank percentiles', () => {
     const s = summarize(Array.from({ length: 100 }, (_, i) => i + 1));
     expect(s).toMatchObject({ count: 100, p50: 50, p95: 95, p99: 99, max: 100, avg: 50.5 });

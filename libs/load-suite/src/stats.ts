@@ -39,6 +39,17 @@ export function percentile(values: number[], q: number): number {
   return nearestRank(Float64Array.from(values).sort(), q);
 }
 
+/**
+ * The middle of `values`, the mean of the two middle ones for an even count (unlike percentile,
+ * which always picks a sample): what the benchmarks report over their repeated runs. NaN when empty.
+ */
+export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 function nearestRank(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }

@@ -1,4 +1,3 @@
-import { backoffMs } from './backoff';
 import { classifyKafkaError, ConnectionWatch, type WatchOptions } from './kafka-client';
 
 const timeout = () => Object.assign(new Error('Request Produce(key: 0, version: 7) timed out'), { name: 'KafkaJSRequestTimeoutError' });
@@ -17,14 +16,6 @@ describe('classifyKafkaError', () => {
     ['something else', new Error('boom'), 'failed'],
   ])('%s → %s', (_what, err, kind) => {
     expect(classifyKafkaError(err)).toBe(kind);
-  });
-});
-
-describe('backoffMs', () => {
-  it('doubles from base to the cap, jitter only shortens', () => {
-    const policy = { baseMs: 500, maxMs: 10_000 };
-    expect([1, 2, 3, 4, 5, 6, 9].map((a) => backoffMs(a, policy, () => 1))).toEqual([500, 1000, 2000, 4000, 8000, 10_000, 10_000]);
-    expect(backoffMs(2, policy, () => 0)).toBe(800);
   });
 });
 

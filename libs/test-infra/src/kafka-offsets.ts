@@ -1,3 +1,4 @@
+import { doublingDelayMs } from '@usersys/service-kit';
 import type { Admin } from 'kafkajs';
 
 export interface TopicOffset {
@@ -15,14 +16,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 async function retrying<T>(what: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let delay = 100;
-  for (;;) {
+  for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
+      const delay = doublingDelayMs(attempt, { baseMs: 100, maxMs: 2000 });
       if (Date.now() + delay > deadline) throw new Error(`${what} (gave up after ${Math.round(timeoutMs / 1000)} s): ${(err as Error).message}`);
       await sleep(delay);
-      delay = Math.min(delay * 2, 2000);
     }
   }
 }

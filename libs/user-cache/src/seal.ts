@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { sameSecret } from '@usersys/service-kit';
+import { createHmac } from 'node:crypto';
 import type { CachedUser } from './user-cache';
 
 /**
@@ -36,7 +37,7 @@ export class UserCacheSeal {
     if (typeof mac !== 'string') return null;
     const expected = Buffer.from(this.mac(JSON.stringify(user)), 'hex');
     const given = Buffer.from(mac, 'hex');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+    if (!sameSecret(given, expected)) return null;
     return user as unknown as CachedUser;
   }
 

@@ -1,7 +1,8 @@
+import { asyncRoute } from '@usersys/service-kit';
 import { trace } from '@usersys/tracing';
 import type { Express } from 'express';
 import type { UserCommandRouter } from './user-command-client';
-import { asyncRoute, callerHeaders, relayUpstream, requireAdminCaller, type Authentication } from './http-common';
+import { callerHeaders, relayUpstream, requireAdminCaller, type Authentication } from './http-common';
 
 /**
  * POST /admin/users/:username/disable and /enable (admin only): forwarded to user-command's

@@ -1,9 +1,9 @@
 import { formatDuration, parseDuration } from '@usersys/config';
 import type { FallbackRateLimiter, SharedLimitSettings } from '@usersys/rate-limiter';
-import { AppError } from '@usersys/service-kit';
+import { AppError, asyncRoute } from '@usersys/service-kit';
 import type { Express, Request } from 'express';
 import { ERRORS } from '../errors';
-import { asyncRoute, requireAdminCaller, type Authentication } from './http-common';
+import { requireAdminCaller, type Authentication } from './http-common';
 
 /**
  * GET/PUT /admin/ratelimit/login: the login limit for every replica at once. The settings live in

@@ -1,6 +1,7 @@
+import { asyncRoute } from '@usersys/service-kit';
 import type { Express } from 'express';
 import type { LoginService } from '../domain/login-service';
-import { asyncRoute, clientIp, traceOf } from './http-common';
+import { clientIp, traceOf } from './http-common';
 
 /** POST /v1/auth/login (refresh and logout: session-routes.ts). */
 export function registerAuthRoutes(app: Express, deps: { login: LoginService }): void {

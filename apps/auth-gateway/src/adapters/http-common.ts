@@ -8,8 +8,6 @@ import { InvalidTokenError, type TokenService } from '../domain/tokens';
 import { ERRORS } from '../errors';
 import type { ForwardResponse } from './user-command-client';
 
-export const asyncRoute = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
-
 /**
  * Refuses an unsafe `:username` path parameter (control characters, unpaired surrogates) with 400
  * naming it, on every route that has one, before the route's handler (authorisation included)

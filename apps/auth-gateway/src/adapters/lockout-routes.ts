@@ -1,6 +1,7 @@
+import { asyncRoute } from '@usersys/service-kit';
 import type { Express, Request } from 'express';
 import type { BruteForceGuard } from '../domain/brute-force-guard';
-import { asyncRoute, requireAdminCaller, type Authentication } from './http-common';
+import { requireAdminCaller, type Authentication } from './http-common';
 
 /**
  * GET /admin/lockouts/:username → 200 {locked, until?, failures}; DELETE → 204 (every network's

@@ -1,10 +1,10 @@
-import { AppError } from '@usersys/service-kit';
+import { AppError, asyncRoute } from '@usersys/service-kit';
 import type { Express } from 'express';
 import { parseRequest, refreshBody } from '../domain/request-schemas';
 import { SessionRefusedError } from '../domain/session-check';
 import { InvalidTokenError } from '../domain/tokens';
 import { ERRORS } from '../errors';
-import { asyncRoute, type Authentication } from './http-common';
+import type { Authentication } from './http-common';
 
 /** A refused token is 401 (120104); a store that did not answer is 503 (the client may retry the same token). */
 function tokenFailure(err: unknown): AppError {

@@ -1,12 +1,12 @@
 import { clientNetwork, type FallbackRateLimiter } from '@usersys/rate-limiter';
-import { AppError } from '@usersys/service-kit';
+import { AppError, asyncRoute } from '@usersys/service-kit';
 import { trace } from '@usersys/tracing';
 import type { Express, Request } from 'express';
 import { authorize, type Caller, type UserAction } from '../domain/authorization';
 import type { CurrentPasswordCheck } from '../domain/current-password-check';
 import { createUserSchema, gatewayUpdateUserSchema, parseRequest } from '../domain/request-schemas';
 import { ERRORS } from '../errors';
-import { asyncRoute, callerHeaders as identity, callerOf, clientIp, relayUpstream as relay, type Authentication } from './http-common';
+import { callerHeaders as identity, callerOf, clientIp, relayUpstream as relay, type Authentication } from './http-common';
 import type { UserCommandRouter } from './user-command-client';
 
 /** Request ids are event ids: random UUIDs. Checked here so nothing else reaches user-command's path. */

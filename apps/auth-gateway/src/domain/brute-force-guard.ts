@@ -1,3 +1,5 @@
+import { doublingDelayMs } from '@usersys/service-kit';
+
 /**
  * Per-account brute-force protection (in the spirit of Keycloak's brute-force detection).
  *
@@ -40,7 +42,7 @@ export const EMPTY_COUNTER: FailureCounter = { failures: 0, windowStart: 0, lock
 
 /** How long the n-th lock in a row lasts (n from 1). */
 export function lockDurationMs(policy: LockoutPolicy, n: number): number {
-  return Math.min(policy.baseLockMs * 2 ** Math.min(n - 1, 40), policy.maxLockMs);
+  return doublingDelayMs(n, { baseMs: policy.baseLockMs, maxMs: policy.maxLockMs });
 }
 
 export function isLocked(counter: FailureCounter | undefined, now: number): boolean {

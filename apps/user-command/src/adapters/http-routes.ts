@@ -1,8 +1,7 @@
-import { AppError } from '@usersys/service-kit';
+import { AppError, asyncRoute, requireInternalToken } from '@usersys/service-kit';
 import { currentTraceId, injectTraceContext, trace } from '@usersys/tracing';
 import type { Logger } from '@usersys/logger';
-import type { Express, NextFunction, Request, Response } from 'express';
-import { timingSafeEqual } from 'node:crypto';
+import type { Express, Request, Response } from 'express';
 import { changeAccountAccess, type AccountAccessChange } from '../domain/account-access';
 import { authorize, callerFrom, type Caller } from '../domain/caller';
 import { createUser, type CreateUserDeps } from '../domain/create-user';
@@ -22,18 +21,6 @@ export interface RouteDeps extends CreateUserDeps, RequestOutcomeDeps {
   ownership: UsernameOwnership;
   internalToken: string;
   log: Logger;
-}
-
-const asyncRoute = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
-
-/** Only the gateway may call user-command: it presents the shared internal credential. */
-function requireInternalToken(token: string) {
-  const expected = Buffer.from(token);
-  return (req: Request, _res: Response, next: NextFunction) => {
-    const given = Buffer.from(req.header('x-internal-token') ?? '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return next(new AppError(ERRORS.UNAUTHENTICATED));
-    next();
-  };
 }
 
 function parsed<T>(schema: Parameters<typeof parseWith<T>>[0], body: unknown): T {
@@ -69,7 +56,7 @@ function logAdminAction(log: Logger, caller: Caller, target: string, action: str
 }
 
 export function registerRoutes(app: Express, deps: RouteDeps): void {
-  app.use('/internal', requireInternalToken(deps.internalToken));
+  app.use('/internal', requireInternalToken(deps.internalToken, ERRORS.UNAUTHENTICATED)); // only the gateway may call user-command
 
   app.post(
     '/internal/users',

@@ -1,19 +1,12 @@
-import { AppError } from '@usersys/service-kit';
-import type { Express, Request } from 'express';
-import { timingSafeEqual } from 'node:crypto';
+import { AppError, requireInternalToken } from '@usersys/service-kit';
+import type { Express } from 'express';
 import { ERRORS } from '../errors';
 import type { DegradeSwitch } from './degrade-switch';
-
-function authorised(req: Request, token: string): boolean {
-  const given = Buffer.from(req.get('x-internal-token') ?? '');
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
 
 /** `GET|PUT /admin/degrade` (x-internal-token): read or flip the degrade switch for every replica. */
 export function adminRoutes(degrade: DegradeSwitch, internalToken: string) {
   return (app: Express) => {
-    app.use('/admin', (req, _res, next) => next(authorised(req, internalToken) ? undefined : new AppError(ERRORS.UNAUTHENTICATED)));
+    app.use('/admin', requireInternalToken(internalToken, ERRORS.UNAUTHENTICATED));
     app.get('/admin/degrade', (_req, res) => {
       res.json({ code: ERRORS.OK.code, message: ERRORS.OK.message, data: degrade.describe() });
     });

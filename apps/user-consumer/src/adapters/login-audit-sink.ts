@@ -1,7 +1,7 @@
 import type { PrismaClient } from '@usersys/db';
 import { decodeLoginAuditRecord, TOPICS, type LoginAuditRecord } from '@usersys/event-schema';
 import type { Logger } from '@usersys/logger';
-import type { KafkaClients, ReconnectingConsumer } from '@usersys/service-kit';
+import { doublingDelayMs, type KafkaClients, type ReconnectingConsumer } from '@usersys/service-kit';
 import type { Counter } from 'prom-client';
 import { ZodError } from 'zod';
 import { decideFailure, type FailureKind } from '../domain/failure-policy';
@@ -119,7 +119,7 @@ export class LoginAuditSink {
             await this.deadLetter(msg, 'poison', reason);
           }
         }
-        let delay = 250;
+        let waits = 0;
         const refused = new Set<AuditItem>(); // dead-lettered already: not again when the insert is repeated
         for (;;) {
           try {
@@ -135,8 +135,7 @@ export class LoginAuditSink {
             this.deps.log.error({ err: errorText(err), step: 'loginAudit', status: 'waiting' }, 'login-audit insert failed: waiting for the database');
             if (!isRunning() || isStale()) return; // not resolved: refetched later
             await heartbeat();
-            await new Promise((r) => setTimeout(r, delay));
-            delay = Math.min(delay * 2, 5000);
+            await new Promise((r) => setTimeout(r, doublingDelayMs(++waits, { baseMs: 250, maxMs: 5000 })));
           }
         }
         resolveOffset(batch.messages[batch.messages.length - 1].offset);

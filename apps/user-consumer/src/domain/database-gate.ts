@@ -1,10 +1,14 @@
 import type { Logger } from '@usersys/logger';
+import { doublingDelayMs, type BackoffPolicy } from '@usersys/service-kit';
 import { decideFailure, type FailedStep, type FailureAction, type FailureKind } from './failure-policy';
 import { errorText } from './messages';
 import type { BatchControl, ConsumerMetrics, UserStore } from './ports';
 
 /** Shutdown or rebalance asked us to stop: leave the rest of the batch unresolved (redelivered). */
 export class StopRequested extends Error {}
+
+/** Waits while the database does not answer: 250 ms, doubling, at most 5 s. */
+const DATABASE_PAUSE: BackoffPolicy = { baseMs: 250, maxMs: 5000 };
 
 /** A database step's result; a failure carries what the failure policy decided (never "pause": that is waited out). */
 export type Attempted<T> = { ok: true; value: T } | Failed;
@@ -32,7 +36,7 @@ export class DatabaseGate {
         const databaseAnswers = kind === 'data' || (await this.databaseUp());
         const decision = decideFailure({ step, kind, databaseAnswers, attempt, maxAttempts: this.deps.maxAttempts });
         if (decision.action !== 'pause') return { ok: false, error, decision };
-        await this.waitForDatabase(error, ctl, Math.min(250 * 2 ** pauses, 5000));
+        await this.waitForDatabase(error, ctl, pauses + 1);
       }
     }
   }
@@ -60,17 +64,17 @@ export class DatabaseGate {
     }
   }
 
-  private async waitForDatabase(error: unknown, ctl: BatchControl, firstDelay: number): Promise<void> {
+  /** Sleeps (backing off from the `firstWait`-th step of DATABASE_PAUSE) until the database answers the ping. */
+  private async waitForDatabase(error: unknown, ctl: BatchControl, firstWait: number): Promise<void> {
     const { log, metrics, sleep } = this.deps;
     log.error({ err: errorText(error), step: 'database', status: 'paused' }, 'database unavailable: consumption paused until it answers again');
     metrics.databasePaused(true);
     try {
-      let delay = firstDelay;
+      let wait = firstWait;
       do {
         if (!ctl.isRunning()) throw new StopRequested();
         await ctl.heartbeat();
-        await sleep(delay);
-        delay = Math.min(delay * 2, 5000);
+        await sleep(doublingDelayMs(wait++, DATABASE_PAUSE));
       } while (!(await this.databaseUp()));
     } finally {
       metrics.databasePaused(false);

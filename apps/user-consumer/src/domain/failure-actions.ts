@@ -1,6 +1,6 @@
 import { RETRY_HEADERS } from '@usersys/event-schema';
+import { backoffMs } from '@usersys/service-kit';
 import type { RetryPolicy } from '../config';
-import { backoffMs } from './backoff';
 import type { Item } from './batch-plan';
 import type { DatabaseGate, Failed } from './database-gate';
 import { DEAD_LETTER_REASON_TEXT, decideFailure } from './failure-policy';

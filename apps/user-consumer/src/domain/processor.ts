@@ -1,7 +1,7 @@
 import { decodeEvent, InvalidEventError, RETRY_HEADERS, retryMetaOf, type EventEnvelope, type RetryMeta } from '@usersys/event-schema';
 import type { Logger } from '@usersys/logger';
+import { backoffMs } from '@usersys/service-kit';
 import type { RetryPolicy } from '../config';
-import { backoffMs } from './backoff';
 import { planBatch, type EventItem, type Item } from './batch-plan';
 import { DatabaseGate, StopRequested, type Attempted } from './database-gate';
 import { FailureActions } from './failure-actions';
