@@ -6,7 +6,7 @@ export { createServiceApp, listen, closeServer, answerClientErrorsWithJson } fro
 export type { ReadinessChecks } from './http';
 export { createRedisClient, redisReady, sendEach } from './redis';
 export type { RedisClient, RedisTarget, RedisClientOptions, RedisCall } from './redis';
-export { handleShutdown } from './shutdown';
+export { runMain, handleShutdown, startupFailureMessage } from './lifecycle';
 export { backoffMs } from './backoff';
 export { KafkaClients, ReconnectingProducer, ReconnectingConsumer, ConnectionWatch, createKafka, classifyKafkaError } from './kafka-client';
 export type { KafkaClientOptions, ErrorKind, WatchOptions } from './kafka-client';
