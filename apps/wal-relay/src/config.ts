@@ -1,4 +1,4 @@
-import { envDurationMs, envEnum, envInt, envPort, envString, loadInfraConfig, type InfraConfig } from '@usersys/config';
+import { envDurationMs, envEnum, envHost, envInt, envPort, loadInfraConfig, type InfraConfig } from '@usersys/config';
 import path from 'node:path';
 
 export const COMPRESSIONS = ['none', 'gzip'] as const;
@@ -36,7 +36,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     ...infra,
     port: envPort(env, 'WAL_RELAY_PORT', 9464),
-    host: envString(env, 'WAL_RELAY_HOST', '127.0.0.1'),
+    host: envHost(env, 'WAL_RELAY_HOST', '127.0.0.1'),
     walRoot: path.resolve(infra.walDir),
     batchMaxRecords: envInt(env, 'RELAY_BATCH_MAX_RECORDS', 1000, { min: 1, max: 100_000 }),
     batchMaxBytes: envInt(env, 'RELAY_BATCH_MAX_BYTES', 1024 * 1024, { min: 1024 }),
