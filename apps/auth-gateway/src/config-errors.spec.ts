@@ -40,6 +40,7 @@ const BAD: Record<string, string | Env> = {
   ADMIN_PHONE: '12345',
   AUTH_GATEWAY_PORT: '70000',
   AUTH_GATEWAY_HOST: 'http://0.0.0.0',
+  AUTH_GATEWAY_DB_POOL_MAX: '0',
   USER_COMMAND_URL: 'not a url',
   USER_COMMAND_URLS: 'ftp://127.0.0.1:8081',
   TRUST_PROXY: '10.0.0.0/33',

@@ -38,6 +38,8 @@ export interface GatewayConfig extends InfraConfig {
    */
   userCommandUrls: string[];
   internalToken: string;
+  /** PostgreSQL pool size (account lookups, last-login updates, the session check). */
+  dbPoolMax: number;
   /** Seals the user cache entries (shared with user-command and the consumer). */
   cacheHmacKey: string;
   /** express `trust proxy` value: false (socket address only), or a list of trusted proxy addresses/CIDRs. */
@@ -165,6 +167,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     host: envHost(env, 'AUTH_GATEWAY_HOST', '127.0.0.1'),
     userCommandUrls: envUrlList(env, 'USER_COMMAND_URLS', ['http:']) ?? [new URL(envUrl(env, 'USER_COMMAND_URL', 'http://127.0.0.1:8081', ['http:'])).origin],
     internalToken,
+    dbPoolMax: envInt(env, 'AUTH_GATEWAY_DB_POOL_MAX', 10, { min: 1, max: 200 }),
     cacheHmacKey,
     trustProxy: trustProxy(env),
     login: {

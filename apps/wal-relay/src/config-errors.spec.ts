@@ -31,6 +31,7 @@ const BAD: Record<string, string | Env> = {
   RELAY_POLL_INTERVAL: '0ms',
   RELAY_RETRY_INITIAL: 'fast',
   RELAY_RETRY_MAX: '10 s',
+  RELAY_READ_ERROR_PAUSE: '0s',
   RELAY_CHECKPOINT_INTERVAL: 'often',
   WAL_BACKLOG_WARN: '-1',
   WAL_OLDEST_AGE_WARN: '5',
