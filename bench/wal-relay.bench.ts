@@ -49,6 +49,7 @@ const RELAY_DEFAULTS: LogRelayConfig = {
   pollIntervalMs: 1000,
   retryInitialMs: 100,
   retryMaxMs: 10_000,
+  readErrorPauseMs: 10_000,
   checkpointIntervalMs: 200,
   backlogWarnRecords: 1e9,
   ageWarnMs: 1e9,

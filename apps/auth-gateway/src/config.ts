@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -6,7 +7,9 @@ import {
   checkRedisUrl,
   ConfigError,
   envBool,
+  envDirName,
   envDurationMs,
+  envHost,
   envEnum,
   envInt,
   envPort,
@@ -20,6 +23,7 @@ import {
   type InfraConfig,
   type SecretWarning,
 } from '@usersys/config';
+import { createUserSchema } from '@usersys/api-contract';
 import { DEFAULT_PASSWORD_HASH_IMPL, PASSWORD_HASH_IMPLS, type PasswordHashImpl } from '@usersys/service-kit';
 import type { LockoutPolicy } from './domain/brute-force-guard';
 
@@ -34,6 +38,8 @@ export interface GatewayConfig extends InfraConfig {
    */
   userCommandUrls: string[];
   internalToken: string;
+  /** PostgreSQL pool size (account lookups, last-login updates, the session check). */
+  dbPoolMax: number;
   /** Seals the user cache entries (shared with user-command and the consumer). */
   cacheHmacKey: string;
   /** express `trust proxy` value: false (socket address only), or a list of trusted proxy addresses/CIDRs. */
@@ -89,9 +95,7 @@ function atMostAMinute(env: Env, name: string, fallback: string): number {
  * gateways on one development machine each keep a stable directory of their own.
  */
 function auditWalName(env: Env, port: number): string {
-  const name = envString(env, 'AUDIT_WAL_NAME', `auth-gateway-audit-${os.hostname().replace(/[^a-zA-Z0-9_.-]/g, '_')}-${port}`);
-  if (!/^[a-zA-Z0-9_.-]+$/.test(name) || name === '.' || name === '..') throw new ConfigError('AUDIT_WAL_NAME', 'use letters, digits, dot, dash or underscore');
-  return name;
+  return envDirName(env, 'AUDIT_WAL_NAME', `auth-gateway-audit-${os.hostname().replace(/[^a-zA-Z0-9_.-]/g, '_')}-${port}`);
 }
 
 function trustProxy(env: Env): false | string[] {
@@ -99,10 +103,37 @@ function trustProxy(env: Env): false | string[] {
   if (!value || ['false', 'off', 'no', '0'].includes(value.toLowerCase())) return false;
   // "true" would trust any X-Forwarded-For sender, i.e. let every client pick its own IP.
   if (['true', 'on', 'yes', '1', '*'].includes(value.toLowerCase())) throw new ConfigError('TRUST_PROXY', 'list the proxy addresses or CIDRs (e.g. loopback, 10.0.0.0/8); trusting every sender would let clients choose their IP');
-  return value
+  const entries = value
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  // Checked here, or express would throw a bare error when the gateway sets `trust proxy`.
+  for (const entry of entries) if (!isProxyEntry(entry)) throw new ConfigError('TRUST_PROXY', `"${entry}" is not an address, a CIDR or one of ${PROXY_NAMES.join(', ')}`);
+  return entries;
+}
+
+/** The names express's `trust proxy` (proxy-addr) knows besides addresses. */
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** A name above, an address, `address/prefix` or an IPv4 `address/netmask`: what proxy-addr accepts (but leading-zero octets, which it reads as octal). */
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_NAMES.includes(entry)) return true;
+  const [address, range, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (range === undefined) return true;
+  if (/^\d+$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  if (family !== 4 || isIP(range) !== 4) return false;
+  const bits = range.split('.').map((octet) => Number(octet).toString(2).padStart(8, '0')).join('');
+  return /^1*0*$/.test(bits); // a netmask is leading ones
+}
+
+/** The admin account's contact details pass the sign-up rules, or its creation at start-up would store what no API call could. */
+function adminContact(env: Env, name: 'ADMIN_EMAIL' | 'ADMIN_PHONE', fallback: string): string {
+  const value = envString(env, name, fallback);
+  const parsed = createUserSchema.shape[name === 'ADMIN_EMAIL' ? 'email' : 'phone'].safeParse(value);
+  if (!parsed.success) throw new ConfigError(name, parsed.error.issues[0]?.message ?? 'is not valid');
+  return value;
 }
 
 /** LOCKOUT_*: the across-networks threshold must be the softer one, and the first lock no longer than the cap. */
@@ -133,9 +164,10 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   return {
     ...infra,
     port,
-    host: envString(env, 'AUTH_GATEWAY_HOST', '127.0.0.1'),
+    host: envHost(env, 'AUTH_GATEWAY_HOST', '127.0.0.1'),
     userCommandUrls: envUrlList(env, 'USER_COMMAND_URLS', ['http:']) ?? [new URL(envUrl(env, 'USER_COMMAND_URL', 'http://127.0.0.1:8081', ['http:'])).origin],
     internalToken,
+    dbPoolMax: envInt(env, 'AUTH_GATEWAY_DB_POOL_MAX', 10, { min: 1, max: 200 }),
     cacheHmacKey,
     trustProxy: trustProxy(env),
     login: {
@@ -177,8 +209,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     admin: {
       username: adminUsername,
       password: adminPassword,
-      email: envString(env, 'ADMIN_EMAIL', `${adminUsername.toLowerCase()}@usersys.local`),
-      phone: envString(env, 'ADMIN_PHONE', '+10000000000'),
+      email: adminContact(env, 'ADMIN_EMAIL', `${adminUsername.toLowerCase()}@usersys.local`),
+      phone: adminContact(env, 'ADMIN_PHONE', '+10000000000'),
     },
     secretWarnings,
   };

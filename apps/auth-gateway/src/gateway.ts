@@ -55,7 +55,7 @@ export async function createGateway(config: GatewayConfig, log: Logger) {
   // Commands issued in the same tick by concurrent logins go out as one pipeline (fewer syscalls
   // and round trips under load); ioredis reads this option per command.
   redis.options.enableAutoPipelining = true;
-  const prisma = createPrismaClient({ databaseUrl: config.databaseUrl, poolMax: 10, applicationName: 'auth-gateway' });
+  const prisma = createPrismaClient({ databaseUrl: config.databaseUrl, poolMax: config.dbPoolMax, applicationName: 'auth-gateway' });
   const pool = new BcryptPool({ workers: config.login.bcryptWorkers, impl: config.login.hashImpl, waitBudgetMs: config.login.hashWaitBudgetMs, metrics: { registry: metrics.registry, prefix: 'auth_gateway' } });
   const userCommand = new UserCommandRouter(config.userCommandUrls, config.internalToken, { onRefusal: (reason) => m.routingRefusals.inc({ reason }) });
 

@@ -1,6 +1,5 @@
-import { runMain } from '@usersys/config';
 import { createLogger } from '@usersys/logger';
-import { handleShutdown } from '@usersys/service-kit';
+import { handleShutdown, runMain } from '@usersys/service-kit';
 import { shutdownTracing } from '@usersys/tracing';
 import { loadConfig } from './config';
 import { createGateway } from './gateway';

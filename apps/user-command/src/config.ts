@@ -1,4 +1,4 @@
-import { CACHE_HMAC_KEY, checkRedisUrl, ConfigError, envDurationMs, envUrlList, envEnum, envInt, envPort, envSecret, envString, INTERNAL_TOKEN, loadInfraConfig, type InfraConfig, type SecretWarning } from '@usersys/config';
+import { CACHE_HMAC_KEY, checkRedisUrl, ConfigError, envDirName, envDurationMs, envHost, envUrlList, envEnum, envInt, envPort, envSecret, INTERNAL_TOKEN, loadInfraConfig, type InfraConfig, type SecretWarning } from '@usersys/config';
 import { DEFAULT_PASSWORD_HASH_IMPL, PASSWORD_HASH_IMPLS, type PasswordHashImpl } from '@usersys/service-kit';
 import path from 'node:path';
 import type { ReplicaSet } from './domain/ownership';
@@ -49,12 +49,11 @@ export function loadConfig(env: Env = process.env): UserCommandConfig {
   const cacheHmacKey = envSecret(env, CACHE_HMAC_KEY, secretWarnings);
   const infra = loadInfraConfig(env);
   checkRedisUrl(env, infra.redisUrl, secretWarnings);
-  const walName = envString(env, 'WAL_NAME', 'user-command');
-  if (!/^[a-zA-Z0-9_.-]+$/.test(walName)) throw new ConfigError('WAL_NAME', 'use letters, digits, dot, dash or underscore');
+  const walName = envDirName(env, 'WAL_NAME', 'user-command');
   return {
     ...infra,
     port: envPort(env, 'USER_COMMAND_PORT', 8081),
-    host: envString(env, 'USER_COMMAND_HOST', '127.0.0.1'),
+    host: envHost(env, 'USER_COMMAND_HOST', '127.0.0.1'),
     internalToken,
     cacheHmacKey,
     bcryptCost: envInt(env, 'BCRYPT_COST', 10, { min: 4, max: 15 }),

@@ -1,4 +1,4 @@
-import { CACHE_HMAC_KEY, checkRedisUrl, envBool, envDurationMs, envInt, envPort, envSecret, envString, INTERNAL_TOKEN, loadInfraConfig, type InfraConfig, type SecretWarning } from '@usersys/config';
+import { CACHE_HMAC_KEY, checkRedisUrl, envBool, envDurationMs, envHost, envInt, envPort, envSecret, envString, INTERNAL_TOKEN, loadInfraConfig, type InfraConfig, type SecretWarning } from '@usersys/config';
 
 export interface ConsumerConfig extends InfraConfig {
   port: number;
@@ -45,7 +45,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     ...infra,
     port: envPort(env, 'USER_CONSUMER_PORT', 9465),
-    host: envString(env, 'USER_CONSUMER_HOST', '127.0.0.1'),
+    host: envHost(env, 'USER_CONSUMER_HOST', '127.0.0.1'),
     groupId: envString(env, 'CONSUMER_GROUP_ID', 'user-consumer'),
     rejectionTtlMs: envDurationMs(env, 'REJECTION_TTL', '24h'),
     userCacheTtlMs: envDurationMs(env, 'USER_CACHE_TTL', '10m', { minMs: 1000 }),

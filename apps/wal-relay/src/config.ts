@@ -1,4 +1,4 @@
-import { envDurationMs, envEnum, envInt, envPort, envString, loadInfraConfig, type InfraConfig } from '@usersys/config';
+import { envDurationMs, envEnum, envHost, envInt, envPort, loadInfraConfig, type InfraConfig } from '@usersys/config';
 import path from 'node:path';
 
 export const COMPRESSIONS = ['none', 'gzip'] as const;
@@ -20,6 +20,8 @@ export interface RelayConfig extends InfraConfig {
   pollIntervalMs: number;
   retryInitialMs: number;
   retryMaxMs: number;
+  /** How long a pump waits before reading again after a WAL read failed (a sealed segment that does not parse waits for an operator). */
+  readErrorPauseMs: number;
   checkpointIntervalMs: number;
   backlogWarnRecords: number;
   ageWarnMs: number;
@@ -36,7 +38,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     ...infra,
     port: envPort(env, 'WAL_RELAY_PORT', 9464),
-    host: envString(env, 'WAL_RELAY_HOST', '127.0.0.1'),
+    host: envHost(env, 'WAL_RELAY_HOST', '127.0.0.1'),
     walRoot: path.resolve(infra.walDir),
     batchMaxRecords: envInt(env, 'RELAY_BATCH_MAX_RECORDS', 1000, { min: 1, max: 100_000 }),
     batchMaxBytes: envInt(env, 'RELAY_BATCH_MAX_BYTES', 1024 * 1024, { min: 1024 }),
@@ -46,6 +48,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     pollIntervalMs: envDurationMs(env, 'RELAY_POLL_INTERVAL', '1s', { minMs: 1 }),
     retryInitialMs: envDurationMs(env, 'RELAY_RETRY_INITIAL', '100ms', { minMs: 1 }),
     retryMaxMs: envDurationMs(env, 'RELAY_RETRY_MAX', '10s', { minMs: 1 }),
+    readErrorPauseMs: envDurationMs(env, 'RELAY_READ_ERROR_PAUSE', '10s', { minMs: 1 }),
     checkpointIntervalMs: envDurationMs(env, 'RELAY_CHECKPOINT_INTERVAL', '200ms', { minMs: 1 }),
     backlogWarnRecords: envInt(env, 'WAL_BACKLOG_WARN', 1000, { min: 0 }),
     ageWarnMs: envDurationMs(env, 'WAL_OLDEST_AGE_WARN', '5s'),

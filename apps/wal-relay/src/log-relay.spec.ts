@@ -48,6 +48,7 @@ const config: LogRelayConfig = {
   pollIntervalMs: 2,
   retryInitialMs: 5,
   retryMaxMs: 20,
+  readErrorPauseMs: 20,
   checkpointIntervalMs: 5,
   backlogWarnRecords: 1000,
   ageWarnMs: 5000,

@@ -14,7 +14,7 @@ export type { MessageSink, OutgoingMessage } from './ports';
 
 export type LogRelayConfig = Pick<
   RelayConfig,
-  'batchMaxRecords' | 'batchMaxBytes' | 'lingerMs' | 'maxInFlight' | 'pollIntervalMs' | 'retryInitialMs' | 'retryMaxMs' | 'checkpointIntervalMs' | 'backlogWarnRecords' | 'ageWarnMs' | 'ackedSegments' | 'archiveDir'
+  'batchMaxRecords' | 'batchMaxBytes' | 'lingerMs' | 'maxInFlight' | 'pollIntervalMs' | 'retryInitialMs' | 'retryMaxMs' | 'readErrorPauseMs' | 'checkpointIntervalMs' | 'backlogWarnRecords' | 'ageWarnMs' | 'ackedSegments' | 'archiveDir'
 >;
 
 /** How often the pump looks at the WAL tail when the directory cannot be watched (the watch is what wakes it otherwise). */
@@ -154,7 +154,7 @@ export class LogRelay {
         // A sealed segment that does not parse is not skipped: it waits for an operator, loudly.
         this.readError = (err as Error).message;
         this.log.error({ log: this.name, err: this.readError }, 'reading the WAL failed; retrying');
-        await this.sleeper.sleep(this.config.retryMaxMs);
+        await this.sleeper.sleep(this.config.readErrorPauseMs);
       }
     }
   }

@@ -1,6 +1,5 @@
-import { runMain } from '@usersys/config';
 import { createLogger } from '@usersys/logger';
-import { closeServer, createMetrics, createServiceApp, handleShutdown, listen } from '@usersys/service-kit';
+import { closeServer, createMetrics, createServiceApp, handleShutdown, listen, runMain } from '@usersys/service-kit';
 import { shutdownTracing } from '@usersys/tracing';
 import { constants, promises as fs } from 'node:fs';
 import type { Server } from 'node:http';

@@ -24,6 +24,7 @@ const config: LogRelayConfig = {
   pollIntervalMs: 5,
   retryInitialMs: 50,
   retryMaxMs: 1000,
+  readErrorPauseMs: 1000,
   checkpointIntervalMs: 50,
   backlogWarnRecords: 1000,
   ageWarnMs: 5000,

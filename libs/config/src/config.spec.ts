@@ -1,4 +1,4 @@
-import { ConfigError, envBool, envDurationMs, envInt, envUrl, envUrlList, formatDuration, loadInfraConfig, parseDuration } from './index';
+import { ConfigError, envBool, envDirName, envDurationMs, envHost, envInt, envUrl, envUrlList, formatDuration, loadInfraConfig, parseDuration } from './index';
 
 describe('parseDuration', () => {
   it.each([
@@ -36,6 +36,17 @@ describe('env readers', () => {
     expect(() => envInt({ X: '0' }, 'X', 7, { min: 1 })).toThrow(/below the minimum 1/);
     expect(envDurationMs({}, 'W', '2m')).toBe(120_000);
     expect(envBool({ B: 'off' }, 'B', true)).toBe(false);
+  });
+
+  it('reads a directory name that stays inside its parent', () => {
+    expect(envDirName({}, 'WAL_NAME', 'user-command')).toBe('user-command');
+    expect(envDirName({ WAL_NAME: 'uc-1.a_b' }, 'WAL_NAME', 'x')).toBe('uc-1.a_b');
+    for (const bad of ['.', '..', 'a/b', '../escape', 'a b']) expect(() => envDirName({ WAL_NAME: bad }, 'WAL_NAME', 'x')).toThrow(/^config: WAL_NAME: use letters/);
+  });
+
+  it('reads a listen address: an IP address or a host name', () => {
+    for (const ok of ['127.0.0.1', '0.0.0.0', '::', '::1', 'localhost', 'gateway-0.gateway.svc']) expect(envHost({ HOST: ok }, 'HOST', 'x')).toBe(ok);
+    for (const bad of ['http://localhost', 'host:8080', 'a b', '-leading', 'under_score']) expect(() => envHost({ HOST: bad }, 'HOST', 'x')).toThrow(/^config: HOST: ".*" is not an IP address or host name$/);
   });
 
   it('loads infrastructure settings with contract defaults', () => {

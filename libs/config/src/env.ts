@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { parseDuration } from './duration';
 
 /** Bad configuration must stop start-up with one line that names the variable. */
@@ -120,6 +121,21 @@ export function envHostPorts(env: Env, name: string): string[] {
     if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new ConfigError(name, `"${entry}" is not host:port`);
   }
   return list;
+}
+
+/** One directory name (a WAL's, under WAL_DIR): no separator, and not `.` or `..`, so it stays inside its parent. */
+export function envDirName(env: Env, name: string, fallback: string): string {
+  const value = envString(env, name, fallback);
+  if (!/^[a-zA-Z0-9_.-]+$/.test(value) || value === '.' || value === '..') throw new ConfigError(name, 'use letters, digits, dot, dash or underscore (not . or ..)');
+  return value;
+}
+
+/** A listen address: an IP address (`0.0.0.0`, `::`) or a host name, so a typo stops start-up here rather than as a bare listen error. */
+export function envHost(env: Env, name: string, fallback: string): string {
+  const value = envString(env, name, fallback);
+  const hostName = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+  if (isIP(value) === 0 && !hostName.test(value)) throw new ConfigError(name, `"${value}" is not an IP address or host name`);
+  return value;
 }
 
 export function envPort(env: Env, name: string, fallback: number): number {

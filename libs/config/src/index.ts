@@ -1,8 +1,7 @@
 export { parseDuration, formatDuration } from './duration';
-export { ConfigError, envString, envInt, envBool, envDurationMs, envEnum, envUrl, envUrlList, envList, envPort, envHostPorts } from './env';
+export { ConfigError, envString, envInt, envBool, envDirName, envDurationMs, envHost, envEnum, envUrl, envUrlList, envList, envPort, envHostPorts } from './env';
 export { loadInfraConfig, LOG_LEVELS, DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, DEV_REDIS_USER, DEV_REDIS_PASSWORD, DEFAULT_KAFKA_BROKERS } from './infra';
 export type { InfraConfig, LogLevel } from './infra';
-export { runMain } from './run-main';
 export {
   envSecret,
   cacheHmacKey,

@@ -8,7 +8,7 @@ export { requireInternalToken, sameSecret } from './internal-token';
 export type { ReadinessChecks } from './http';
 export { createRedisClient, redisReady, sendEach } from './redis';
 export type { RedisClient, RedisTarget, RedisClientOptions, RedisCall } from './redis';
-export { handleShutdown } from './shutdown';
+export { runMain, handleShutdown, startupFailureMessage } from './lifecycle';
 export { WakeableSleeper } from './wakeable-sleeper';
 export { backoffMs, doublingDelayMs } from './backoff';
 export type { BackoffPolicy } from './backoff';

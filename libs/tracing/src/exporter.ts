@@ -1,6 +1,7 @@
 import { JaegerExporter } from '@opentelemetry/exporter-jaeger';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { ConfigError } from '@usersys/config';
 import { TriageSpanProcessor, triagePolicy } from './triage';
 
 export const TRACE_EXPORTERS = ['otlp', 'jaeger', 'console', 'none'] as const;
@@ -14,7 +15,7 @@ type Env = Record<string, string | undefined>;
 export function traceExporterName(env: Env): TraceExporterName {
   const name = (env.OTEL_TRACES_EXPORTER ?? 'otlp').trim().toLowerCase() || 'otlp';
   if (!(TRACE_EXPORTERS as readonly string[]).includes(name)) {
-    throw new Error(`config: OTEL_TRACES_EXPORTER: "${name}" is not one of ${TRACE_EXPORTERS.join(', ')}`);
+    throw new ConfigError('OTEL_TRACES_EXPORTER', `"${name}" is not one of ${TRACE_EXPORTERS.join(', ')}`);
   }
   return name as TraceExporterName;
 }

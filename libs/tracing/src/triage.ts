@@ -1,5 +1,6 @@
 import { isSpanContextValid, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type SpanContext } from '@opentelemetry/api';
 import { SamplingDecision, TraceIdRatioBasedSampler, type ReadableSpan, type Sampler, type SamplingResult, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { ConfigError } from '@usersys/config';
 
 type Env = Record<string, string | undefined>;
 
@@ -32,7 +33,7 @@ export function triagePolicy(env: Env): TriagePolicy {
       .filter(Boolean)
       .map((r) => {
         const [method, path] = r.split(' ');
-        if (!method || !path?.startsWith('/')) throw new Error(`config: TRACE_SAMPLED_ROUTES: "${r}" is not "METHOD /path"`);
+        if (!method || !path?.startsWith('/')) throw new ConfigError('TRACE_SAMPLED_ROUTES', `"${r}" is not "METHOD /path"`);
         return `${method.toUpperCase()} ${path}`;
       }),
   );
@@ -47,7 +48,7 @@ function number(env: Env, name: string, fallback: number, min: number, max: numb
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`config: ${name}: "${raw}" is not a number from ${min} to ${max}`);
+  if (!Number.isFinite(value) || value < min || value > max) throw new ConfigError(name, `"${raw}" is not a number from ${min} to ${max}`);
   return value;
 }
 

@@ -1,4 +1,24 @@
+import { ConfigError } from '@usersys/config';
 import type { Logger } from 'pino';
+
+// A service process's life: runMain starts it, handleShutdown ends it.
+
+/**
+ * What a failed start prints: a ConfigError is the one clear line naming the variable
+ * (docs/operations.md); anything else in full, stack included.
+ */
+export function startupFailureMessage(err: unknown): string {
+  if (err instanceof ConfigError) return err.message;
+  return `fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+}
+
+/** Runs a service's async main; a failure is printed (startupFailureMessage) and the process exits non-zero instead of limping on. */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${startupFailureMessage(err)}\n`);
+    process.exit(1);
+  });
+}
 
 /**
  * Graceful shutdown on SIGTERM/SIGINT: runs the steps in order (stop intake, drain, commit, close),

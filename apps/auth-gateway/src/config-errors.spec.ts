@@ -1,0 +1,106 @@
+import { ConfigError } from '@usersys/config';
+import { startupFailureMessage } from '@usersys/service-kit';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from './config';
+
+// A bad value of any variable this service validates stops start-up with one line naming the
+// variable (runMain prints a ConfigError's message alone; anything else gets a stack).
+
+type Env = Record<string, string>;
+
+/** Read by every service (libs/config loadInfraConfig). */
+const INFRA_BAD: Record<string, string> = {
+  DATABASE_URL: 'mysql://127.0.0.1/usersys',
+  REDIS_URL: 'http://127.0.0.1:6379',
+  REDIS_CLUSTER_NODES: 'redis-1',
+  REDIS_KEY_PREFIX: '{tag}',
+  KAFKA_BROKERS: ',',
+  LOG_LEVEL: 'loud',
+};
+
+/** NODE_ENV=production with every secret set well: a secret's row takes one away or spoils it. */
+const PRODUCTION: Env = {
+  NODE_ENV: 'production',
+  JWT_SECRET: 'j'.repeat(40),
+  INTERNAL_TOKEN: 'i'.repeat(40),
+  CACHE_HMAC_KEY: 'c'.repeat(40),
+  ADMIN_PASSWORD: 'a-real-admin-password',
+  REDIS_URL: 'redis://usersys:a-real-redis-password@127.0.0.1:6379',
+};
+
+/** Each variable config.ts validates, with a value (or a whole environment) it refuses. */
+const BAD: Record<string, string | Env> = {
+  JWT_SECRET: { ...PRODUCTION, JWT_SECRET: '' },
+  INTERNAL_TOKEN: { ...PRODUCTION, INTERNAL_TOKEN: 'short' },
+  CACHE_HMAC_KEY: { ...PRODUCTION, CACHE_HMAC_KEY: 'short' },
+  ADMIN_PASSWORD: 'short',
+  ADMIN_USERNAME: 'a',
+  ADMIN_EMAIL: 'not-an-email',
+  ADMIN_PHONE: '12345',
+  AUTH_GATEWAY_PORT: '70000',
+  AUTH_GATEWAY_HOST: 'http://0.0.0.0',
+  AUTH_GATEWAY_DB_POOL_MAX: '0',
+  USER_COMMAND_URL: 'not a url',
+  USER_COMMAND_URLS: 'ftp://127.0.0.1:8081',
+  TRUST_PROXY: '10.0.0.0/33',
+  AUDIT_WAL_NAME: '..',
+  AUDIT_WAL_REOPEN_INTERVAL: '5',
+  LOGIN_AUDIT_BUFFER: '0',
+  LOGIN_FAST_FAIL_THRESHOLD: 'many',
+  LOGIN_RATE_LIMIT: '0',
+  LOGIN_WINDOW: '1500ms',
+  ENABLE_RATE_LIMITER: 'maybe',
+  LOGIN_CREDENTIAL_CACHE_TTL: '5 minutes',
+  LOGIN_CREDENTIAL_CACHE_SIZE: '-1',
+  LOGIN_BCRYPT_WORKERS: '65',
+  BCRYPT_COST: '3',
+  PASSWORD_HASH_IMPL: 'md5',
+  HASH_WAIT_BUDGET: 'soon',
+  LOGIN_UPDATE_BUFFER: '0',
+  LOGIN_UPDATE_BATCH_SIZE: '1.5',
+  LOGIN_UPDATE_FLUSH_INTERVAL: '0ms',
+  LOGIN_UPDATE_TIMEOUT: 'forever',
+  WRITE_RATE_LIMIT: '0',
+  WRITE_WINDOW: '30',
+  LOCKOUT_THRESHOLD: '0',
+  LOCKOUT_GLOBAL_THRESHOLD: { LOCKOUT_THRESHOLD: '10', LOCKOUT_GLOBAL_THRESHOLD: '5' },
+  LOCKOUT_WINDOW: '500ms',
+  LOCKOUT_BASE_DURATION: '1 minute',
+  LOCKOUT_MAX_DURATION: { LOCKOUT_BASE_DURATION: '10m', LOCKOUT_MAX_DURATION: '5m' },
+  ACCESS_TOKEN_TTL: '10ms',
+  REFRESH_TOKEN_TTL: 'a week',
+  REFRESH_GRACE: '2m',
+  SESSION_CHECK_CACHE_TTL: '5m',
+};
+
+/** Read by config.ts, but any value is valid. */
+const FREE_TEXT = ['JWT_ISSUER', 'LOGIN_FAST_FAIL_MESSAGE'];
+
+const envOf = (name: string, bad: string | Env): Env => (typeof bad === 'string' ? { [name]: bad } : bad);
+
+describe('configuration errors', () => {
+  it('accepts the defaults', () => {
+    expect(() => loadConfig({})).not.toThrow();
+    expect(() => loadConfig(PRODUCTION)).not.toThrow();
+  });
+
+  it.each(Object.entries({ ...INFRA_BAD, ...BAD }))('a bad %s stops start-up with one line naming it', (name, bad) => {
+    let err: unknown;
+    try {
+      loadConfig(envOf(name, bad));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).variable).toBe(name);
+    expect(startupFailureMessage(err)).toMatch(new RegExp(`^config: ${name}: [^\\n]+$`));
+  });
+
+  it('has a bad value above for every variable config.ts reads, but free text', () => {
+    const source = readFileSync(path.join(__dirname, 'config.ts'), 'utf8');
+    const read = new Set([...source.matchAll(/\(env, '([A-Z][A-Z0-9_]+)'|\benv\.([A-Z][A-Z0-9_]+)|envSecret\(env, ([A-Z][A-Z0-9_]+)/g)].map((m) => m[1] ?? m[2] ?? m[3]));
+    expect([...read].filter((name) => !(name in BAD) && !FREE_TEXT.includes(name)).sort()).toEqual([]);
+    expect(Object.keys(BAD).filter((name) => !read.has(name)).sort()).toEqual([]);
+  });
+});
