@@ -12,17 +12,13 @@
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { createPrismaClient, createTestDatabase } from '@usersys/db';
+import { createPrismaClient } from '@usersys/db';
+import { createTestDatabase } from '@usersys/db-testing';
 import { TOPICS, type EventEnvelope } from '@usersys/event-schema';
 import { median, summarize } from '@usersys/load-suite';
 import { createLogger } from '@usersys/logger';
-// Reaches into user-consumer for its message/testing helpers: tools and benchmarks may; apps and libs never do.
-/* eslint-disable @nx/enforce-module-boundaries */
-import { startConsumer } from '@usersys/user-consumer/src/app';
-import { createdEvent, uniqueName } from '@usersys/user-consumer/src/testing/fixtures';
 import { startPrivateKafka, type PrivateService } from '@usersys/test-infra';
-import { connectProducer, produceEvents, startGroupsAtEnd, testConfig, waitFor } from '@usersys/user-consumer/src/testing/harness';
-/* eslint-enable @nx/enforce-module-boundaries */
+import { connectProducer, createdEvent, produceEvents, startConsumer, startGroupsAtEnd, testConfig, uniqueName, waitFor } from '@usersys/user-consumer-testing';
 import { CpuSampler, cpuFigures, infraProcesses, type CpuPerOp } from './lib/cpu';
 import { writeResults, type Figure } from './lib/report';
 

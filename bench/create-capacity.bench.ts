@@ -18,7 +18,7 @@
 //   node --import tsx bench/create-capacity.bench.ts
 //   BENCH_QUICK=1 (10 s hold, 4 s steps, 10 s phases: a smoke run, not a result)
 //   BENCH_COST=4, OTEL_TRACES_EXPORTER=none, BENCH_HOLD_SECONDS / BENCH_STEP_SECONDS / BENCH_PHASE_SECONDS
-import { createTestDatabase } from '@usersys/db';
+import { createTestDatabase } from '@usersys/db-testing';
 import { acceptedRate, HttpClient, percentile, runStage, type OperationResult, type StageRun, type StageSpec } from '@usersys/load-suite';
 import { startServices } from '@usersys/service-runner';
 import { freePort, startPrivatePostgres, startPrivateRedis } from '@usersys/test-infra';

@@ -14,7 +14,7 @@
 //   BENCH_QUICK=1: 2 s, one rep (a smoke run); OTEL_TRACES_EXPORTER=none: tracing off
 import bcrypt from 'bcryptjs';
 import { DEFAULT_REDIS_URL } from '@usersys/config';
-import { createTestDatabase } from '@usersys/db';
+import { createTestDatabase } from '@usersys/db-testing';
 import { median, summarize } from '@usersys/load-suite';
 import { startServices } from '@usersys/service-runner';
 import { freePort } from '@usersys/test-infra';

@@ -19,13 +19,9 @@ import { closeSync, fdatasyncSync, openSync, promises as fs, writeSync } from 'n
 import path from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-// The relay's engine is driven in-process to measure it without HTTP or process start-up noise; a
-// benchmark is the one place that may reach into an app (apps and libs never do).
-/* eslint-disable @nx/enforce-module-boundaries */
-import { KafkaSink } from '@usersys/wal-relay/src/kafka-sink';
-import { LogRelay, type LogRelayConfig } from '@usersys/wal-relay/src/log-relay';
-import { createRelayMetrics, type RelayMetrics } from '@usersys/wal-relay/src/relay-metrics';
-/* eslint-enable @nx/enforce-module-boundaries */
+// The relay's engine is driven in-process, through its test support, to measure it without HTTP or
+// process start-up noise.
+import { createRelayMetrics, KafkaSink, LogRelay, type LogRelayConfig, type RelayMetrics } from '@usersys/wal-relay-testing';
 import { CpuSampler, cpuFigures, pidListeningOn, portOf, type CpuPerOp } from './lib/cpu';
 import { writeResults, type Figure } from './lib/report';
 import { benchEvent, frameLike } from './lib/wal-records';

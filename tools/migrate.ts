@@ -8,12 +8,18 @@
 // otherwise Prisma's WASM schema engine over @prisma/adapter-pg. Both are the same engine code and record
 // migrations in `_prisma_migrations`, so either sees a database migrated by the other as up to date.
 // Exit codes: 0 ok, 1 failure (one-line message on stderr), 2 bad usage.
-// Imports libs/db/src/migrate directly (not the lib index) so this works before `prisma generate`.
-/* eslint-disable @nx/enforce-module-boundaries -- deliberate deep imports, see above */
-import { DatabaseUnreachableError, ensureDatabaseExists, redactUrl } from '../libs/db/src/connection';
-import { applyMigrations, deployWithPrismaCli, findSchemaEngineBinary, listMigrations } from '../libs/db/src/migrate';
-import { DEFAULT_DATABASE_URL } from '../libs/db/src/paths';
-/* eslint-enable @nx/enforce-module-boundaries */
+// Imports the db lib's tooling entry (not its index), which does not load the generated Prisma client,
+// so this works before `prisma generate`.
+import {
+  applyMigrations,
+  DatabaseUnreachableError,
+  DEFAULT_DATABASE_URL,
+  deployWithPrismaCli,
+  ensureDatabaseExists,
+  findSchemaEngineBinary,
+  listMigrations,
+  redactUrl,
+} from '@usersys/db/migrations';
 import { parseCli, usageError } from './cli';
 
 const USAGE = `usage: node --import tsx tools/migrate.ts [--database-url URL] [--engine auto|binary|wasm]

@@ -8,7 +8,8 @@
 // LOG_LEVEL=info in both (shipped). Usage: npx tsx tools/trace-login-cpu.ts [seconds] [reps]
 // OTHER_REGISTER=<path to another register.ts> adds a fourth gateway; TRACE_SINK_URL + SINK_PID export
 // to a real collector (Jaeger) and count its CPU too. Extra env for the "on" gateway: ON_ENV='{"TRACE_SUCCESS_SAMPLE_RATIO":"1"}'; PROFILE_DIR=/tmp/p writes V8 CPU profiles.
-import { createPrismaClient, createTestDatabase } from '@usersys/db';
+import { createPrismaClient } from '@usersys/db';
+import { createTestDatabase } from '@usersys/db-testing';
 import { median } from '@usersys/load-suite';
 import { freePort, startPrivatePostgres, startPrivateRedis } from '@usersys/test-infra';
 import bcrypt from 'bcryptjs';

@@ -9,7 +9,7 @@
  * (no instrumentation loaded at all), everything else equal, for the on/off ratio.
  */
 import { REPO, SERVICES, serviceCommand } from '@usersys/service-runner';
-import { createTestDatabase } from '@usersys/db';
+import { createTestDatabase } from '@usersys/db-testing';
 import { freePort, startPrivatePostgres } from '@usersys/test-infra';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';

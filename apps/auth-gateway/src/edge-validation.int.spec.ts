@@ -1,9 +1,10 @@
-import { createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import type { PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { startPrivateRedis, type PrivateService } from '@usersys/test-infra';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { openApiDocument } from '@usersys/api-contract';
-import { login, seedUser, startTestGateway, testPrisma, type TestGateway } from './testing/gateway-fixture';
+import { login, seedUser, startTestGateway, testPrisma, type TestGateway } from '@usersys/auth-gateway-testing';
 
 // Edge validation of the gateway through real HTTP, against real Redis and PostgreSQL: login and
 // refresh bodies and every `:username` path parameter refuse control characters and unpaired

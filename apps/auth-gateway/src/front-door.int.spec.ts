@@ -1,8 +1,9 @@
-import { createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import type { PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { startPrivateRedis, type PrivateService } from '@usersys/test-infra';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { login, seedUser, startTestGateway, testPrisma, type TestGateway } from './testing/gateway-fixture';
+import { login, seedUser, startTestGateway, testPrisma, type TestGateway } from '@usersys/auth-gateway-testing';
 
 interface Forwarded {
   method: string;

@@ -1,6 +1,7 @@
-import { createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import type { PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { startPrivateRedis, type PrivateService } from '@usersys/test-infra';
-import { login, seedUser, startTestGateway, testPrisma, type TestGateway } from './testing/gateway-fixture';
+import { login, seedUser, startTestGateway, testPrisma, type TestGateway } from '@usersys/auth-gateway-testing';
 
 // The bcrypt pool's wait budget (HASH_WAIT_BUDGET): one worker, cost-11 hashes (over a hundred ms
 // each) and a 50 ms budget, so while one compare runs every other one would wait past the budget.

@@ -1,4 +1,5 @@
-import { createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import type { PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { startPrivateRedis, type PrivateService } from '@usersys/test-infra';
 import { Redis } from 'ioredis';
 import http from 'node:http';
@@ -6,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { RedisLockoutStore, lockoutKey } from './adapters/redis-lockout-store';
 import { type FailureCounter, type LockoutPolicy, type LockoutStore } from './domain/brute-force-guard';
 import { MemoryLockoutStore } from './domain/memory-lockout-store';
-import { login, seedUser, startTestGateway, testPrisma, uniqueName, type TestGateway } from './testing/gateway-fixture';
+import { login, seedUser, startTestGateway, testPrisma, uniqueName, type TestGateway } from '@usersys/auth-gateway-testing';
 
 // Per-account brute-force protection against a private Redis (stopped in the last test), a
 // throw-away database and a recording stand-in for user-command. Client addresses come through

@@ -1,4 +1,5 @@
-import { createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import type { PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { decodeLoginAuditRecord, TOPICS, type LoginAuditRecord } from '@usersys/event-schema';
 import { startServices, type RunningServices } from '@usersys/service-runner';
 import { freePort, startPrivateKafka, startPrivateRedis, type PrivateService } from '@usersys/test-infra';
@@ -6,7 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { login, seedUser, testPrisma, uniqueName } from './testing/gateway-fixture';
+import { login, seedUser, testPrisma, uniqueName } from '@usersys/auth-gateway-testing';
 
 // The login audit trail through a Kafka outage: a real gateway process and a real wal-relay process
 // over one WAL_DIR (started by the service runner, as npm start does), a private Kafka that is

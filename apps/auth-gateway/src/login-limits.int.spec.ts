@@ -1,6 +1,7 @@
-import { createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import type { PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { startPrivateRedis, type PrivateService } from '@usersys/test-infra';
-import { login, seedUser, startTestGateway, testPrisma, uniqueName, type TestGateway } from './testing/gateway-fixture';
+import { login, seedUser, startTestGateway, testPrisma, uniqueName, type TestGateway } from '@usersys/auth-gateway-testing';
 
 // Fast-fail, client-IP trust, the last-login overflow path, and the limiter falling back when its
 // Redis stops (a private Redis: the shared one is never touched).

@@ -1,4 +1,5 @@
-import { createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import type { PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { decodeWalRecord, type LoginAuditRecord } from '@usersys/event-schema';
 import { startPrivateRedis, type PrivateService } from '@usersys/test-infra';
 import { cacheHmacKey } from '@usersys/config';
@@ -7,7 +8,7 @@ import bcrypt from 'bcryptjs';
 import { Redis } from 'ioredis';
 import { WalReader } from '@usersys/wal';
 import { randomUUID } from 'node:crypto';
-import { login, postJson, seedUser, startTestGateway, testPrisma, uniqueName, type TestGateway } from './testing/gateway-fixture';
+import { login, postJson, seedUser, startTestGateway, testPrisma, uniqueName, type TestGateway } from '@usersys/auth-gateway-testing';
 
 // Integration test of the login pipeline against real Redis (a private one), PostgreSQL (a
 // throw-away database) and the gateway's audit WAL (a temporary directory).

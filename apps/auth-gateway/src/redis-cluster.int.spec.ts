@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { lockoutKey, RedisLockoutStore } from './adapters/redis-lockout-store';
 import { RedisRefreshStore } from './adapters/redis-refresh-store';
 import { RedisRevocationLookup } from './adapters/redis-revocations';
-import { login, postJson, seedUser, startTestGateway, testPrisma, type TestGateway } from './testing/gateway-fixture';
+import { login, postJson, seedUser, startTestGateway, testPrisma, type TestGateway } from '@usersys/auth-gateway-testing';
 
 // The gateway on a Redis Cluster (REDIS_CLUSTER_NODES) with a private PostgreSQL: login, the user
 // cache, token families and the shared limit work across masters; a master killed under login load

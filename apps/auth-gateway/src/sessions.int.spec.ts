@@ -8,8 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { refreshFamilyKey } from './adapters/redis-refresh-store';
 import { loadConfig } from './config';
 import { TokenService } from './domain/tokens';
-import { claimsOf, withAlgNone, withChangedPayload } from './testing/forged-tokens';
-import { login, postJson, seedUser, startTestGateway, testPrisma, type TestGateway } from './testing/gateway-fixture';
+import { claimsOf, withAlgNone, withChangedPayload, login, postJson, seedUser, startTestGateway, testPrisma, type TestGateway } from '@usersys/auth-gateway-testing';
 
 // Sessions against a real (private) Redis and PostgreSQL, both of which this file stops: tokens
 // and forgeries, refresh rotation with its grace window, logout, and the per-request account check

@@ -1,4 +1,5 @@
-import { createPrismaClient, createTestDatabase, type TestDatabase } from '@usersys/db';
+import { createPrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { ancestorsOf, JaegerClient, type TraceSpan } from '@usersys/trace-query';
 import { poll, startSystem, uniqueUser, type System } from './harness';
 

@@ -1,10 +1,11 @@
 import { DEFAULT_REDIS_URL } from '@usersys/config';
-import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import { createPrismaClient, type PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { createLogger } from '@usersys/logger';
 import { pendingMarkerKey } from '@usersys/pending-marker';
 import { readRevokedBefore, readSessionRevocation, reservationKey, revokedBeforeKey, userCacheKey } from '@usersys/user-cache';
 import { Redis } from 'ioredis';
-import { call, ensureRequestOutcomeColumns, newUser, startInProcess, walEvents } from './testing/in-process';
+import { call, ensureRequestOutcomeColumns, newUser, startInProcess, walEvents } from '@usersys/user-command-testing';
 
 // Accounts against the real service (real Redis, a throw-away PostgreSQL database, its WAL read
 // back): account ids in the events, sessions revoked at the 202, admin disable/enable, the admin

@@ -1,8 +1,9 @@
 import { DEFAULT_REDIS_URL } from '@usersys/config';
-import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import { createPrismaClient, type PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { pendingMarkerKey } from '@usersys/pending-marker';
 import { Redis } from 'ioredis';
-import { call, newUser, startInProcess, TOKEN, walEvents } from './testing/in-process';
+import { call, newUser, startInProcess, TOKEN, walEvents } from '@usersys/user-command-testing';
 
 // Edge validation through real HTTP: every text field of every request, each class of character
 // PostgreSQL (or the contract) refuses, sent as JSON escapes and as raw UTF-8 bytes. Each answer

@@ -1,5 +1,5 @@
 import { DEFAULT_REDIS_URL } from '@usersys/config';
-import { createTestDatabase, type TestDatabase } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { pendingMarkerKey, PendingMarkerStore } from '@usersys/pending-marker';
 import { startServices, type RunningServices } from '@usersys/service-runner';
 import { freePort, startPrivateRedis, type PrivateService } from '@usersys/test-infra';
@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { call, newUser, startInProcess, TOKEN, walEvents } from './testing/in-process';
+import { call, newUser, startInProcess, TOKEN, walEvents } from '@usersys/user-command-testing';
 
 async function stepCount(base: string, step: string, outcome: string): Promise<number> {
   const text = await (await fetch(`${base}/metrics`)).text();

@@ -1,9 +1,9 @@
-import { createTestDatabase, type TestDatabase } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { pendingMarkerKey } from '@usersys/pending-marker';
 import { startPrivateRedis, type PrivateService } from '@usersys/test-infra';
 import { contactHolder } from '@usersys/user-cache';
 import { Redis } from 'ioredis';
-import { call, newUser, startInProcess, walEvents } from './testing/in-process';
+import { call, newUser, startInProcess, walEvents } from '@usersys/user-command-testing';
 
 async function metric(base: string, name: string): Promise<number> {
   const text = await (await fetch(`${base}/metrics`)).text();

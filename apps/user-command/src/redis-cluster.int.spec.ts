@@ -4,7 +4,7 @@ import { startPrivatePostgres, startPrivateRedisCluster, type PrivateRedisCluste
 import { createLogger } from '@usersys/logger';
 import { createRedisClient, redisReady } from '@usersys/service-kit';
 import { ScannedRequestRecords } from './adapters/redis-user-keys';
-import { call, newUser, startInProcess, walEvents } from './testing/in-process';
+import { call, newUser, startInProcess, walEvents } from '@usersys/user-command-testing';
 
 // The real user-command on a Redis Cluster (REDIS_CLUSTER_NODES) with a private PostgreSQL: sign-ups
 // work, and when a master is killed under load its replica takes over; meanwhile requests whose keys

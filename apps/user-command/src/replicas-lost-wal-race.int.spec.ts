@@ -1,5 +1,6 @@
 import { DEFAULT_REDIS_URL } from '@usersys/config';
-import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import { createPrismaClient, type PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import type { EventEnvelope } from '@usersys/event-schema';
 import { createLogger } from '@usersys/logger';
 import { PendingMarkerStore } from '@usersys/pending-marker';
@@ -15,7 +16,7 @@ import { PrismaConsumerRecords } from './adapters/prisma-consumer-records';
 import { PrismaUserDirectory } from './adapters/prisma-user-directory';
 import { RedisContactReservations, RedisRejections, RedisSessionRevocations, ScannedRequestRecords } from './adapters/redis-user-keys';
 import { settleLostWal } from './domain/lost-wal';
-import { call, ensureRequestOutcomeColumns, newUser, startInProcess, walEvents } from './testing/in-process';
+import { call, ensureRequestOutcomeColumns, newUser, startInProcess, walEvents } from '@usersys/user-command-testing';
 
 // `lost-wal --apply` while the surviving replica keeps taking writes for the very names it settles
 // (replicas.int.spec.ts covers it without traffic). Each round: replica b accepts sign-ups and

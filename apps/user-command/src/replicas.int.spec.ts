@@ -1,5 +1,6 @@
 import { DEFAULT_REDIS_URL } from '@usersys/config';
-import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import { createPrismaClient, type PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { ownerOf } from '@usersys/service-kit';
 import { readSessionRevocation } from '@usersys/user-cache';
 import { Redis } from 'ioredis';
@@ -9,7 +10,7 @@ import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type { LostWalReport } from './domain/lost-wal';
-import { call, ensureRequestOutcomeColumns, newUser, startInProcess, walEvents } from './testing/in-process';
+import { call, ensureRequestOutcomeColumns, newUser, startInProcess, walEvents } from '@usersys/user-command-testing';
 
 // Two real user-command replicas (real Redis under a key prefix of their own, a throw-away
 // PostgreSQL database, a WAL each): the fence, and the operator action when one replica's WAL is

@@ -1,11 +1,12 @@
 import { DEFAULT_REDIS_URL } from '@usersys/config';
-import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import { createPrismaClient, type PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { createEvent } from '@usersys/event-schema';
 import { pendingMarkerKey, PendingMarkerStore } from '@usersys/pending-marker';
 import { contactHolder, rejectionKey, requestKey, userCacheKey } from '@usersys/user-cache';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { call, ensureRequestOutcomeColumns, newUser, startInProcess, walEvents } from './testing/in-process';
+import { call, ensureRequestOutcomeColumns, newUser, startInProcess, walEvents } from '@usersys/user-command-testing';
 
 // Integration: one winner per username and the request-state endpoint, against the real service,
 // the real Redis and a throw-away PostgreSQL database. The consumer is played by the test: it

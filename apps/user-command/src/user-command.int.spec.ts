@@ -1,10 +1,11 @@
-import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import { createPrismaClient, type PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { pendingMarkerKey, PENDING_MARKER_FLOOR_MS, PENDING_MARKER_MAX_JITTER_MS } from '@usersys/pending-marker';
 import { cacheHmacKey, DEFAULT_REDIS_URL } from '@usersys/config';
 import { readCachedUser, recordRejection, rejectionKey, reservationKey, userCacheKey, UserCacheSeal, writeCachedUser } from '@usersys/user-cache';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { call, ensureRequestOutcomeColumns, newUser, startInProcess, walEvents } from './testing/in-process';
+import { call, ensureRequestOutcomeColumns, newUser, startInProcess, walEvents } from '@usersys/user-command-testing';
 
 // The service under test runs with the default (development) cache key.
 const cacheSeal = new UserCacheSeal(cacheHmacKey({}));

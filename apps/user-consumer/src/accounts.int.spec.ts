@@ -1,11 +1,11 @@
-import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import { createPrismaClient, type PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { readCachedUser, UserCacheSeal, userCacheKey } from '@usersys/user-cache';
 import { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { startConsumer, type RunningConsumer } from './app';
-import { accessEvent, createdEvent, deletedEvent, HASH, uniqueName, updatedEvent } from './testing/fixtures';
-import { connectProducer, produceEvents, SHARED_REDIS, startGroupsAtEnd, testConfig, testLog, waitFor, waitForCommitted } from './testing/harness';
+import { accessEvent, createdEvent, deletedEvent, HASH, uniqueName, updatedEvent, connectProducer, produceEvents, SHARED_REDIS, startGroupsAtEnd, testConfig, testLog, waitFor, waitForCommitted } from '@usersys/user-consumer-testing';
 
 // Accounts through the real consumer: real Kafka (shared topic, own group), real Redis, a fresh
 // PostgreSQL database. The cache entries it writes are read back through the seal with the key the

@@ -1,5 +1,6 @@
 import { DEV_INTERNAL_TOKEN } from '@usersys/config';
-import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import { createPrismaClient, type PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { TOPICS } from '@usersys/event-schema';
 import { pendingMarkerKey } from '@usersys/pending-marker';
 import { userCacheKey } from '@usersys/user-cache';
@@ -9,8 +10,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startConsumer, type RunningConsumer } from './app';
-import { createdEvent, uniqueName, updatedEvent } from './testing/fixtures';
-import { BROKERS, connectProducer, produceEvents, SHARED_REDIS, startGroupsAtEnd, tailTopic, testConfig, testLog, waitFor } from './testing/harness';
+import { createdEvent, uniqueName, updatedEvent, BROKERS, connectProducer, produceEvents, SHARED_REDIS, startGroupsAtEnd, tailTopic, testConfig, testLog, waitFor } from '@usersys/user-consumer-testing';
 
 const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '../../..');

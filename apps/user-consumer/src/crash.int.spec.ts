@@ -1,12 +1,12 @@
-import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import { createPrismaClient, type PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import type { EventEnvelope } from '@usersys/event-schema';
 import { freePort, startPrivateKafka, type PrivateService } from '@usersys/test-infra';
 import type { Producer } from 'kafkajs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { createdEvent, uniqueName, updatedEvent } from './testing/fixtures';
-import { connectProducer, produceEvents, SHARED_REDIS, startGroupsAtEnd, testConfig, waitFor } from './testing/harness';
+import { createdEvent, uniqueName, updatedEvent, connectProducer, produceEvents, SHARED_REDIS, startGroupsAtEnd, testConfig, waitFor } from '@usersys/user-consumer-testing';
 
 const REPO = path.resolve(__dirname, '../../..');
 const LOG_DIR = path.join(REPO, '.data/logs/user-consumer-tests');

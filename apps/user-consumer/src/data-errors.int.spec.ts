@@ -1,12 +1,12 @@
-import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import { createPrismaClient, type PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { encodeEvent, eventHeaders, TOPICS, type EventEnvelope } from '@usersys/event-schema';
 import type { Producer } from 'kafkajs';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startConsumer, type RunningConsumer } from './app';
-import { createdEvent, uniqueName, updatedEvent } from './testing/fixtures';
-import { BROKERS, connectProducer, produceEvents, startGroupsAtEnd, tailTopic, testConfig, testLog, waitFor, type TopicMessage } from './testing/harness';
+import { createdEvent, uniqueName, updatedEvent, BROKERS, connectProducer, produceEvents, startGroupsAtEnd, tailTopic, testConfig, testLog, waitFor, type TopicMessage } from '@usersys/user-consumer-testing';
 
 const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '../../..');

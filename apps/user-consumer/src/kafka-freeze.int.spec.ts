@@ -1,11 +1,11 @@
-import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import { createPrismaClient, type PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { createLoginAuditRecord, encodeEvent, eventHeaders, TOPICS, type EventEnvelope } from '@usersys/event-schema';
 import { KafkaClients, type ReconnectingProducer } from '@usersys/service-kit';
 import { freePort, startPrivateKafka, type PrivateService } from '@usersys/test-infra';
 import { randomUUID } from 'node:crypto';
 import { startConsumer, type RunningConsumer } from './app';
-import { createdEvent, uniqueName } from './testing/fixtures';
-import { testConfig, testLog, waitFor } from './testing/harness';
+import { createdEvent, uniqueName, testConfig, testLog, waitFor } from '@usersys/user-consumer-testing';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,10 +1,10 @@
-import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import { createPrismaClient, type PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { createLoginAuditRecord, TOPICS } from '@usersys/event-schema';
 import type { Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { startConsumer, type RunningConsumer } from './app';
-import { uniqueName } from './testing/fixtures';
-import { connectProducer, startGroupsAtEnd, tailTopic, testConfig, testLog, waitFor } from './testing/harness';
+import { uniqueName, connectProducer, startGroupsAtEnd, tailTopic, testConfig, testLog, waitFor } from '@usersys/user-consumer-testing';
 
 // The login-audit sink: records the gateway would publish, produced here to the real topic.
 describe('login-audit sink', () => {

@@ -5,8 +5,7 @@ import { userCacheKey } from '@usersys/user-cache';
 import { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { startConsumer, type RunningConsumer } from './app';
-import { createdEvent, uniqueName, updatedEvent } from './testing/fixtures';
-import { connectProducer, produceEvents, startGroupsAtEnd, tailTopic, testConfig, testLog, waitFor } from './testing/harness';
+import { createdEvent, uniqueName, updatedEvent, connectProducer, produceEvents, startGroupsAtEnd, tailTopic, testConfig, testLog, waitFor } from '@usersys/user-consumer-testing';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -11,7 +11,7 @@ import { Registry } from 'prom-client';
 import { KafkaSink } from './kafka-sink';
 import { laneOf, LogRelay, type LogRelayConfig } from './log-relay';
 import { createRelayMetrics } from './relay-metrics';
-import { readBack, type ReadBack } from './testing/read-back';
+import { readBack, type ReadBack } from '@usersys/wal-relay-testing';
 
 // Against a real (private) Kafka broker: these tests stop it and kill the relay.
 const REPO = path.resolve(__dirname, '../../..');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createPrismaClient } from './client';
 import { uniqueViolationFields } from './errors';
 import { Prisma, type PrismaClient } from './generated/prisma/client';
-import { createTestDatabase, type TestDatabase } from './test-database';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 
 describe('Prisma client over @prisma/adapter-pg', () => {
   let db: TestDatabase;

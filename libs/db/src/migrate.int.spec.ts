@@ -6,7 +6,7 @@ import { DatabaseUnreachableError } from './connection';
 import { applyMigrations, listMigrations } from './migrate';
 import { DEFAULT_MIGRATIONS_DIR } from './paths';
 import { diffDatabaseAgainstSchema } from './schema-diff';
-import { createTestDatabase, type TestDatabase } from './test-database';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 
 const migrationNames = listMigrations().migrationDirectories.map((d) => d.path);
 

@@ -1,4 +1,4 @@
-import { claimsOf, withAlgNone, withChangedPayload } from '../testing/forged-tokens';
+import { claimsOf, withAlgNone, withChangedPayload } from '@usersys/auth-gateway-testing/forged-tokens';
 import type { RefreshStore, Rotation } from './ports';
 import { InvalidTokenError, TokenService, type CallerRole, type SessionClaims, type TokenAccount } from './tokens';
 

@@ -1,6 +1,6 @@
 import { isRequestId, requestOutcome, type RequestOutcome } from './request-outcome';
 import type { ConsumerRecord } from './ports';
-import { fakeDeps } from './testing/fakes';
+import { fakeDeps } from '@usersys/user-command-testing/domain-fakes';
 
 const ID = '6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f';
 const accepted = { type: 'create' as const, username: 'alice', acceptedAt: '2026-12-01T10:00:00.000Z' };

@@ -6,7 +6,7 @@ import { getUser } from './get-user';
 import { requestOutcome } from './request-outcome';
 import { requestState } from './request-state';
 import { AppendOutcomeUnknownError } from './ports';
-import { fakeDeps } from './testing/fakes';
+import { fakeDeps } from '@usersys/user-command-testing/domain-fakes';
 import { updateUser } from './update-user';
 
 const signUp = (username = 'alice', patch: Record<string, string> = {}) => ({ username, password: 'correct horse', email: `${username}@example.com`, phone: '+4915112345678', ...patch });

@@ -1,4 +1,5 @@
-import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import { createPrismaClient, type PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import pg from 'pg';
 import { classifyDatabaseError, sqlState } from './database-errors';
 

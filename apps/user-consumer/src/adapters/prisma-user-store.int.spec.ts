@@ -1,6 +1,7 @@
-import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@usersys/db';
+import { createPrismaClient, type PrismaClient } from '@usersys/db';
+import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { randomUUID } from 'node:crypto';
-import { accessEvent, createdEvent, deletedEvent, HASH, uniqueName, updatedEvent } from '../testing/fixtures';
+import { accessEvent, createdEvent, deletedEvent, HASH, uniqueName, updatedEvent } from '@usersys/user-consumer-testing/fixtures';
 import { PrismaUserStore } from './prisma-user-store';
 
 // Against a fresh, migrated PostgreSQL database (shared server, own database).

@@ -6,7 +6,7 @@ import { startPrivateRedis, startPrivateRedisCluster } from '@usersys/test-infra
 import { contactHolder, readCachedUser, readRejection, reservationKey, reserveContact, UserCacheSeal } from '@usersys/user-cache';
 import { randomUUID } from 'node:crypto';
 import type { UserRow } from '../domain/ports';
-import { createdEvent, uniqueName } from '../testing/fixtures';
+import { createdEvent, uniqueName } from '@usersys/user-consumer-testing/fixtures';
 import { RedisBookkeeping } from './redis-bookkeeping';
 
 // The consumer's Redis bookkeeping on one Redis (one pipeline) and on a Redis Cluster (a user's keys

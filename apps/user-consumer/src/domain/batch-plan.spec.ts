@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@usersys/event-schema';
-import { createdEvent, deletedEvent, updatedEvent } from '../testing/fixtures';
+import { createdEvent, deletedEvent, updatedEvent } from '@usersys/user-consumer-testing/fixtures';
 import { planBatch, type Item, type Step } from './batch-plan';
 
 const item = (e: EventEnvelope | null, offset: number): Item => ({ msg: { topic: 't', partition: 0, offset: String(offset), key: null, value: null, headers: {} }, ...(e ? { event: e } : { poison: 'bad' }) });

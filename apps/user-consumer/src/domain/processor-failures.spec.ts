@@ -1,6 +1,6 @@
 import { encodeEvent, type EventEnvelope } from '@usersys/event-schema';
 import { createLogger } from '@usersys/logger';
-import { createdEvent, updatedEvent } from '../testing/fixtures';
+import { createdEvent, updatedEvent } from '@usersys/user-consumer-testing/fixtures';
 import type { FailureKind } from './failure-policy';
 import type { InboundMessage } from './messages';
 import type { HeadState, ParkState, Republisher, UserStore, WriteResult } from './ports';

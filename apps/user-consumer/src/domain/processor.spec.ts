@@ -1,6 +1,6 @@
 import { encodeEvent, type EventEnvelope } from '@usersys/event-schema';
 import { createLogger } from '@usersys/logger';
-import { createdEvent, deletedEvent, updatedEvent } from '../testing/fixtures';
+import { createdEvent, deletedEvent, updatedEvent } from '@usersys/user-consumer-testing/fixtures';
 import type { InboundMessage } from './messages';
 import type { Bookkeeping, ParkState, Republisher, UserStore, WriteResult } from './ports';
 import { EventProcessor } from './processor';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { applyMigrations } from './migrate';
+import { applyMigrations } from '@usersys/db/migrations';
 
 export const DEFAULT_TEST_DATABASE_URL = 'postgresql://usersys:usersys@127.0.0.1:5432/usersys_test';
 

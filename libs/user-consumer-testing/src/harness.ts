@@ -3,7 +3,7 @@ import { createLogger } from '@usersys/logger';
 import { encodeEvent, eventHeaders, flattenHeaders, TOPICS, type EventEnvelope } from '@usersys/event-schema';
 import { Kafka, logLevel, type Producer, type RecordMetadata } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
-import { loadConfig, type ConsumerConfig } from '../config';
+import { loadConfig, type ConsumerConfig } from '@usersys/user-consumer/src/config';
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 export const SHARED_REDIS = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;

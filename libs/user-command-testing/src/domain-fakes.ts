@@ -1,10 +1,10 @@
 import type { EventEnvelope } from '@usersys/event-schema';
 import type { MarkResult, PendingMarkerValue } from '@usersys/pending-marker';
 import type { CachedUser, ContactKind, Rejection, RequestRecord } from '@usersys/user-cache';
-import type { CreateUserDeps } from '../create-user';
-import type { ConsumerRecord, ContactOwners, Contacts, UserView } from '../ports';
-import type { RequestOutcomeDeps } from '../request-outcome';
-import { KeyedSequencer } from '../sequencer';
+import type { CreateUserDeps } from '@usersys/user-command/src/domain/create-user';
+import type { ConsumerRecord, ContactOwners, Contacts, UserView } from '@usersys/user-command/src/domain/ports';
+import type { RequestOutcomeDeps } from '@usersys/user-command/src/domain/request-outcome';
+import { KeyedSequencer } from '@usersys/user-command/src/domain/sequencer';
 
 /** In-memory stand-ins for the ports, for unit tests of the use cases (integration tests use the real ones). */
 export function fakeDeps() {

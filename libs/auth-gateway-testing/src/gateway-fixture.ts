@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../config';
-import { createGateway, type Gateway } from '../gateway';
+import { loadConfig } from '@usersys/auth-gateway/src/config';
+import { createGateway, type Gateway } from '@usersys/auth-gateway/src/gateway';
 
 /** One gateway instance in-process on a free port, against real Redis, PostgreSQL and Kafka (integration tests). */
 export interface TestGateway {

@@ -6,8 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { loadConfig, type UserCommandConfig } from '../config';
-import { startUserCommand, type RunningUserCommand } from '../server';
+import { loadConfig, type UserCommandConfig } from '@usersys/user-command/src/config';
+import { startUserCommand, type RunningUserCommand } from '@usersys/user-command/src/server';
 
 export const TOKEN = 'test-internal-token';
 
