@@ -2,7 +2,7 @@ import { createEvent, type EventEnvelope } from '@usersys/event-schema';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@usersys/service-kit';
 import { ERRORS } from '../errors';
-import { appendInTurn, hashPassword, inTurn, recordRequest, type HandOffDeps } from './hand-off';
+import { appendInTurn, hashPassword, inTurn, recordRequest, type HandOffDeps, type PlaceInLine } from './hand-off';
 import type { MarkResult, PendingMarkerValue } from '@usersys/pending-marker';
 import type { PendingMarkers, RequestTrace } from './ports';
 import { lookupUnavailable, reserveContacts, usernameTaken, type HeldContacts, type UniquenessDeps } from './uniqueness';
@@ -23,7 +23,7 @@ export async function createUser(deps: CreateUserDeps, input: CreateUserInput, t
   const { username, email, phone } = input;
   const attrs = { 'enduser.id': username };
   deps.hasher.refuseIfBusy(); // every sign-up hashes: when the workers are saturated, refuse before any work
-  return inTurn(deps, username, async (turn) => {
+  return inTurn(deps, username, async (turn, place) => {
     const [nameCheck, contactCheck] = await Promise.allSettled([
       deps.step('checkUserExist', () => usernameTaken(deps, username), attrs),
       deps.step('ensureContactUniqueness', () => reserveContacts(deps, username, { email, phone }), attrs),
@@ -35,11 +35,11 @@ export async function createUser(deps: CreateUserDeps, input: CreateUserInput, t
       throw new AppError(ERRORS.USERNAME_TAKEN, undefined, { details: { field: 'username' } });
     }
     if (!held) throw (contactCheck as PromiseRejectedResult).reason;
-    return afterUniqueness(deps, input, trace, held, turn);
+    return afterUniqueness(deps, input, trace, held, turn, place);
   });
 }
 
-async function afterUniqueness(deps: CreateUserDeps, input: CreateUserInput, trace: RequestTrace, held: HeldContacts, turn: Promise<void>): Promise<CreateUserResult> {
+async function afterUniqueness(deps: CreateUserDeps, input: CreateUserInput, trace: RequestTrace, held: HeldContacts, turn: Promise<void>, place: PlaceInLine): Promise<CreateUserResult> {
   const { username, email, phone } = input;
   let keep = {};
   try {
@@ -65,7 +65,12 @@ async function afterUniqueness(deps: CreateUserDeps, input: CreateUserInput, tra
     if (!marked.created && !marked.existing) marked = await mark();
     // The same client's sign-up holds a provisional marker (a double submit): it is one indexed
     // lookup and one group commit from the WAL; wait a moment for it to be confirmed or given back.
-    if (!marked.created && marked.existing?.confirmed === false && sameSignUp(marked.existing, input)) marked = await untilConfirmed(deps, username, marked.existing.eventId, mark);
+    // It may have arrived after this one: out of its way in the line while waiting (PlaceInLine).
+    if (!marked.created && marked.existing?.confirmed === false && sameSignUp(marked.existing, input)) {
+      place.stepOut();
+      marked = await untilConfirmed(deps, username, marked.existing.eventId, mark);
+      turn = place.rejoin();
+    }
     if (!marked.created) {
       // Already in flight. Keep what the in-flight sign-up also reserved (same name owns it).
       const existing = marked.existing;

@@ -117,11 +117,30 @@ export async function revokeOldCredentials(deps: HandOffDeps, event: EventEnvelo
     .catch(() => undefined);
 }
 
+/**
+ * A request's place in its username's line. A request that waits for a later one (a double submit
+ * waiting for the first sign-up's marker to be confirmed) steps out meanwhile: holding its place,
+ * it would keep that later request from appending, which is what it waits for (a stall until the
+ * wait gives up). Rejoining queues it again at the end, with a new turn.
+ */
+export interface PlaceInLine {
+  stepOut(): void;
+  rejoin(): Promise<void>;
+}
+
 /** Runs `fn` holding the username's ticket; the ticket is returned whatever happens. */
-export async function inTurn<T>(deps: HandOffDeps, username: string, fn: (turn: Promise<void>) => Promise<T>): Promise<T> {
-  const ticket = deps.sequencer.enter(username);
+export async function inTurn<T>(deps: HandOffDeps, username: string, fn: (turn: Promise<void>, place: PlaceInLine) => Promise<T>): Promise<T> {
+  let ticket = deps.sequencer.enter(username);
+  const place: PlaceInLine = {
+    stepOut: () => ticket.done(),
+    rejoin: () => {
+      ticket.done();
+      ticket = deps.sequencer.enter(username);
+      return ticket.turn;
+    },
+  };
   try {
-    return await fn(ticket.turn);
+    return await fn(ticket.turn, place);
   } finally {
     ticket.done();
   }
