@@ -30,8 +30,13 @@ describe('ReconnectingProducer when a partition leader moves to a broker that al
     await admin.connect();
     // Partition 0 led by broker 1; partition 1 led by broker 2, with broker 1 next in line.
     await admin.createTopics({
-      waitForLeaders: true,
       topics: [{ topic, replicaAssignment: [{ partition: 0, replicas: [1, 3, 2] }, { partition: 1, replicas: [2, 1, 3] }], configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
+    });
+    // Not kafkajs' waitForLeaders: it gives up on a broker that does not know the new topic yet
+    // (UNKNOWN_TOPIC_OR_PARTITION) instead of asking again.
+    await waitFor('the new topic\'s preferred leaders', async () => {
+      const now = await leaders();
+      return now[0]?.leader === 1 && now[1]?.leader === 2 && now[1].isr.length === 3;
     });
     bare = createKafka({ clientId: 'sk-ledger-bare', brokers: cluster.brokers, retry }).producer(producerConfig);
     const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
