@@ -22,6 +22,22 @@ async function adminQuery(baseUrl: string, sql: string): Promise<void> {
 }
 
 /**
+ * DROP … WITH (FORCE), asked again a few times when PostgreSQL refuses to end a session it does not
+ * let this role end (42501: seen in CI, a short-lived process of another role on the database, such
+ * as an autovacuum worker right after the migrations).
+ */
+async function dropDatabase(baseUrl: string, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await adminQuery(baseUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    } catch (err) {
+      if ((err as { code?: string }).code !== '42501' || attempt >= 10) throw err;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
+}
+
+/**
  * Creates a throw-away database `usersys_test_<random>` next to the one in `baseUrl` (default: $DATABASE_URL,
  * else the usersys_test database on 127.0.0.1:5432; the role needs CREATEDB), optionally migrated.
  * Tests use one each, so they never collide.
@@ -37,7 +53,7 @@ export async function createTestDatabase(
   const db: TestDatabase = {
     name,
     url: u.toString(),
-    drop: () => adminQuery(baseUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+    drop: () => dropDatabase(baseUrl, name),
   };
   if (opts.migrate) {
     try {
