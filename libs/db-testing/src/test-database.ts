@@ -22,9 +22,9 @@ async function adminQuery(baseUrl: string, sql: string): Promise<void> {
 }
 
 /**
- * DROP … WITH (FORCE), asked again a few times when PostgreSQL refuses to end a session it does not
- * let this role end (42501: seen in CI, a short-lived process of another role on the database, such
- * as an autovacuum worker right after the migrations).
+ * DROP … WITH (FORCE), asked again a few times when PostgreSQL refuses to end a session on the
+ * database that this role may not end (42501, seen once in CI when a migrated database's tests
+ * ended; which process it was is not known).
  */
 async function dropDatabase(baseUrl: string, name: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
