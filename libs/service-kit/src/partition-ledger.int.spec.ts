@@ -30,6 +30,7 @@ describe('ReconnectingProducer when a partition leader moves to a broker that al
     await admin.connect();
     // Partition 0 led by broker 1; partition 1 led by broker 2, with broker 1 next in line.
     await admin.createTopics({
+      waitForLeaders: false,
       topics: [{ topic, replicaAssignment: [{ partition: 0, replicas: [1, 3, 2] }, { partition: 1, replicas: [2, 1, 3] }], configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
     });
     // Not kafkajs' waitForLeaders: it gives up on a broker that does not know the new topic yet
