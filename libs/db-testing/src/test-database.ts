@@ -22,17 +22,19 @@ async function adminQuery(baseUrl: string, sql: string): Promise<void> {
 }
 
 /**
- * DROP … WITH (FORCE), asked again a few times when PostgreSQL refuses to end a session on the
- * database that this role may not end (42501, seen once in CI when a migrated database's tests
- * ended; which process it was is not known).
+ * Ends this role's sessions on the database, then a plain DROP. Not `WITH (FORCE)`: FORCE also
+ * insists on ending processes of other roles, such as an autovacuum worker busy with the freshly
+ * migrated tables, and refuses (42501) for lack of pg_signal_backend; a plain DROP stops autovacuum
+ * itself. A session still going away (55006, "being accessed by other users") is waited for.
  */
 async function dropDatabase(baseUrl: string, name: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await adminQuery(baseUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await adminQuery(baseUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND usename = current_user AND pid <> pg_backend_pid()`);
+      return await adminQuery(baseUrl, `DROP DATABASE IF EXISTS "${name}"`);
     } catch (err) {
-      if ((err as { code?: string }).code !== '42501' || attempt >= 10) throw err;
-      await new Promise((r) => setTimeout(r, 200 * attempt));
+      if ((err as { code?: string }).code !== '55006' || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 500));
     }
   }
 }
