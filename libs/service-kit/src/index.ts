@@ -9,6 +9,8 @@ export type { ReadinessChecks } from './http';
 export { createRedisClient, redisReady, sendEach } from './redis';
 export type { RedisClient, RedisTarget, RedisClientOptions, RedisCall } from './redis';
 export { runMain, handleShutdown, startupFailureMessage } from './lifecycle';
+export { defineService, startService, runService } from './service';
+export type { ServiceDefinition, ServiceParts, ServiceConfig, ServiceContext, RunningService, StartOptions, Step } from './service';
 export { WakeableSleeper } from './wakeable-sleeper';
 export { backoffMs, doublingDelayMs } from './backoff';
 export type { BackoffPolicy } from './backoff';

@@ -23,8 +23,9 @@ export function runMain(main: () => Promise<void>): void {
 /**
  * Graceful shutdown on SIGTERM/SIGINT: runs the steps in order (stop intake, drain, commit, close),
  * each failure logged but not stopping the others; a second signal or the deadline exits at once.
+ * `steps` may be a function, read when the signal comes (a service still starting has fewer).
  */
-export function handleShutdown(log: Logger, steps: Array<[string, () => Promise<unknown>]>, deadlineMs = 20_000): void {
+export function handleShutdown(log: Logger, steps: Array<[string, () => Promise<unknown>]> | (() => Array<[string, () => Promise<unknown>]>), deadlineMs = 20_000): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -38,7 +39,7 @@ export function handleShutdown(log: Logger, steps: Array<[string, () => Promise<
       process.exit(1);
     }, deadlineMs);
     timer.unref();
-    for (const [name, step] of steps) {
+    for (const [name, step] of typeof steps === 'function' ? steps() : steps) {
       try {
         await step();
       } catch (err) {
