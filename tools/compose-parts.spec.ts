@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { TOPICS, TOPIC_PARTITIONS } from '@usersys/event-schema';
-import { CONTAINER_IMAGES, DEFAULT_PORTS, VERSIONS, topicSpecs as infraTopicSpecs } from '@usersys/infra';
+import { CONTAINER_IMAGES, DEFAULT_PORTS, VERSIONS } from '@usersys/infra';
 import { COMPOSE_FILE, COMPOSE_HAPROXY_FILE, composeHaproxyConfig, composeWithParts, topicSpecs, topicsBlock } from './compose-parts';
 import { renderBlock, replaceBlock } from './generated-block';
 
@@ -45,10 +45,6 @@ describe('docker-compose.yml parts generated from tools/infra/defaults.ts and li
   it('the container images run versions the program runs', () => {
     expect(VERSIONS.kafka as readonly string[]).toContain(CONTAINER_IMAGES.kafka.split(':')[1]);
     expect(VERSIONS.jaeger.map((v) => v.label)).toContain(`v${CONTAINER_IMAGES.jaeger.split(':')[1]}`);
-  });
-
-  it('the infrastructure program (tools/infra) creates the same topics', () => {
-    expect(infraTopicSpecs().map((t) => `${t.topic}:${t.partitions}`).join(' ')).toBe(topicSpecs());
   });
 
   it('HAProxy balances the gateways found by name, checks /readyz and forwards the client address', () => {

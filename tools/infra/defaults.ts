@@ -1,8 +1,7 @@
 // The one source of the infrastructure's default ports, versions and development credentials.
 // The program reads it (env overrides on top, see settings.ts); generators of files that cannot
-// import TypeScript (compose, Helm) read it too. Topics come from libs/event-schema (TOPIC_SPECS).
+// import TypeScript (compose, Helm) read it too. Topics are not here: the program creates libs/event-schema's (`topicSpecs()`).
 import { DEV_REDIS_PASSWORD, DEV_REDIS_USER } from '@usersys/config';
-import { topicSpecs as contractTopicSpecs, type TopicSpec } from '@usersys/event-schema';
 
 export const DEFAULT_PORTS = {
   redis: 6379,
@@ -78,11 +77,6 @@ export const KAFKA_MODES = {
 
 /** Redis Cluster shape in cluster mode. */
 export const REDIS_CLUSTER = { masters: 3, replicasPerMaster: 1 } as const;
-
-/** Topics with their partitions and retention, as the program creates them: the contract's (libs/event-schema). */
-export function topicSpecs(): TopicSpec[] {
-  return contractTopicSpecs();
-}
 
 /**
  * Container images of docker-compose.yml and the Helm chart (generated into them by

@@ -3,7 +3,7 @@
 export { createContext, up, down, reset, status, statusLines, envLines, COMPONENTS, type UpOptions, type State } from './infra';
 export type { Component, Context, StatusLine } from './component';
 export { readSettings, REPO, SERVICE_NAMES, DEFAULT_SERVICES, CLUSTER_SERVICES, type InfraSettings, type ServiceName } from './settings';
-export { DEFAULT_PORTS, SERVICE_PORTS, DEFAULT_HAPROXY_BACKENDS, VERSIONS, CREDENTIALS, KAFKA_MODES, REDIS_CLUSTER, CONTAINER_IMAGES, topicSpecs } from './defaults';
+export { DEFAULT_PORTS, SERVICE_PORTS, DEFAULT_HAPROXY_BACKENDS, VERSIONS, CREDENTIALS, KAFKA_MODES, REDIS_CLUSTER, CONTAINER_IMAGES } from './defaults';
 export { InfraError, alive, childrenOf, readPid, type Say } from './proc';
 export { kafkaBootstrap, electPreferredLeaders } from './kafka';
 export { redisClusterNodes, redisClusterProcesses, clusterInfo } from './redis-cluster';

@@ -1,12 +1,13 @@
 // Kafka (KRaft, no ZooKeeper) from the Maven Central jars, resolved by infra/kafka/pom.xml.
 // Single mode: one combined broker+controller in <data>/kafka.
 // Cluster mode: three combined nodes in <data>/kafka-cluster (replication 3, min ISR 2).
+import { topicSpecs } from '@usersys/event-schema';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Component, Context } from './component';
-import { KAFKA_MODES, topicSpecs, VERSIONS } from './defaults';
+import { KAFKA_MODES, VERSIONS } from './defaults';
 import { InfraError, needCommand, pidMatching, portOpen, requireFreePort, run, signal, spawnDaemon, stopPid, waitUntil } from './proc';
 
 type Mode = keyof typeof KAFKA_MODES;
