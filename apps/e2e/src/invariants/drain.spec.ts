@@ -1,8 +1,9 @@
+import { TOPICS } from '@usersys/event-schema';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describeUndrained, isDrained, relaysBacklog, type DrainReading } from './drain';
 
-const partition = (p: number, end: number, committed: number | null) => ({ partition: p, end, committed, lag: end - (committed ?? 0) });
+const partition = (p: number, end: number, committed: number | null) => ({ topic: TOPICS.events, partition: p, end, committed, lag: end - (committed ?? 0) });
 
 describe('drain reading', () => {
   it('is drained only when the relay backlog and both groups lag 0', () => {

@@ -1,5 +1,6 @@
 import { TOPICS } from '@usersys/event-schema';
 import { fetchTopicOffsetsWhenLed } from '@usersys/test-infra';
+import { partitionLags, type PartitionLag } from '@usersys/service-kit';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 
 /** Sum of `kafka_producer_wal_backlog` over every log on the relay's /metrics; null when unreadable. */
@@ -15,25 +16,13 @@ export async function relayBacklog(relayUrl: string): Promise<number | null> {
   }
 }
 
-/** One partition's messages not yet committed by a group: end offset minus committed offset. */
-export interface PartitionLag {
-  partition: number;
-  end: number;
-  /** null: the group never committed on this partition (its lag counts from the low watermark). */
-  committed: number | null;
-  lag: number;
-}
-
-/** Per partition of `topic`, what `group` has not committed yet; null when unreadable. */
+/** Per partition of `topic`, what `group` has not committed yet (service-kit's partitionLags); null when unreadable. */
 async function groupLag(admin: Admin, group: string, topic: string): Promise<PartitionLag[] | null> {
   try {
+    // Waits out a partition without a leader (a broker fault just happened) instead of failing the reading.
     const ends = await fetchTopicOffsetsWhenLed(admin, topic, 5000);
     const committed = (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]?.partitions ?? [];
-    return ends.map((end) => {
-      const offset = Number(committed.find((c) => c.partition === end.partition)?.offset ?? -1);
-      const from = offset < 0 ? Number(end.low) : offset;
-      return { partition: end.partition, end: Number(end.high), committed: offset < 0 ? null : offset, lag: Number(end.high) - from };
-    });
+    return partitionLags(topic, ends, committed);
   } catch {
     return null;
   }
