@@ -17,6 +17,7 @@ import { createTestDatabase } from '@usersys/db-testing';
 import { TOPICS, type EventEnvelope } from '@usersys/event-schema';
 import { median, summarize } from '@usersys/load-suite';
 import { createLogger } from '@usersys/logger';
+import { readGroupLag } from '@usersys/service-kit';
 import { startPrivateKafka, type PrivateService } from '@usersys/test-infra';
 import { connectProducer, createdEvent, produceEvents, startConsumer, startGroupsAtEnd, testConfig, uniqueName, waitFor } from '@usersys/user-consumer-testing';
 import { CpuSampler, cpuFigures, infraProcesses, type CpuPerOp } from './lib/cpu';
@@ -159,9 +160,7 @@ async function main(): Promise<void> {
     let streaming = true;
     const sampler = (async () => {
       while (streaming) {
-        const [high, committed] = await Promise.all([admin.fetchTopicOffsets(TOPICS.events), admin.fetchOffsets({ groupId: config.groupId, topics: [TOPICS.events] })]);
-        const done = new Map(committed[0].partitions.map((p) => [p.partition, Number(p.offset)]));
-        lagSamples.push(high.reduce((sum, p) => sum + Math.max(0, Number(p.high) - Math.max(0, done.get(p.partition) ?? 0)), 0));
+        lagSamples.push((await readGroupLag(admin, config.groupId, TOPICS.events)).reduce((sum, p) => sum + p.lag, 0));
         await sleep(250);
       }
     })();

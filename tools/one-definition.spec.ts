@@ -52,6 +52,14 @@ const RULES: Rule[] = [
     scope: 'everywhere',
   },
   {
+    primitive: 'consumer-group lag per partition',
+    home: 'libs/service-kit/src/consumer-lag.ts',
+    // The end offset minus a committed one (`Number(end.high) - from`); minus the low watermark
+    // (messages retained) or 1 (the last offset) is something else.
+    signatures: [/Number\(\w+\.high\)\s*-(?!\s*(?:Number\(\w+\.low\)|1\b))/g],
+    scope: 'everywhere',
+  },
+  {
     primitive: 'percentiles (and the median)',
     home: 'libs/load-suite/src/stats.ts',
     signatures: [/function\s+(percentile|quantile|median|nearestRank)\b/g, /\b(percentile|quantile|median)\s*=\s*\(/g],
