@@ -21,6 +21,25 @@ const serviceKill = (service: string): Fault => ({
   heal: (s) => s.system.services.restart(service),
 });
 
+/**
+ * A rolling restart as an operator (or Kubernetes) does one: SIGTERM each service in turn, which
+ * must shut down gracefully (exit 0 before the runner's 15 s SIGKILL deadline: intake stopped, work
+ * drained, checkpoints and offsets committed), then start it again, all while the load runs.
+ */
+const rollingRestart: Fault = {
+  name: 'rolling restart (SIGTERM each service)',
+  holdMs: 0,
+  inject: async (s) => {
+    for (const service of ['wal-relay', 'user-consumer', 'user-command', 'auth-gateway']) {
+      await s.system.services.kill(service, 'SIGTERM');
+      const exited = s.system.services.processes.get(service)!;
+      if (exited.exitCode !== 0) throw new Error(`${service} did not shut down gracefully on SIGTERM: ${exited.signalCode ? `ended by ${exited.signalCode}` : `exit code ${exited.exitCode}`} (see its log under .data/logs)`);
+      await s.system.services.restart(service);
+    }
+  },
+  heal: async () => undefined,
+};
+
 /** In the issue's order. INVARIANT_FAULTS=<comma-separated names> runs a subset (names as below, lower-case). */
 export const FAULTS: Fault[] = [
   // First, on an idle relay: its lanes then first connect to a broker that accepts the connection but
@@ -32,6 +51,7 @@ export const FAULTS: Fault[] = [
   serviceKill('wal-relay'),
   serviceKill('user-consumer'),
   serviceKill('user-command'),
+  rollingRestart,
 ];
 
 export function selectedFaults(env: NodeJS.ProcessEnv = process.env): Fault[] {
