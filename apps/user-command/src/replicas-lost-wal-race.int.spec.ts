@@ -62,7 +62,7 @@ describe('a lost WAL settled while the surviving replica takes writes for the sa
   let a: Awaited<ReturnType<typeof startInProcess>> | undefined;
   // a keeps one WAL across its restarts, so the test's consumer reads all it ever accepted.
   const startA = async (members: string[]) => {
-    await a?.close();
+    await a?.stop();
     a = await startInProcess({ databaseUrl: db.url, redisKeyPrefix: keyPrefix, port: Number(new URL(urls[0]).port), replicas: { members, self: urls[0] }, walName: 'uc-a', walDir: aWalDir, walPath: path.join(aWalDir, 'user-command') });
     return a;
   };
@@ -154,7 +154,7 @@ describe('a lost WAL settled while the surviving replica takes writes for the sa
     await redis.connect();
   }, 120_000);
   afterAll(async () => {
-    await a?.close();
+    await a?.stop();
     await rm(aWalDir, { recursive: true, force: true });
     await prisma?.$disconnect();
     await db?.drop();

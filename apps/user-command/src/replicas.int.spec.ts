@@ -93,12 +93,12 @@ describe('user-command replicas: the fence and a lost WAL', () => {
     const change = await call(b!.url, 'PATCH', `/internal/users/${existing.username}`, { password: 'a brand new password' }, { id: existing.username, role: 'user' });
     expect(change.status).toBe(202);
     expect((await readSessionRevocation(redis, row.accountId))?.minVersion).toBe(row.credentialVersion + 1);
-    await b!.close();
+    await b!.stop();
     await rm(b!.walPath, { recursive: true, force: true });
     b = undefined;
 
     // Hand-over: the remaining replica restarts with the list without b (the gateways get the same list).
-    await a.close();
+    await a.stop();
     a = await start(urls[0], [urls[0]], 'uc-a');
     expect(await call(a.url, 'GET', `/internal/requests/${signUpId}`)).toMatchObject({ body: { state: 'pending' } });
 

@@ -7,19 +7,30 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type UserCommandConfig } from '@usersys/user-command/src/config';
-import { startUserCommand, type RunningUserCommand } from '@usersys/user-command/src/server';
+import { userCommandService } from '@usersys/user-command/src/service';
+import { startService, type RunningService } from '@usersys/service-kit';
 
 export const TOKEN = 'test-internal-token';
 
+/** A started user-command as the tests see it: its lifecycle, and the WAL path this fixture chose. */
+export interface InProcessUserCommand extends RunningService {
+  walPath: string;
+  /** stop(), then remove the WAL directory. */
+  cleanup(): Promise<void>;
+}
+
 /**
- * The real user-command (real Redis, PostgreSQL, WAL, bcrypt pool) in this process, on a free port.
+ * The real user-command (real Redis, PostgreSQL, WAL, bcrypt pool) in this process, on a free port
+ * (or `overrides.port`, for replicas whose member URLs are fixed before they start). Tests observe it
+ * from outside: HTTP, their own Redis/PostgreSQL clients, the WAL at `walPath`.
  * `log` replaces the service's logger (e.g. one writing into an array, to assert on log lines).
  */
-export async function startInProcess(overrides: Partial<UserCommandConfig> & { databaseUrl: string }, log?: Logger): Promise<RunningUserCommand & { walPath: string; cleanup(): Promise<void> }> {
+export async function startInProcess(overrides: Partial<UserCommandConfig> & { databaseUrl: string }, log?: Logger): Promise<InProcessUserCommand> {
   const walDir = await mkdtemp(path.join(os.tmpdir(), 'user-command-wal-'));
   const config: UserCommandConfig = {
     ...loadConfig({}),
     port: 0,
+    host: '127.0.0.1',
     internalToken: TOKEN,
     bcryptCost: 4,
     logLevel: 'silent',
@@ -27,12 +38,12 @@ export async function startInProcess(overrides: Partial<UserCommandConfig> & { d
     walPath: path.join(walDir, 'user-command'),
     ...overrides,
   };
-  const running = await startUserCommand(config, log ?? createLogger('user-command', { level: config.logLevel }));
+  const running = await startService(userCommandService, config, log ?? createLogger('user-command', { level: config.logLevel }), { port: config.port, host: config.host });
   return {
     ...running,
     walPath: config.walPath,
     cleanup: async () => {
-      await running.close();
+      await running.stop();
       await rm(walDir, { recursive: true, force: true });
     },
   };
