@@ -2,7 +2,7 @@ import { createLogger } from '@usersys/logger';
 import { handleShutdown, runMain } from '@usersys/service-kit';
 import { shutdownTracing } from '@usersys/tracing';
 import { loadConfig } from './config';
-import { createGateway } from './gateway';
+import { createGateway } from './service';
 
 // Composition root of the HTTP edge (the wiring itself is in gateway.ts, shared with the tests).
 runMain(async () => {

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@usersys/auth-gateway/src/config';
-import { createGateway, type Gateway } from '@usersys/auth-gateway/src/gateway';
+import { createGateway, type Gateway } from '@usersys/auth-gateway/src/service';
 
 /** One gateway instance in-process on a free port, against real Redis, PostgreSQL and Kafka (integration tests). */
 export interface TestGateway {
