@@ -41,6 +41,11 @@ describe('write front door and admin API', () => {
     return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : {} };
   };
 
+  /** Polls a replica's GET /admin/ratelimit/login (its limiter's settings) until `settled` holds. */
+  const untilLimit = async (gw: TestGateway, settled: (data: { effective: boolean; value: number; window: string }) => boolean) => {
+    for (let i = 0; i < 50 && !settled((await call(gw, 'GET', '/admin/ratelimit/login', adminToken)).body.data); i++) await new Promise((r) => setTimeout(r, 100));
+  };
+
   beforeAll(async () => {
     [redisServer, db] = await Promise.all([startPrivateRedis(), createTestDatabase({ migrate: true })]);
     prisma = testPrisma(db.url);
@@ -205,14 +210,15 @@ describe('write front door and admin API', () => {
 
     // The other replica answers with the new limit, and enforces it.
     expect(await call(b, 'GET', '/admin/ratelimit/login', adminToken)).toMatchObject({ body: { data: { effective: true, value: 2, window: '30s' } } });
-    for (let i = 0; i < 50 && b.gateway.loginLimiter.settings.points !== 2; i++) await new Promise((r) => setTimeout(r, 100));
+    // What B answers is what its limiter applies (the GET reads through to Redis): wait until it says 2.
+    await untilLimit(b, (data) => data.value === 2);
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await login(b.url, 'nobody_here', 'wrong-password', {})).status);
     expect(statuses).toEqual([401, 401, 429]);
 
     // effective:false switches limiting off everywhere.
     expect((await call(b, 'PUT', '/admin/ratelimit/login', adminToken, { value: 2, effective: false })).body).toMatchObject({ data: { effective: false, value: 2, window: '30s' } });
-    for (let i = 0; i < 50 && a.gateway.loginLimiter.settings.enabled; i++) await new Promise((r) => setTimeout(r, 100));
+    await untilLimit(a, (data) => data.effective === false);
     for (let i = 0; i < 4; i++) expect((await login(a.url, 'nobody_here', 'wrong-password')).status).toBe(401);
     await call(a, 'PUT', '/admin/ratelimit/login', adminToken, { value: 1000, window: '2m', effective: true });
   });

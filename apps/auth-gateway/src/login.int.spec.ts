@@ -20,6 +20,7 @@ describe('POST /v1/auth/login', () => {
   let db: TestDatabase;
   let prisma: PrismaClient;
   let redis: Redis;
+  let env: Record<string, string>;
   let gw: TestGateway;
   let ip = 0;
   // A distinct client address per test through the trusted proxy (loopback), so limits never collide.
@@ -29,7 +30,8 @@ describe('POST /v1/auth/login', () => {
     [redisServer, db] = await Promise.all([startPrivateRedis(), createTestDatabase({ migrate: true })]);
     prisma = testPrisma(db.url);
     redis = new Redis(redisServer.url);
-    gw = await startTestGateway({ REDIS_URL: redisServer.url, DATABASE_URL: db.url, TRUST_PROXY: 'loopback', LOGIN_RATE_LIMIT: '5', LOGIN_WINDOW: '1m', LOGIN_UPDATE_FLUSH_INTERVAL: '1h' });
+    env = { REDIS_URL: redisServer.url, DATABASE_URL: db.url, TRUST_PROXY: 'loopback', LOGIN_RATE_LIMIT: '5', LOGIN_WINDOW: '1m', LOGIN_UPDATE_FLUSH_INTERVAL: '1h' };
+    gw = await startTestGateway(env);
   }, 120_000);
   afterAll(async () => {
     await gw?.stop();
@@ -153,19 +155,28 @@ describe('POST /v1/auth/login', () => {
     await prisma.$executeRawUnsafe(`CREATE OR REPLACE FUNCTION count_login_update() RETURNS trigger AS $$ BEGIN INSERT INTO login_updates VALUES (NEW.username); RETURN NEW; END $$ LANGUAGE plpgsql`);
     await prisma.$executeRawUnsafe(`CREATE OR REPLACE TRIGGER users_last_login AFTER UPDATE OF last_login_at ON users FOR EACH ROW EXECUTE FUNCTION count_login_update()`);
     const user = await seedUser(prisma);
-    await gw.gateway.lastLogin.flush(); // start from an empty queue
-    const headers = fromIp();
-    const before = new Date();
-    for (let i = 0; i < 4; i++) expect((await login(gw.url, user.username, user.password, headers)).status).toBe(200);
-    const after = new Date();
-    expect((await prisma.user.findUnique({ where: { username: user.username } }))!.lastLoginAt).toBeNull(); // queued, not written yet
+    // An instance of its own starts from an empty queue; its graceful stop writes what is queued.
+    const own = await startTestGateway(env);
+    let stopped = false;
+    try {
+      expect(await own.metric('login_last_login_queue_size')).toBe(0);
+      const headers = fromIp();
+      const before = new Date();
+      for (let i = 0; i < 4; i++) expect((await login(own.url, user.username, user.password, headers)).status).toBe(200);
+      const after = new Date();
+      expect(await own.metric('login_last_login_queue_size')).toBe(1); // one entry for the account
+      expect((await prisma.user.findUnique({ where: { username: user.username } }))!.lastLoginAt).toBeNull(); // queued, not written yet
 
-    await gw.gateway.lastLogin.flush();
-    const updates = await prisma.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM login_updates WHERE username = $1`, user.username);
-    expect(Number(updates[0].n)).toBe(1);
-    const row = (await prisma.user.findUnique({ where: { username: user.username } }))!;
-    expect(row.lastLoginAt!.getTime()).toBeGreaterThanOrEqual(before.getTime());
-    expect(row.lastLoginAt!.getTime()).toBeLessThanOrEqual(after.getTime());
+      await own.stop();
+      stopped = true;
+      const updates = await prisma.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM login_updates WHERE username = $1`, user.username);
+      expect(Number(updates[0].n)).toBe(1);
+      const row = (await prisma.user.findUnique({ where: { username: user.username } }))!;
+      expect(row.lastLoginAt!.getTime()).toBeGreaterThanOrEqual(before.getTime());
+      expect(row.lastLoginAt!.getTime()).toBeLessThanOrEqual(after.getTime());
+    } finally {
+      if (!stopped) await own.stop();
+    }
   });
 
   it('records every attempt, success and failure, in the audit WAL without the password', async () => {
@@ -175,15 +186,20 @@ describe('POST /v1/auth/login', () => {
     expect(ok.status).toBe(200);
     expect((await login(gw.url, user.username, 'wrong-password-x', fromIp())).status).toBe(401);
     expect((await login(gw.url, unknown, 'whatever-pw', fromIp())).status).toBe(401);
-    await gw.gateway.audit.flush(); // the group commit the logins did not wait for
 
-    const reader = new WalReader(gw.gateway.auditWal.dir, null);
-    const raw = (await reader.read(100_000, 64 * 1024 * 1024)).map((r) => r.payload);
-    await reader.close();
-    const found: Array<{ record: LoginAuditRecord }> = [];
-    for (const payload of raw) {
-      const entry = decodeWalRecord(payload);
-      if (entry.kind === 'login-audit' && [user.username, unknown].includes(entry.record.username)) found.push({ record: entry.record });
+    // The logins did not wait for the group commit: read the WAL (the path the fixture chose) until all three records are there.
+    let raw: Buffer[] = [];
+    let found: Array<{ record: LoginAuditRecord }> = [];
+    for (let i = 0; i < 100 && found.length < 3; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 50));
+      const reader = new WalReader(gw.auditWalPath, null);
+      raw = (await reader.read(100_000, 64 * 1024 * 1024)).map((r) => r.payload);
+      await reader.close();
+      found = [];
+      for (const payload of raw) {
+        const entry = decodeWalRecord(payload);
+        if (entry.kind === 'login-audit' && [user.username, unknown].includes(entry.record.username)) found.push({ record: entry.record });
+      }
     }
     const mine = found.filter((f) => f.record.username === user.username).map((f) => f.record);
     expect(mine.map((r) => [r.result, r.reason]).sort()).toEqual([

@@ -2,22 +2,9 @@ import type { ServiceMetrics } from '@usersys/service-kit';
 import { Counter, Gauge } from 'prom-client';
 
 /** The gateway's own metrics (names in docs/architecture.md, "Metrics": login fast-fails, cache, limiter degradations). */
-/** Read at scrape time; filled in once the objects they observe exist. */
-export const gaugeSources = () => ({ loginsInFlight: () => 0, auditPending: () => 0, lastLoginQueue: () => 0 });
-
-export function createGatewayMetrics({ registry }: ServiceMetrics, sources = gaugeSources()) {
+export function createGatewayMetrics({ registry }: ServiceMetrics) {
   const registers = [registry];
-  const observed = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        this.set(read());
-      },
-    });
   return {
-    sources,
     fastFails: new Counter({ name: 'login_fast_fail_total', help: 'Logins refused at once because too many were in flight', registers }),
     cacheHits: new Counter({ name: 'login_credential_cache_hits_total', help: 'Logins whose password check was answered by the credential cache', registers }),
     cacheMisses: new Counter({ name: 'login_credential_cache_misses_total', help: 'Logins that needed a bcrypt compare against the stored hash', registers }),
@@ -37,10 +24,30 @@ export function createGatewayMetrics({ registry }: ServiceMetrics, sources = gau
     sessionRefusals: new Counter({ name: 'session_refusals_total', help: 'Tokens refused by the account check: account_gone, account_replaced, not_active, credentials_changed, revoked', labelNames: ['reason'] as const, registers }),
     routingRefusals: new Counter({ name: 'user_command_routing_refusals_total', help: 'Writes and reads answered 503 by the routing to user-command: unreachable (120001: the owner, or for a read every replica) or not_owner (120004: the owner fenced the name; replica lists differ)', labelNames: ['reason'] as const, registers }),
     sessionRevocationUnknown: new Gauge({ name: 'session_revocation_unknown', help: '1 while the revoked-before markers cannot be read (Redis down): revocation then holds once the consumer applied the change', registers }),
-    auditPending: observed('login_audit_pending', 'Audit records accepted but not yet on disk (what a hard crash now would lose)', () => sources.auditPending()),
-    lastLoginQueue: observed('login_last_login_queue_size', 'Accounts waiting for their last-login write', () => sources.lastLoginQueue()),
-    loginsInFlight: observed('login_in_flight', 'Logins in progress (the fast-fail counter)', () => sources.loginsInFlight()),
   };
+}
+
+/** What the login pipeline's gauges read at scrape time. */
+export interface LoginQueueSources {
+  loginsInFlight: () => number;
+  auditPending: () => number;
+  lastLoginQueue: () => number;
+}
+
+/** The gauges read from the login pipeline's objects at scrape time, registered once those objects exist. */
+export function observeLoginQueues({ registry }: ServiceMetrics, sources: LoginQueueSources): void {
+  const observed = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  observed('login_audit_pending', 'Audit records accepted but not yet on disk (what a hard crash now would lose)', sources.auditPending);
+  observed('login_last_login_queue_size', 'Accounts waiting for their last-login write', sources.lastLoginQueue);
+  observed('login_in_flight', 'Logins in progress (the fast-fail counter)', sources.loginsInFlight);
 }
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;

@@ -1,20 +1,27 @@
 import { createPrismaClient, type PrismaClient } from '@usersys/db';
 import { createLogger } from '@usersys/logger';
+import { startService } from '@usersys/service-kit';
 import bcrypt from 'bcryptjs';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@usersys/auth-gateway/src/config';
-import { createGateway, type Gateway } from '@usersys/auth-gateway/src/gateway';
+import { authGatewayService } from '@usersys/auth-gateway/src/service';
+import { scrapeMetric } from './metrics-scrape';
 
-/** One gateway instance in-process on a free port, against real Redis, PostgreSQL and Kafka (integration tests). */
+/**
+ * One gateway instance in-process on a free port, against real Redis, PostgreSQL and Kafka
+ * (integration tests). Tests observe it from outside only: its HTTP routes, its /metrics page, the
+ * database and Redis through their own clients, and the audit WAL whose path this fixture chose.
+ */
 export interface TestGateway {
   url: string;
-  gateway: Gateway;
-  /** Current value of a counter or gauge (summed over labels matching `labels`). */
+  /** The directory of this instance's audit WAL (WAL_DIR/AUDIT_WAL_NAME): read it with a WalReader. */
+  auditWalPath: string;
+  /** Current value of a counter or gauge as GET /metrics shows it (summed over samples whose labels include `labels`). */
   metric(name: string, labels?: Record<string, string>): Promise<number>;
+  /** The graceful shutdown SIGTERM runs: HTTP closes, the last-login queue and the audit WAL drain, the clients close. */
   stop(): Promise<void>;
 }
 
@@ -22,19 +29,13 @@ export interface TestGateway {
 export async function startTestGateway(env: Record<string, string>): Promise<TestGateway> {
   const tempWalDir = env.WAL_DIR ? null : mkdtempSync(path.join(os.tmpdir(), 'gateway-audit-wal-'));
   const config = loadConfig({ BCRYPT_COST: '4', LOG_LEVEL: 'silent', USER_COMMAND_URL: 'http://127.0.0.1:9', AUDIT_WAL_NAME: `auth-gateway-audit-${randomUUID()}`, ...(tempWalDir ? { WAL_DIR: tempWalDir } : {}), ...env });
-  const gateway = await createGateway(config, createLogger('auth-gateway', { level: config.logLevel }));
-  const server = await gateway.start(0, '127.0.0.1');
+  const running = await startService(authGatewayService, config, createLogger('auth-gateway', { level: config.logLevel }), { port: 0, host: '127.0.0.1' });
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    gateway,
-    async metric(name, labels = {}) {
-      const metric = gateway.metrics.registry.getSingleMetric(name);
-      if (!metric) throw new Error(`no metric ${name}`);
-      const { values } = await metric.get();
-      return values.filter((v) => Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want)).reduce((sum, v) => sum + v.value, 0);
-    },
+    url: running.url,
+    auditWalPath: config.audit.walPath,
+    metric: (name, labels) => scrapeMetric(running.url, name, labels),
     async stop() {
-      await gateway.close();
+      await running.stop();
       if (tempWalDir) rmSync(tempWalDir, { recursive: true, force: true });
     },
   };
