@@ -22,7 +22,7 @@ describe.each(SERVICES)('%s has the one service shape', (service) => {
 
   it('src/service.ts is its composition root: one defineService value', () => {
     const text = readFileSync(path.join(src, 'service.ts'), 'utf8');
-    expect(text.match(/= defineService\(/g)).toHaveLength(1);
+    expect(text.match(/= defineService(<\w+>)?\(/g)).toHaveLength(1);
   });
 
   it('main.ts runs that service and does nothing else', () => {
