@@ -19,7 +19,7 @@ import { median, summarize } from '@usersys/load-suite';
 import { createLogger } from '@usersys/logger';
 import { readGroupLag } from '@usersys/service-kit';
 import { startPrivateKafka, type PrivateService } from '@usersys/test-infra';
-import { connectProducer, createdEvent, produceEvents, startConsumer, startGroupsAtEnd, testConfig, uniqueName, waitFor } from '@usersys/user-consumer-testing';
+import { connectProducer, createdEvent, produceEvents, startGroupsAtEnd, startTestConsumer, testConfig, uniqueName, waitFor } from '@usersys/user-consumer-testing';
 import { CpuSampler, cpuFigures, infraProcesses, type CpuPerOp } from './lib/cpu';
 import { writeResults, type Figure } from './lib/report';
 
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     const events = Array.from({ length: N }, () => createdEvent(uniqueName('bench'), { nickname: 'bench' }));
     for (let i = 0; i < events.length; i += 1000) await produceEvents(producer, events.slice(i, i + 1000));
     const [c0, t0] = [cpu.read(), performance.now()];
-    const consumer = await startConsumer(config, log);
+    const consumer = await startTestConsumer(config, { log });
     const ids = events.map((e) => e.eventId);
     await waitFor('all persisted', async () => (await prisma.processedEvent.count({ where: { eventId: { in: ids } } })) === N, 300_000, 100);
     const perEvent = cpu.perOp(c0, cpu.read(), performance.now() - t0, N);
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   {
     const config = testConfig(env);
     await startGroupsAtEnd(config, BROKERS);
-    const consumer = await startConsumer(config, log);
+    const consumer = await startTestConsumer(config, { log });
     await sleep(3000); // group joined and first fetch done
     const admin = new Kafka({ clientId: 'bench-admin', brokers: BROKERS, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
@@ -233,7 +233,7 @@ async function main(): Promise<void> {
     ...cpuFigures('consumer, per event persisted', consumerCpu, 'component in-process, private Kafka'),
     ...cpuFigures('raw pg unnest insert baseline, per row', baselineCpu, 'in-process pg.Pool, same rows and batches'),
   );
-  writeResults('consumer', figures, { config: 'component in-process: the real consumer pipeline (startConsumer), no tracing preload, logger silent, private Kafka', events: N, batch: BATCH, reps: REPS, rate: RATE, seconds: SECONDS, lagSamplesMax: Math.max(...lagSamples) });
+  writeResults('consumer', figures, { config: 'component in-process: the real consumer pipeline (startTestConsumer: userConsumerService), no tracing preload, logger silent, private Kafka', events: N, batch: BATCH, reps: REPS, rate: RATE, seconds: SECONDS, lagSamplesMax: Math.max(...lagSamples) });
   await producer.disconnect();
   await pool.end();
   await prisma.$disconnect();

@@ -4,8 +4,7 @@ import { readCachedUser, UserCacheSeal, userCacheKey } from '@usersys/user-cache
 import { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
-import { startConsumer, type RunningConsumer } from './app';
-import { accessEvent, createdEvent, deletedEvent, HASH, uniqueName, updatedEvent, connectProducer, produceEvents, SHARED_REDIS, startGroupsAtEnd, testConfig, testLog, waitFor, waitForCommitted } from '@usersys/user-consumer-testing';
+import { accessEvent, createdEvent, deletedEvent, HASH, uniqueName, updatedEvent, connectProducer, produceEvents, SHARED_REDIS, startGroupsAtEnd, testConfig, waitFor, waitForCommitted, startTestConsumer, type TestConsumer } from '@usersys/user-consumer-testing';
 
 // Accounts through the real consumer: real Kafka (shared topic, own group), real Redis, a fresh
 // PostgreSQL database. The cache entries it writes are read back through the seal with the key the
@@ -15,7 +14,7 @@ describe('user-consumer: accounts, credential versions, disable and enable', () 
   let prisma: PrismaClient;
   let redis: Redis;
   let producer: Producer;
-  let consumer: RunningConsumer;
+  let consumer: TestConsumer;
   let seal: UserCacheSeal;
   let groupId: string;
   const names: string[] = [];
@@ -29,7 +28,7 @@ describe('user-consumer: accounts, credential versions, disable and enable', () 
     groupId = config.groupId;
     await startGroupsAtEnd(config);
     producer = await connectProducer();
-    consumer = await startConsumer(config, testLog);
+    consumer = await startTestConsumer(config);
   }, 60_000);
 
   afterAll(async () => {

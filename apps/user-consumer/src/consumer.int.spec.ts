@@ -9,8 +9,7 @@ import type { Producer } from 'kafkajs';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startConsumer, type RunningConsumer } from './app';
-import { createdEvent, uniqueName, updatedEvent, BROKERS, connectProducer, produceEvents, SHARED_REDIS, startGroupsAtEnd, tailTopic, testConfig, testLog, waitFor } from '@usersys/user-consumer-testing';
+import { createdEvent, uniqueName, updatedEvent, BROKERS, connectProducer, produceEvents, SHARED_REDIS, startGroupsAtEnd, tailTopic, testConfig, waitFor, startTestConsumer, type TestConsumer } from '@usersys/user-consumer-testing';
 
 const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '../../..');
@@ -23,7 +22,7 @@ describe('user-consumer against Kafka, Redis and PostgreSQL', () => {
   let prisma: PrismaClient;
   let redis: Redis;
   let producer: Producer;
-  let consumer: RunningConsumer;
+  let consumer: TestConsumer;
   let dlq: Awaited<ReturnType<typeof tailTopic>>;
   let databaseUrl: string;
 
@@ -44,7 +43,7 @@ describe('user-consumer against Kafka, Redis and PostgreSQL', () => {
     await startGroupsAtEnd(config);
     dlq = await tailTopic(TOPICS.deadLetter);
     producer = await connectProducer();
-    consumer = await startConsumer(config, testLog);
+    consumer = await startTestConsumer(config);
   }, 60_000);
 
   afterAll(async () => {

@@ -5,8 +5,7 @@ import type { Producer } from 'kafkajs';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startConsumer, type RunningConsumer } from './app';
-import { createdEvent, uniqueName, updatedEvent, BROKERS, connectProducer, produceEvents, startGroupsAtEnd, tailTopic, testConfig, testLog, waitFor, type TopicMessage } from '@usersys/user-consumer-testing';
+import { createdEvent, uniqueName, updatedEvent, BROKERS, connectProducer, produceEvents, startGroupsAtEnd, tailTopic, testConfig, waitFor, type TopicMessage, startTestConsumer, type TestConsumer } from '@usersys/user-consumer-testing';
 
 const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '../../..');
@@ -20,7 +19,7 @@ describe('user-consumer: data errors are not outages', () => {
   let db: TestDatabase;
   let prisma: PrismaClient;
   let producer: Producer;
-  let consumer: RunningConsumer;
+  let consumer: TestConsumer;
   let dlq: Awaited<ReturnType<typeof tailTopic>>;
   let databaseUrl: string;
 
@@ -43,7 +42,7 @@ describe('user-consumer: data errors are not outages', () => {
     await startGroupsAtEnd(config);
     dlq = await tailTopic(TOPICS.deadLetter);
     producer = await connectProducer();
-    consumer = await startConsumer(config, testLog);
+    consumer = await startTestConsumer(config);
   }, 60_000);
 
   afterAll(async () => {

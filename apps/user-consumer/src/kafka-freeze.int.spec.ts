@@ -4,8 +4,7 @@ import { createLoginAuditRecord, encodeEvent, eventHeaders, TOPICS, type EventEn
 import { KafkaClients, type ReconnectingProducer } from '@usersys/service-kit';
 import { freePort, startPrivateKafka, type PrivateService } from '@usersys/test-infra';
 import { randomUUID } from 'node:crypto';
-import { startConsumer, type RunningConsumer } from './app';
-import { createdEvent, uniqueName, testConfig, testLog, waitFor } from '@usersys/user-consumer-testing';
+import { createdEvent, uniqueName, testConfig, testLog, waitFor, startTestConsumer, type TestConsumer } from '@usersys/user-consumer-testing';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -15,7 +14,7 @@ describe('user-consumer through a frozen Kafka broker', () => {
   let kafka: PrivateService;
   let db: TestDatabase;
   let prisma: PrismaClient;
-  let consumer: RunningConsumer;
+  let consumer: TestConsumer;
   let clients: KafkaClients;
   let producer: ReconnectingProducer;
 
@@ -105,7 +104,7 @@ describe('user-consumer through a frozen Kafka broker', () => {
   const status = async (port: number, path: string) => (await fetch(`http://127.0.0.1:${port}${path}`).catch(() => null))?.status ?? 0;
 
   it('keeps consuming events and login audits after a 20 s freeze under traffic; /readyz red during, green after', async () => {
-    consumer = await startConsumer(testConfig({ DATABASE_URL: db.url, KAFKA_BROKERS: kafka.url, CONSUMER_LOGIN_AUDIT: 'true' }), testLog);
+    consumer = await startTestConsumer(testConfig({ DATABASE_URL: db.url, KAFKA_BROKERS: kafka.url, CONSUMER_LOGIN_AUDIT: 'true' }));
     await waitFor('ready', async () => (await status(consumer.port, '/readyz')) === 200, 120_000, 250);
     const stream = streamRecords();
     await waitFor('first rows', async () => (await prisma.user.count()) > 0, 60_000, 250);
@@ -125,10 +124,10 @@ describe('user-consumer through a frozen Kafka broker', () => {
     const port = await freePort();
     const stream = streamRecords();
     await sleep(2000);
-    let starting: Promise<RunningConsumer> | null = null;
+    let starting: Promise<TestConsumer> | null = null;
     const during = freezeFor20s(() => port);
     await sleep(1000);
-    starting = startConsumer(testConfig({ DATABASE_URL: db.url, KAFKA_BROKERS: kafka.url, CONSUMER_LOGIN_AUDIT: 'true', USER_CONSUMER_PORT: String(port) }), testLog);
+    starting = startTestConsumer(testConfig({ DATABASE_URL: db.url, KAFKA_BROKERS: kafka.url, CONSUMER_LOGIN_AUDIT: 'true' }), { port });
     const { ready, health } = await during;
     consumer = await starting;
     await sleep(5000);

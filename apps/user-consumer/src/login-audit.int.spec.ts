@@ -3,15 +3,14 @@ import { createTestDatabase, type TestDatabase } from '@usersys/db-testing';
 import { createLoginAuditRecord, TOPICS } from '@usersys/event-schema';
 import type { Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
-import { startConsumer, type RunningConsumer } from './app';
-import { uniqueName, connectProducer, startGroupsAtEnd, tailTopic, testConfig, testLog, waitFor } from '@usersys/user-consumer-testing';
+import { uniqueName, connectProducer, startGroupsAtEnd, tailTopic, testConfig, waitFor, startTestConsumer, type TestConsumer } from '@usersys/user-consumer-testing';
 
 // The login-audit sink: records the gateway would publish, produced here to the real topic.
 describe('login-audit sink', () => {
   let db: TestDatabase;
   let prisma: PrismaClient;
   let producer: Producer;
-  let consumer: RunningConsumer;
+  let consumer: TestConsumer;
 
   beforeAll(async () => {
     db = await createTestDatabase({ migrate: true });
@@ -24,7 +23,7 @@ describe('login-audit sink', () => {
     const config = testConfig({ DATABASE_URL: db.url, CONSUMER_LOGIN_AUDIT: 'true' });
     await startGroupsAtEnd(config);
     producer = await connectProducer();
-    consumer = await startConsumer(config, testLog);
+    consumer = await startTestConsumer(config);
   }, 60_000);
   afterAll(async () => {
     await consumer?.stop();

@@ -4,8 +4,7 @@ import { startPrivatePostgres, startPrivateRedis, type PrivateService } from '@u
 import { userCacheKey } from '@usersys/user-cache';
 import { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { startConsumer, type RunningConsumer } from './app';
-import { createdEvent, uniqueName, updatedEvent, connectProducer, produceEvents, startGroupsAtEnd, tailTopic, testConfig, testLog, waitFor } from '@usersys/user-consumer-testing';
+import { createdEvent, uniqueName, updatedEvent, connectProducer, produceEvents, startGroupsAtEnd, tailTopic, testConfig, waitFor, startTestConsumer, type TestConsumer } from '@usersys/user-consumer-testing';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,7 +29,7 @@ describe('user-consumer through outages', () => {
   describe('PostgreSQL stopped for 30 s during a stream', () => {
     let pg: PrivateService;
     let prisma: PrismaClient;
-    let consumer: RunningConsumer;
+    let consumer: TestConsumer;
 
     beforeAll(async () => {
       pg = await startPrivatePostgres();
@@ -38,7 +37,7 @@ describe('user-consumer through outages', () => {
       prisma = createPrismaClient({ databaseUrl: pg.url, poolMax: 2 });
       const config = testConfig({ DATABASE_URL: pg.url });
       await startGroupsAtEnd(config);
-      consumer = await startConsumer(config, testLog);
+      consumer = await startTestConsumer(config);
     }, 180_000);
     afterAll(async () => {
       await consumer?.stop();
@@ -78,7 +77,7 @@ describe('user-consumer through outages', () => {
   describe('Redis stopped', () => {
     let redisService: PrivateService;
     let redis: Redis;
-    let consumer: RunningConsumer;
+    let consumer: TestConsumer;
     let prisma: PrismaClient;
     let pg: PrivateService;
 
@@ -89,7 +88,7 @@ describe('user-consumer through outages', () => {
       redis = new Redis(redisService.url, { maxRetriesPerRequest: 1, lazyConnect: true });
       const config = testConfig({ DATABASE_URL: pg.url, REDIS_URL: redisService.url, CONSUMER_RETRY_MAX_ATTEMPTS: '12' });
       await startGroupsAtEnd(config);
-      consumer = await startConsumer(config, testLog);
+      consumer = await startTestConsumer(config);
     }, 180_000);
     afterAll(async () => {
       await consumer?.stop();

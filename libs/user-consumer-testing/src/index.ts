@@ -1,5 +1,5 @@
 // Public API of @usersys/user-consumer-testing: event fixtures, a Kafka harness (producer, topic tail,
-// group offsets) and the consumer's composition root for integration tests and the consumer benchmark.
+// group offsets) and the in-process consumer fixture for integration tests and the consumer benchmark.
 // Test support (type:test-support): specs, e2e, benchmarks and tools import it, production code never
 // does. `@usersys/user-consumer-testing/fixtures` is the lean entry for unit specs: it loads no Kafka
 // client and not the consumer.
@@ -17,4 +17,4 @@ export {
   waitFor,
   type TopicMessage,
 } from './harness';
-export { startConsumer, type RunningConsumer } from '@usersys/user-consumer/src/app';
+export { startTestConsumer, type TestConsumer } from './consumer-fixture';
