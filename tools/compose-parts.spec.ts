@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { TOPICS, TOPIC_PARTITIONS } from '@usersys/event-schema';
 import { CONTAINER_IMAGES, DEFAULT_PORTS, VERSIONS } from '@usersys/infra';
-import { COMPOSE_FILE, COMPOSE_HAPROXY_FILE, composeHaproxyConfig, composeWithParts, topicSpecs, topicsBlock } from './compose-parts';
+import { COMPOSE_FILE, COMPOSE_HAPROXY_FILE, composeHaproxyConfig, composeWithParts, topicsBlock } from './compose-parts';
 import { renderBlock, replaceBlock } from './generated-block';
 
 const STALE = 'stale: run `node --import tsx tools/compose-parts.ts`';

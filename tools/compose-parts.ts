@@ -6,7 +6,7 @@
 //   node --import tsx tools/compose-parts.ts      rewrite the generated parts
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { topicSpecs as contractTopicSpecs } from '@usersys/event-schema';
+import { topicSpecs } from '@usersys/event-schema';
 import { CONTAINER_IMAGES, DEFAULT_PORTS, haproxyConfigText } from '@usersys/infra';
 import { exitOnHelp } from './cli';
 import { type GeneratedBlock, replaceBlocks } from './generated-block';
@@ -20,9 +20,9 @@ export const GATEWAY_CONTAINER_PORT = 8080;
 /** Gateway replicas HAProxy can route to (`--scale auth-gateway=N` up to this). */
 export const MAX_GATEWAY_REPLICAS = 10;
 
-/** `name:partitions ...` (compared with the topics tools/infra creates). */
-export function topicSpecs(): string {
-  return contractTopicSpecs()
+/** `name:partitions ...`, for the generator's report line. */
+function topicList(): string {
+  return topicSpecs()
     .map((t) => `${t.topic}:${t.partitions}`)
     .join(' ');
 }
@@ -64,7 +64,7 @@ export function topicsBlock(): GeneratedBlock {
       '    entrypoint: ["/bin/sh", "-ec"]',
       '    command:',
       '      - |',
-      ...contractTopicSpecs().map(
+      ...topicSpecs().map(
         (t) =>
           `        /opt/kafka/bin/kafka-topics.sh --bootstrap-server kafka:9092 --create --if-not-exists --replication-factor 1 --config retention.ms=${t.retentionMs} --topic ${t.topic} --partitions ${t.partitions}`,
       ),
@@ -105,5 +105,5 @@ if (require.main === module) {
   exitOnHelp('usage: node --import tsx tools/compose-parts.ts\nRewrites the generated parts of docker-compose.yml and infra/docker/haproxy.cfg from tools/infra/defaults.ts and libs/event-schema (no options).');
   writeFileSync(COMPOSE_FILE, composeWithParts(readFileSync(COMPOSE_FILE, 'utf8')));
   writeFileSync(COMPOSE_HAPROXY_FILE, composeHaproxyConfig());
-  console.log(`compose-parts: wrote the generated parts of docker-compose.yml (topics ${topicSpecs()}) and infra/docker/haproxy.cfg`);
+  console.log(`compose-parts: wrote the generated parts of docker-compose.yml (topics ${topicList()}) and infra/docker/haproxy.cfg`);
 }
