@@ -43,7 +43,8 @@ async function main(): Promise<number> {
   }
   const config = loadConfig();
   const log = createLogger('lost-wal', { level: 'warn' });
-  const redis = createRedisClient(config, log);
+  // An operator's one-off run, not a request path: a busy Redis is waited for (the services fail fast after 1 s).
+  const redis = createRedisClient(config, log, { commandTimeoutMs: 15_000 });
   const prisma = createPrismaClient({ databaseUrl: config.databaseUrl, poolMax: 2, applicationName: 'lost-wal' });
   const directory = new PrismaUserDirectory(prisma);
   try {
