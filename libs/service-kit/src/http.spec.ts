@@ -1,3 +1,4 @@
+import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import pino from 'pino';
 import { AppError, closeServer, COMMON_ERRORS, createMetrics, createServiceApp, listen } from './index';
@@ -107,4 +108,52 @@ describe('createServiceApp', () => {
       await closeServer(live);
     }
   });
+});
+
+describe('closeServer', () => {
+  const log = pino({ level: 'silent' });
+
+  /** One keep-alive request; its status, whether the server asked to close, or the error code. */
+  const get = (agent: http.Agent, port: number, path: string) =>
+    new Promise<{ status: number; connection: string } | { error: string }>((resolve) => {
+      http
+        .get({ host: '127.0.0.1', port, path, agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode!, connection: String(res.headers.connection) }));
+        })
+        .on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+    });
+
+  it('ends while kept-alive clients keep sending, answering the request in flight with Connection: close', async () => {
+    const app = createServiceApp({
+      metrics: createMetrics('spec_close'),
+      log,
+      readiness: {},
+      routes: (a) => a.get('/slow/:ms', (req, res) => void setTimeout(() => res.json({ ok: true }), Number(req.params.ms))),
+    });
+    const server = await listen(app, 0, '127.0.0.1', log);
+    const port = (server.address() as AddressInfo).port;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    let sending = true;
+    const answers: Array<{ status: number; connection: string } | { error: string }> = [];
+    // Four clients, each sending again as soon as it has its answer, on its kept-alive connection
+    // (so at the close each is almost always in the middle of a request).
+    const clients = [0, 1, 2, 3].map(async () => {
+      while (sending) answers.push(await get(agent, port, '/slow/20'));
+    });
+    const inFlight = get(agent, port, '/slow/300');
+    await new Promise((r) => setTimeout(r, 100));
+
+    // The grace is far longer than the test's timeout: the server must close because its connections do.
+    await closeServer(server, { graceMs: 60_000 });
+    sending = false;
+    await Promise.all(clients);
+    agent.destroy();
+
+    expect(await inFlight).toEqual({ status: 200, connection: 'close' });
+    expect(answers.filter((a) => 'status' in a && a.status !== 200)).toEqual([]);
+    // After the close, a client finds nobody listening: refused, never a reset (a request cut off,
+    // or sent on a connection the server was closing).
+    expect(answers.filter((a) => 'error' in a && a.error !== 'ECONNREFUSED')).toEqual([]);
+  }, 20_000);
 });

@@ -1,5 +1,6 @@
 import express, { type Express, type RequestHandler, type Router } from 'express';
-import { STATUS_CODES, type Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { COMMON_ERRORS, errorHandler, type ErrorSpec } from './errors';
@@ -54,6 +55,7 @@ export function listen(app: Express | Router, port: number, host: string, log: L
     });
     server.keepAliveTimeout = 65_000;
     answerClientErrorsWithJson(server, log);
+    trackResponses(server);
     server.once('error', reject);
   });
 }
@@ -96,10 +98,46 @@ export function answerClientErrorsWithJson(server: Server, log?: Logger): void {
   });
 }
 
-export function closeServer(server: Server): Promise<void> {
+/** Responses being written, per server (listen() tracks them), for closeServer. */
+const responsesInFlight = new WeakMap<Server, Set<ServerResponse>>();
+
+function trackResponses(server: Server): void {
+  const open = new Set<ServerResponse>();
+  responsesInFlight.set(server, open);
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    open.add(res);
+    res.once('close', () => open.delete(res));
+  });
+}
+
+/**
+ * Stops taking requests and resolves once every connection is closed, without cutting a request
+ * off. `server.close()` alone refuses new connections and destroys the idle kept-alive ones at
+ * once; a client sending on one at that moment gets a reset (for a write: an unknown outcome), and
+ * a client that keeps its connection busy (a load balancer, the gateway's pool) holds the server
+ * open for good. Instead:
+ * - every response from now on (to a request in flight, or one that still comes on an open
+ *   connection) carries `Connection: close`, and Node closes its connection once it is written;
+ * - connections that stay idle are closed after `idleGraceMs` (a busy client has sent its next
+ *   request by then and been told to close);
+ * - whatever is still open after `graceMs` (a response already under way, a stuck client) is cut.
+ */
+export function closeServer(server: Server, { idleGraceMs = 1000, graceMs = 10_000 } = {}): Promise<void> {
+  const closing = (res: ServerResponse) => {
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+  };
   return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
+    for (const res of responsesInFlight.get(server) ?? []) closing(res);
+    server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => closing(res));
+    const idle = setTimeout(() => server.closeIdleConnections(), idleGraceMs);
+    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    // net.Server's close, not http.Server's: stop accepting without destroying the idle connections yet.
+    net.Server.prototype.close.call(server, () => {
+      clearTimeout(idle);
+      clearTimeout(cut);
+      server.close(() => undefined); // now http.Server's too: it stops its connection-checking timer
+      resolve();
+    });
   });
 }
 
